@@ -1,0 +1,359 @@
+//! Reads and writes Application Auto Scaling for SageMaker variants.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use aws_sdk_applicationautoscaling::Client;
+
+use super::paging::collect_pages;
+use super::AwsError;
+use crate::domain::desired::DesiredPolicy;
+use crate::domain::plan::Change;
+use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, TargetTracking, VariantScaling};
+
+/// DescribeScalableTargets takes at most 50 resource ids.
+pub const RESOURCE_ID_BATCH: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct AutoScaling {
+    client: Client,
+    /// Delays between attempts while a just-registered target is not yet
+    /// visible to PutScalingPolicy.
+    settle_delays: Vec<Duration>,
+}
+
+fn dimension() -> ScalableDimension {
+    ScalableDimension::SageMakerVariantDesiredInstanceCount
+}
+
+/// Calls `op` again after each delay while `transient` says the error may
+/// go away by itself.
+pub async fn retry_while<T, F, Fut>(
+    delays: &[Duration],
+    transient: impl Fn(&AwsError) -> bool,
+    mut op: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut delays = delays.iter();
+    loop {
+        match op().await {
+            Err(e) if transient(&e) => match delays.next() {
+                Some(d) => tokio::time::sleep(*d).await,
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
+}
+
+fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> ScalingPolicy {
+    ScalingPolicy {
+        name: p.policy_name().to_string(),
+        resource_id: p.resource_id().to_string(),
+        policy_type: p.policy_type().as_str().to_string(),
+        target_tracking: p
+            .target_tracking_scaling_policy_configuration()
+            .map(|c| TargetTracking {
+                target_value: c.target_value(),
+                predefined_metric: c
+                    .predefined_metric_specification()
+                    .map(|m| m.predefined_metric_type().as_str().to_string()),
+                scale_in_cooldown: c.scale_in_cooldown(),
+                scale_out_cooldown: c.scale_out_cooldown(),
+                disable_scale_in: c.disable_scale_in().unwrap_or(false),
+            }),
+    }
+}
+
+fn tracking_config(
+    p: &DesiredPolicy,
+) -> Result<TargetTrackingScalingPolicyConfiguration, AwsError> {
+    let build_error = |e: aws_smithy_types::error::operation::BuildError| AwsError {
+        operation: "PutScalingPolicy".into(),
+        code: Some("InvalidRequest".into()),
+        message: e.to_string(),
+        retryable: false,
+    };
+    let metric = PredefinedMetricSpecification::builder()
+        .predefined_metric_type(MetricType::from(p.predefined_metric.as_str()))
+        .build()
+        .map_err(build_error)?;
+    TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(p.target_value)
+        .predefined_metric_specification(metric)
+        .scale_in_cooldown(p.scale_in_cooldown)
+        .scale_out_cooldown(p.scale_out_cooldown)
+        .disable_scale_in(false)
+        .build()
+        .map_err(build_error)
+}
+
+impl AutoScaling {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            settle_delays: [250, 500, 1000, 2000, 4000]
+                .into_iter()
+                .map(Duration::from_millis)
+                .collect(),
+        }
+    }
+
+    /// The registered targets among `resource_ids`, looked up by id in
+    /// batches (a namespace-wide listing pages unreliably on some
+    /// implementations and costs more).
+    pub async fn targets(&self, resource_ids: &[String]) -> Result<Vec<ScalableTarget>, AwsError> {
+        let mut out = Vec::new();
+        for batch in resource_ids.chunks(RESOURCE_ID_BATCH) {
+            let page = collect_pages("DescribeScalableTargets", |token| {
+                let req = self
+                    .client
+                    .describe_scalable_targets()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .scalable_dimension(dimension())
+                    .set_resource_ids(Some(batch.to_vec()))
+                    .set_next_token(token);
+                async move {
+                    let resp = req
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("DescribeScalableTargets", e))?;
+                    let items = resp
+                        .scalable_targets()
+                        .iter()
+                        .map(|t| ScalableTarget {
+                            resource_id: t.resource_id().to_string(),
+                            min_capacity: t.min_capacity(),
+                            max_capacity: t.max_capacity(),
+                        })
+                        .collect::<Vec<_>>();
+                    Ok((items, resp.next_token().map(str::to_string)))
+                }
+            })
+            .await?;
+            out.extend(page);
+        }
+        Ok(out)
+    }
+
+    /// Scaling policies, of one resource or (with `None`) of every SageMaker
+    /// variant in the account and Region.
+    pub async fn policies(
+        &self,
+        resource_id: Option<&str>,
+    ) -> Result<Vec<ScalingPolicy>, AwsError> {
+        collect_pages("DescribeScalingPolicies", |token| {
+            let req = self
+                .client
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Sagemaker)
+                .scalable_dimension(dimension())
+                .set_resource_id(resource_id.map(str::to_string))
+                .set_next_token(token);
+            async move {
+                let resp = req
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DescribeScalingPolicies", e))?;
+                let items = resp
+                    .scaling_policies()
+                    .iter()
+                    .map(to_policy)
+                    .collect::<Vec<_>>();
+                Ok((items, resp.next_token().map(str::to_string)))
+            }
+        })
+        .await
+    }
+
+    /// What Application Auto Scaling holds for each of `resource_ids`.
+    pub async fn observe(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
+        let mut state: BTreeMap<String, VariantScaling> = resource_ids
+            .iter()
+            .map(|id| (id.clone(), VariantScaling::default()))
+            .collect();
+        for target in self.targets(resource_ids).await? {
+            if let Some(slot) = state.get_mut(&target.resource_id) {
+                slot.target = Some(target);
+            }
+        }
+        for id in resource_ids {
+            let policies = self.policies(Some(id)).await?;
+            if let Some(slot) = state.get_mut(id) {
+                // The filter is by resource id; keep only exact matches in
+                // case an implementation ignores it.
+                slot.policies = policies
+                    .into_iter()
+                    .filter(|p| &p.resource_id == id)
+                    .collect();
+            }
+        }
+        Ok(state)
+    }
+
+    pub async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+        match change {
+            Change::RegisterTarget {
+                resource_id,
+                min_capacity,
+                max_capacity,
+                ..
+            } => {
+                self.client
+                    .register_scalable_target()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .scalable_dimension(dimension())
+                    .resource_id(resource_id)
+                    .min_capacity(*min_capacity)
+                    .max_capacity(*max_capacity)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", e))?;
+            }
+            Change::DeletePolicy {
+                resource_id,
+                policy_name,
+                ..
+            } => {
+                let result = self
+                    .client
+                    .delete_scaling_policy()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .scalable_dimension(dimension())
+                    .resource_id(resource_id)
+                    .policy_name(policy_name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
+                match result {
+                    // Already gone is what we wanted.
+                    Err(e) if e.code_is("ObjectNotFoundException") => {}
+                    other => {
+                        other?;
+                    }
+                }
+            }
+            Change::PutTargetTrackingPolicy {
+                resource_id,
+                policy,
+                ..
+            } => {
+                let config = tracking_config(policy)?;
+                // RegisterScalableTarget is eventually consistent: a policy
+                // put right after it can briefly see no target.
+                retry_while(
+                    &self.settle_delays,
+                    |e| e.code_is("ObjectNotFoundException"),
+                    || {
+                        let req = self
+                            .client
+                            .put_scaling_policy()
+                            .service_namespace(ServiceNamespace::Sagemaker)
+                            .scalable_dimension(dimension())
+                            .resource_id(resource_id)
+                            .policy_name(&policy.name)
+                            .policy_type(PolicyType::TargetTrackingScaling)
+                            .target_tracking_scaling_policy_configuration(config.clone());
+                        async move {
+                            req.send()
+                                .await
+                                .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
+                        }
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn not_found() -> AwsError {
+        AwsError {
+            operation: "PutScalingPolicy".into(),
+            code: Some("ObjectNotFoundException".into()),
+            message: "No scalable target registered".into(),
+            retryable: false,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_while_the_target_settles_then_succeeds() {
+        let calls = Cell::new(0);
+        let delays = [Duration::from_millis(250); 5];
+        let out = retry_while(
+            &delays,
+            |e| e.code_is("ObjectNotFoundException"),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n < 3 {
+                        Err(not_found())
+                    } else {
+                        Ok(n)
+                    }
+                }
+            },
+        )
+        .await;
+        assert_eq!(out, Ok(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_after_the_last_delay() {
+        let calls = Cell::new(0);
+        let delays = [Duration::from_millis(1); 2];
+        let out: Result<(), _> = retry_while(
+            &delays,
+            |e| e.code_is("ObjectNotFoundException"),
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(not_found()) }
+            },
+        )
+        .await;
+        assert_eq!(
+            out.unwrap_err().code.as_deref(),
+            Some("ObjectNotFoundException")
+        );
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn permanent_errors_are_not_retried() {
+        let calls = Cell::new(0);
+        let out: Result<(), _> = retry_while(
+            &[Duration::from_secs(60)],
+            |e| e.code_is("ObjectNotFoundException"),
+            || {
+                calls.set(calls.get() + 1);
+                async {
+                    Err(AwsError {
+                        code: Some("ValidationException".into()),
+                        ..not_found()
+                    })
+                }
+            },
+        )
+        .await;
+        assert!(out.is_err());
+        assert_eq!(calls.get(), 1);
+    }
+}

@@ -1,0 +1,133 @@
+//! Thin adapters over the AWS SDK. They own every conversion between SDK
+//! types and domain types, so the rest of the crate never sees the SDK.
+
+pub mod autoscaling;
+pub mod calls;
+pub mod paging;
+pub mod sagemaker;
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sagemaker::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use calls::CallCounter;
+
+/// An AWS call that failed, with the service's error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub operation: String,
+    pub code: Option<String>,
+    pub message: String,
+    /// Worth trying again later (throttling, 5xx, timeouts).
+    pub retryable: bool,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} failed: {}: {}", self.operation, code, self.message),
+            None => write!(f, "{} failed: {}", self.operation, self.message),
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    pub fn from_sdk<E, R>(operation: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let code = err.code().map(str::to_string);
+        let message = err
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+        let retryable = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+            SdkError::ResponseError(_) => true,
+            _ => matches!(
+                code.as_deref(),
+                Some(
+                    "ThrottlingException"
+                        | "Throttling"
+                        | "ConcurrentUpdateException"
+                        | "InternalServiceException"
+                )
+            ),
+        };
+        AwsError {
+            operation: operation.to_string(),
+            code,
+            message,
+            retryable,
+        }
+    }
+
+    pub fn incomplete(operation: &str, message: String) -> Self {
+        AwsError {
+            operation: operation.to_string(),
+            code: Some("IncompleteListing".to_string()),
+            message,
+            retryable: false,
+        }
+    }
+
+    pub fn code_is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+/// The SDK clients, each with the call counter installed.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub counter: CallCounter,
+}
+
+/// Throttling is real and AWS publishes no rate limits: retry transient
+/// failures (throttling, 5xx, timeouts) with exponential backoff and jitter.
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(6)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(10))
+}
+
+impl Clients {
+    /// Loads the standard AWS configuration chain. `AWS_ENDPOINT_URL` and
+    /// `AWS_REGION` are honoured by the chain itself.
+    pub async fn from_env() -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .load()
+            .await;
+        Self::new(&config)
+    }
+
+    pub fn new(config: &SdkConfig) -> Self {
+        let counter = CallCounter::default();
+        let sagemaker = aws_sdk_sagemaker::Client::from_conf(
+            aws_sdk_sagemaker::config::Builder::from(config)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        let autoscaling = aws_sdk_applicationautoscaling::Client::from_conf(
+            aws_sdk_applicationautoscaling::config::Builder::from(config)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        Clients {
+            sagemaker,
+            autoscaling,
+            counter,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! What is actually there: an endpoint as SageMaker describes it, and the
+//! scaling Application Auto Scaling holds for its variants.
+
+use std::collections::BTreeMap;
+
+/// An endpoint as observed, with everything the desired state depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointSnapshot {
+    pub name: String,
+    pub arn: String,
+    /// The API spelling (`InService`, `Updating`, ...).
+    pub status: String,
+    pub config_name: String,
+    /// The endpoint config has an `AsyncInferenceConfig`.
+    pub is_async: bool,
+    pub tags: BTreeMap<String, String>,
+    pub variants: Vec<VariantSnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantSnapshot {
+    pub name: String,
+    /// `None` for serverless variants and inference-component hosts that
+    /// declare no type.
+    pub instance_type: Option<String>,
+    pub current_instance_count: Option<i32>,
+    pub desired_instance_count: Option<i32>,
+    pub serverless: bool,
+}
+
+impl VariantSnapshot {
+    /// The largest instance count the variant has now or is heading to; the
+    /// registered maximum must never be below it.
+    pub fn running_count(&self) -> Option<i32> {
+        match (self.current_instance_count, self.desired_instance_count) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// A registered scalable target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalableTarget {
+    pub resource_id: String,
+    pub min_capacity: i32,
+    pub max_capacity: i32,
+}
+
+/// A scaling policy as observed, reduced to the fields this tool compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPolicy {
+    pub name: String,
+    pub resource_id: String,
+    pub policy_type: String,
+    pub target_tracking: Option<TargetTracking>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetTracking {
+    pub target_value: f64,
+    /// `None` when the policy uses a customized metric.
+    pub predefined_metric: Option<String>,
+    pub scale_in_cooldown: Option<i32>,
+    pub scale_out_cooldown: Option<i32>,
+    pub disable_scale_in: bool,
+}
+
+/// Everything Application Auto Scaling holds for one variant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VariantScaling {
+    pub target: Option<ScalableTarget>,
+    pub policies: Vec<ScalingPolicy>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_count_takes_the_larger_of_current_and_desired() {
+        let mut v = VariantSnapshot {
+            name: "a".into(),
+            instance_type: Some("ml.m5.large".into()),
+            current_instance_count: Some(3),
+            desired_instance_count: Some(5),
+            serverless: false,
+        };
+        assert_eq!(v.running_count(), Some(5));
+        v.desired_instance_count = None;
+        assert_eq!(v.running_count(), Some(3));
+        v.current_instance_count = None;
+        assert_eq!(v.running_count(), None);
+    }
+}

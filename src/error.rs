@@ -1,0 +1,55 @@
+//! The errors the function can end with. Each has a stable `error_type`,
+//! which is what Lambda reports and what alarms and tests match on.
+
+use lambda_runtime::Diagnostic;
+
+use crate::aws::AwsError;
+use crate::config::ConfigError;
+use crate::domain::desired::TagError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+    #[error("endpoint {endpoint}: {tag}")]
+    InvalidTag { endpoint: String, tag: TagError },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("endpoint {endpoint} was not fully reconciled: {detail}")]
+    ReconcileFailed { endpoint: String, detail: String },
+}
+
+impl GuardError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            GuardError::Config(_) => "InvalidConfiguration",
+            GuardError::InvalidEvent(_) => "InvalidEvent",
+            GuardError::InvalidTag { .. } => "InvalidTag",
+            GuardError::Aws(_) => "AwsError",
+            GuardError::ReconcileFailed { .. } => "ReconcileFailed",
+        }
+    }
+}
+
+impl From<GuardError> for Diagnostic {
+    fn from(err: GuardError) -> Self {
+        Diagnostic {
+            error_type: err.error_type().to_string(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_diagnostics_carry_the_stable_type() {
+        let d: Diagnostic = GuardError::InvalidEvent("missing field `detail`".into()).into();
+        assert_eq!(d.error_type, "InvalidEvent");
+        assert_eq!(d.error_message, "invalid event: missing field `detail`");
+    }
+}

@@ -1,0 +1,217 @@
+//! The one level-triggered reconcile: observe what is there, compute what
+//! should be, plan the difference, apply it. Every trigger ends up here and
+//! nothing here knows what the trigger was.
+
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use tracing::{info, warn};
+
+use crate::aws::autoscaling::AutoScaling;
+use crate::aws::calls::counted;
+use crate::aws::sagemaker::SageMakerEndpoints;
+use crate::aws::AwsError;
+use crate::config::Settings;
+use crate::domain::desired::{desired_for, EndpointIntent, VariantIntent};
+use crate::domain::plan::{plan, Change, VariantPlan};
+use crate::domain::snapshot::{EndpointSnapshot, VariantScaling};
+use report::{EndpointReport, Outcome, VariantReport, VariantStatus};
+
+/// Reads endpoints. Implemented over SageMaker in `aws::sagemaker`.
+pub trait EndpointReader: Send + Sync {
+    fn describe(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<EndpointSnapshot>, AwsError>> + Send;
+}
+
+/// Reads and writes variant scaling. Implemented over Application Auto
+/// Scaling in `aws::autoscaling`.
+pub trait ScalingStore: Send + Sync {
+    fn observe(
+        &self,
+        resource_ids: &[String],
+    ) -> impl Future<Output = Result<BTreeMap<String, VariantScaling>, AwsError>> + Send;
+    fn apply(&self, change: &Change) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+impl EndpointReader for SageMakerEndpoints {
+    async fn describe(&self, name: &str) -> Result<Option<EndpointSnapshot>, AwsError> {
+        SageMakerEndpoints::describe(self, name).await
+    }
+}
+
+impl ScalingStore for AutoScaling {
+    async fn observe(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
+        AutoScaling::observe(self, resource_ids).await
+    }
+    async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+        AutoScaling::apply(self, change).await
+    }
+}
+
+pub struct Reconciler<R, S> {
+    pub endpoints: R,
+    pub scaling: S,
+    pub settings: Settings,
+}
+
+impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
+    pub fn new(endpoints: R, scaling: S, settings: Settings) -> Self {
+        Self {
+            endpoints,
+            scaling,
+            settings,
+        }
+    }
+
+    /// Reconciles one endpoint; with `dry_run` it plans and writes nothing.
+    /// Never fails: problems are in the report, with the AWS calls it made.
+    pub async fn reconcile(&self, endpoint: &str, dry_run: bool) -> EndpointReport {
+        let (mut report, calls) = counted(self.reconcile_uncounted(endpoint, dry_run)).await;
+        report.reads = calls.reads;
+        report.writes = calls.writes;
+        report
+    }
+
+    async fn reconcile_uncounted(&self, endpoint: &str, dry_run: bool) -> EndpointReport {
+        let mut report = EndpointReport::new(endpoint, dry_run);
+        let snapshot = match self.endpoints.describe(endpoint).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                report.outcome = Outcome::Gone;
+                return report;
+            }
+            Err(e) => return failed(report, "AwsError", e.to_string()),
+        };
+        let intent = match desired_for(&snapshot, &self.settings) {
+            Ok(i) => i,
+            Err(tag) => return failed(report, "InvalidTag", tag.to_string()),
+        };
+        let resource_ids = managed_resource_ids(&intent);
+        let actual = if resource_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            match self.scaling.observe(&resource_ids).await {
+                Ok(a) => a,
+                Err(e) => return failed(report, "AwsError", e.to_string()),
+            }
+        };
+        self.converge(report, intent, &actual, dry_run).await
+    }
+
+    /// Plans every variant against what was observed and, unless
+    /// `dry_run`, applies the plan.
+    pub async fn converge(
+        &self,
+        mut report: EndpointReport,
+        intent: EndpointIntent,
+        actual: &BTreeMap<String, VariantScaling>,
+        dry_run: bool,
+    ) -> EndpointReport {
+        let variants = match intent {
+            EndpointIntent::Skip(reason) => {
+                report.outcome = Outcome::Skipped;
+                report.reason = Some(reason);
+                return report;
+            }
+            EndpointIntent::Variants(v) => v,
+        };
+        for intent in variants {
+            let desired = match intent {
+                VariantIntent::Skip { variant, reason } => {
+                    report.variants.push(variant_report(
+                        &variant,
+                        VariantStatus::Skipped,
+                        Some(reason),
+                    ));
+                    continue;
+                }
+                VariantIntent::Manage(d) => d,
+            };
+            let empty = VariantScaling::default();
+            let have = actual.get(&desired.resource_id).unwrap_or(&empty);
+            let mut vr = variant_report(&desired.variant, VariantStatus::Compliant, None);
+            vr.max_raised_to_running = desired.max_raised_to_running;
+            match plan(&desired, have) {
+                VariantPlan::Skip(reason) => {
+                    vr.status = VariantStatus::Skipped;
+                    vr.reason = Some(reason);
+                }
+                VariantPlan::Changes(changes) if changes.is_empty() => {}
+                VariantPlan::Changes(changes) if dry_run => {
+                    vr.status = VariantStatus::Drifted;
+                    vr.changes = changes;
+                }
+                VariantPlan::Changes(changes) => {
+                    vr.status = VariantStatus::Changed;
+                    for change in changes {
+                        if let Err(e) = self.scaling.apply(&change).await {
+                            // Later changes build on earlier ones: stop here.
+                            warn!(endpoint = %report.endpoint, variant = %desired.variant,
+                                  action = change.name(), error = %e, "change failed");
+                            vr.status = VariantStatus::Error;
+                            vr.error = Some(e.to_string());
+                            break;
+                        }
+                        info!(
+                            endpoint = %report.endpoint,
+                            variant = %desired.variant,
+                            action = change.name(),
+                            because = %serde_json::to_string(change.because()).unwrap_or_default(),
+                            "applied change"
+                        );
+                        vr.changes.push(change);
+                    }
+                }
+            }
+            report.variants.push(vr);
+        }
+        report.settle_outcome();
+        report
+    }
+}
+
+fn failed(mut report: EndpointReport, error_type: &'static str, message: String) -> EndpointReport {
+    warn!(endpoint = %report.endpoint, error_type, error = %message, "endpoint not reconciled");
+    report.outcome = Outcome::Error;
+    report.error_type = Some(error_type);
+    report.error = Some(message);
+    report
+}
+
+fn variant_report(
+    name: &str,
+    status: VariantStatus,
+    reason: Option<crate::domain::desired::SkipReason>,
+) -> VariantReport {
+    VariantReport {
+        variant: name.to_string(),
+        status,
+        reason,
+        changes: Vec::new(),
+        error: None,
+        max_raised_to_running: false,
+    }
+}
+
+pub fn managed_resource_ids(intent: &EndpointIntent) -> Vec<String> {
+    match intent {
+        EndpointIntent::Skip(_) => Vec::new(),
+        EndpointIntent::Variants(vs) => vs
+            .iter()
+            .filter_map(|v| match v {
+                VariantIntent::Manage(d) => Some(d.resource_id.clone()),
+                VariantIntent::Skip { .. } => None,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+//! What a reconcile reports, for people (logs, the command line) and for
+//! machines (the Lambda result, the drift summary).
+
+use serde::Serialize;
+
+use crate::domain::desired::SkipReason;
+use crate::domain::plan::Change;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariantStatus {
+    /// Already as desired.
+    Compliant,
+    /// Differs from the desired state; changes were planned, not applied.
+    Drifted,
+    /// Differed and was brought to the desired state.
+    Changed,
+    Skipped,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VariantReport {
+    pub variant: String,
+    pub status: VariantStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SkipReason>,
+    /// Changes applied (or, when drifted, planned).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The configured maximum was below the running count and was raised.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub max_raised_to_running: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Compliant,
+    Drifted,
+    Changed,
+    Skipped,
+    /// The endpoint does not exist (any more): nothing to do, not an error.
+    Gone,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EndpointReport {
+    pub endpoint: String,
+    pub outcome: Outcome,
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SkipReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Stable error type when `outcome` is `error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<&'static str>,
+    pub variants: Vec<VariantReport>,
+    pub reads: u64,
+    pub writes: u64,
+}
+
+impl EndpointReport {
+    pub fn new(endpoint: &str, dry_run: bool) -> Self {
+        Self {
+            endpoint: endpoint.to_string(),
+            outcome: Outcome::Compliant,
+            dry_run,
+            reason: None,
+            error: None,
+            error_type: None,
+            variants: Vec::new(),
+            reads: 0,
+            writes: 0,
+        }
+    }
+
+    /// The endpoint's outcome follows from its variants: any error wins,
+    /// then changes, then drift; all skipped is skipped.
+    pub fn settle_outcome(&mut self) {
+        if matches!(self.outcome, Outcome::Gone | Outcome::Error) || self.reason.is_some() {
+            return;
+        }
+        let has = |s: VariantStatus| self.variants.iter().any(|v| v.status == s);
+        self.outcome = if has(VariantStatus::Error) {
+            Outcome::Error
+        } else if has(VariantStatus::Changed) {
+            Outcome::Changed
+        } else if has(VariantStatus::Drifted) {
+            Outcome::Drifted
+        } else if !self.variants.is_empty()
+            && self
+                .variants
+                .iter()
+                .all(|v| v.status == VariantStatus::Skipped)
+        {
+            Outcome::Skipped
+        } else {
+            Outcome::Compliant
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(status: VariantStatus) -> VariantReport {
+        VariantReport {
+            variant: "v".into(),
+            status,
+            reason: None,
+            changes: vec![],
+            error: None,
+            max_raised_to_running: false,
+        }
+    }
+
+    fn outcome(statuses: &[VariantStatus]) -> Outcome {
+        let mut r = EndpointReport::new("e", false);
+        r.variants = statuses.iter().copied().map(variant).collect();
+        r.settle_outcome();
+        r.outcome
+    }
+
+    #[test]
+    fn outcome_is_the_most_serious_variant_status() {
+        use VariantStatus::*;
+        assert_eq!(outcome(&[Compliant, Skipped]), Outcome::Compliant);
+        assert_eq!(outcome(&[Skipped, Skipped]), Outcome::Skipped);
+        assert_eq!(outcome(&[Compliant, Drifted]), Outcome::Drifted);
+        assert_eq!(outcome(&[Drifted, Changed]), Outcome::Changed);
+        assert_eq!(outcome(&[Changed, Error]), Outcome::Error);
+        assert_eq!(outcome(&[]), Outcome::Compliant);
+    }
+}

@@ -1,0 +1,269 @@
+//! Reconcile against in-memory fakes. The fake store behaves as AWS does
+//! where moto does not: a policy on an unregistered target is rejected.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+
+use super::report::{Outcome, VariantStatus};
+use super::*;
+use crate::domain::plan::TARGET_TRACKING;
+use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, TargetTracking, VariantSnapshot};
+
+#[derive(Default)]
+struct FakeEndpoints {
+    endpoints: BTreeMap<String, EndpointSnapshot>,
+    fail: bool,
+}
+
+impl EndpointReader for FakeEndpoints {
+    async fn describe(&self, name: &str) -> Result<Option<EndpointSnapshot>, AwsError> {
+        if self.fail {
+            return Err(AwsError {
+                operation: "DescribeEndpoint".into(),
+                code: Some("AccessDeniedException".into()),
+                message: "not allowed".into(),
+                retryable: false,
+            });
+        }
+        Ok(self.endpoints.get(name).cloned())
+    }
+}
+
+#[derive(Default)]
+struct FakeScaling {
+    state: Mutex<BTreeMap<String, VariantScaling>>,
+    applied: Mutex<Vec<String>>,
+    /// Resource ids whose writes fail with a permanent error.
+    broken: HashSet<String>,
+}
+
+impl ScalingStore for FakeScaling {
+    async fn observe(&self, ids: &[String]) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
+        let state = self.state.lock().unwrap();
+        Ok(ids
+            .iter()
+            .map(|id| (id.clone(), state.get(id).cloned().unwrap_or_default()))
+            .collect())
+    }
+
+    async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+        let rid = match change {
+            Change::RegisterTarget { resource_id, .. }
+            | Change::DeletePolicy { resource_id, .. }
+            | Change::PutTargetTrackingPolicy { resource_id, .. } => resource_id.clone(),
+        };
+        if self.broken.contains(&rid) {
+            return Err(AwsError {
+                operation: change.name().into(),
+                code: Some("ValidationException".into()),
+                message: "boom".into(),
+                retryable: false,
+            });
+        }
+        self.applied
+            .lock()
+            .unwrap()
+            .push(format!("{} {rid}", change.name()));
+        let mut state = self.state.lock().unwrap();
+        let slot = state.entry(rid.clone()).or_default();
+        match change {
+            Change::RegisterTarget {
+                min_capacity,
+                max_capacity,
+                ..
+            } => {
+                slot.target = Some(ScalableTarget {
+                    resource_id: rid,
+                    min_capacity: *min_capacity,
+                    max_capacity: *max_capacity,
+                })
+            }
+            Change::DeletePolicy { policy_name, .. } => {
+                slot.policies.retain(|p| &p.name != policy_name)
+            }
+            Change::PutTargetTrackingPolicy { policy, .. } => {
+                if slot.target.is_none() {
+                    return Err(AwsError {
+                        operation: "PutScalingPolicy".into(),
+                        code: Some("ObjectNotFoundException".into()),
+                        message: "no target".into(),
+                        retryable: false,
+                    });
+                }
+                slot.policies.retain(|p| p.name != policy.name);
+                slot.policies.push(ScalingPolicy {
+                    name: policy.name.clone(),
+                    resource_id: rid,
+                    policy_type: TARGET_TRACKING.into(),
+                    target_tracking: Some(TargetTracking {
+                        target_value: policy.target_value,
+                        predefined_metric: Some(policy.predefined_metric.clone()),
+                        scale_in_cooldown: Some(policy.scale_in_cooldown),
+                        scale_out_cooldown: Some(policy.scale_out_cooldown),
+                        disable_scale_in: false,
+                    }),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
+    let variant = |n: &str| VariantSnapshot {
+        name: n.into(),
+        instance_type: Some("ml.m5.large".into()),
+        current_instance_count: Some(1),
+        desired_instance_count: Some(1),
+        serverless: false,
+    };
+    EndpointSnapshot {
+        name: name.into(),
+        arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
+        status: "InService".into(),
+        config_name: "cfg".into(),
+        is_async: false,
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        variants: vec![variant("a"), variant("b")],
+    }
+}
+
+fn reconciler(
+    endpoints: Vec<EndpointSnapshot>,
+    scaling: FakeScaling,
+) -> Reconciler<FakeEndpoints, FakeScaling> {
+    Reconciler::new(
+        FakeEndpoints {
+            endpoints: endpoints.into_iter().map(|e| (e.name.clone(), e)).collect(),
+            fail: false,
+        },
+        scaling,
+        Settings::default(),
+    )
+}
+
+fn applied(r: &Reconciler<FakeEndpoints, FakeScaling>) -> Vec<String> {
+    r.scaling.applied.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn onboards_then_does_nothing_the_second_time() {
+    let r = reconciler(vec![endpoint("e", &[])], FakeScaling::default());
+    let first = r.reconcile("e", false).await;
+    assert_eq!(first.outcome, Outcome::Changed);
+    assert_eq!(
+        applied(&r),
+        [
+            "register_target endpoint/e/variant/a",
+            "put_target_tracking_policy endpoint/e/variant/a",
+            "register_target endpoint/e/variant/b",
+            "put_target_tracking_policy endpoint/e/variant/b",
+        ]
+    );
+    let second = r.reconcile("e", false).await;
+    assert_eq!(second.outcome, Outcome::Compliant);
+    assert!(second
+        .variants
+        .iter()
+        .all(|v| v.status == VariantStatus::Compliant && v.changes.is_empty()));
+    assert_eq!(applied(&r).len(), 4, "a compliant endpoint gets no writes");
+}
+
+#[tokio::test]
+async fn dry_run_plans_without_writing() {
+    let r = reconciler(vec![endpoint("e", &[])], FakeScaling::default());
+    let report = r.reconcile("e", true).await;
+    assert_eq!(report.outcome, Outcome::Drifted);
+    assert!(report.dry_run);
+    assert_eq!(report.variants[0].changes.len(), 2);
+    assert!(applied(&r).is_empty());
+}
+
+#[tokio::test]
+async fn one_failing_variant_does_not_stop_the_other() {
+    let scaling = FakeScaling {
+        broken: ["endpoint/e/variant/a".to_string()].into(),
+        ..FakeScaling::default()
+    };
+    let r = reconciler(vec![endpoint("e", &[])], scaling);
+    let report = r.reconcile("e", false).await;
+    assert_eq!(report.outcome, Outcome::Error);
+    assert_eq!(report.variants[0].status, VariantStatus::Error);
+    assert!(report.variants[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("ValidationException: boom"));
+    assert!(
+        report.variants[0].changes.is_empty(),
+        "nothing after the failed register"
+    );
+    assert_eq!(report.variants[1].status, VariantStatus::Changed);
+    assert_eq!(applied(&r).len(), 2);
+}
+
+#[tokio::test]
+async fn a_missing_endpoint_is_gone_not_an_error() {
+    let r = reconciler(vec![], FakeScaling::default());
+    let report = r.reconcile("nope", false).await;
+    assert_eq!(report.outcome, Outcome::Gone);
+    assert!(report.error.is_none());
+}
+
+#[tokio::test]
+async fn a_bad_tag_writes_nothing_and_names_the_tag() {
+    let r = reconciler(
+        vec![endpoint("e", &[("autoscaling:max-capacity", "lots")])],
+        FakeScaling::default(),
+    );
+    let report = r.reconcile("e", false).await;
+    assert_eq!(report.outcome, Outcome::Error);
+    assert_eq!(report.error_type, Some("InvalidTag"));
+    assert!(report
+        .error
+        .unwrap()
+        .contains("autoscaling:max-capacity=\"lots\""));
+    assert!(applied(&r).is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_read_is_an_error_with_the_aws_code() {
+    let mut r = reconciler(vec![], FakeScaling::default());
+    r.endpoints.fail = true;
+    let report = r.reconcile("e", false).await;
+    assert_eq!(report.outcome, Outcome::Error);
+    assert_eq!(report.error_type, Some("AwsError"));
+    assert!(report.error.unwrap().contains("AccessDeniedException"));
+}
+
+#[tokio::test]
+async fn a_foreign_policy_keeps_the_variant_untouched() {
+    let scaling = FakeScaling::default();
+    scaling.state.lock().unwrap().insert(
+        "endpoint/e/variant/a".into(),
+        VariantScaling {
+            target: Some(ScalableTarget {
+                resource_id: "endpoint/e/variant/a".into(),
+                min_capacity: 2,
+                max_capacity: 12,
+            }),
+            policies: vec![ScalingPolicy {
+                name: "team-policy".into(),
+                resource_id: "endpoint/e/variant/a".into(),
+                policy_type: "StepScaling".into(),
+                target_tracking: None,
+            }],
+        },
+    );
+    let r = reconciler(vec![endpoint("e", &[])], scaling);
+    let report = r.reconcile("e", false).await;
+    assert_eq!(report.variants[0].status, VariantStatus::Skipped);
+    assert_eq!(
+        report.variants[0].reason.as_ref().unwrap().code(),
+        "foreign_policy"
+    );
+    assert!(applied(&r).iter().all(|a| a.ends_with("variant/b")));
+}

@@ -5,7 +5,6 @@ use lambda_runtime::Diagnostic;
 
 use crate::aws::AwsError;
 use crate::config::ConfigError;
-use crate::domain::desired::TagError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
@@ -13,8 +12,8 @@ pub enum GuardError {
     Config(#[from] ConfigError),
     #[error("invalid event: {0}")]
     InvalidEvent(String),
-    #[error("endpoint {endpoint}: {tag}")]
-    InvalidTag { endpoint: String, tag: TagError },
+    #[error("endpoint {endpoint}: {detail}")]
+    InvalidTag { endpoint: String, detail: String },
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error("endpoint {endpoint} was not fully reconciled: {detail}")]

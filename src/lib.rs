@@ -1,8 +1,13 @@
 //! autoscaling-guard: attaches a standard Application Auto Scaling policy set
 //! to SageMaker endpoint variants and keeps it there.
 
+pub mod app;
 pub mod aws;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod handler;
+pub mod lambda;
 pub mod reconcile;
+pub mod trigger;

@@ -1,0 +1,231 @@
+//! The local AWS for integration tests: one moto server per test binary,
+//! started on a free loopback port from the project's virtualenv, and the
+//! real SDK clients pointed at it through the endpoint URL.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use autoscaling_guard::aws::Clients;
+use autoscaling_guard::config::Settings;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_sagemaker::types::{
+    AsyncInferenceConfig, AsyncInferenceOutputConfig, ContainerDefinition, ProductionVariant,
+    ProductionVariantInstanceType, ProductionVariantServerlessConfig, Tag,
+};
+
+struct Moto {
+    url: String,
+    _child: Mutex<Child>,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn start_moto() -> Moto {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var_os("MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv-moto/bin/python"));
+    assert!(
+        python.exists(),
+        "the local AWS is not installed ({} is missing): run scripts/ensure-moto.sh, \
+         or the whole suite with scripts/test.sh",
+        python.display()
+    );
+    let mut child = Command::new(&python)
+        .arg(root.join("scripts/local_aws.py"))
+        .arg(std::process::id().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read moto's port");
+    let port: u16 = line
+        .trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("moto did not start: {line:?}"));
+    Moto {
+        url: format!("http://127.0.0.1:{port}"),
+        _child: Mutex::new(child),
+    }
+}
+
+pub fn moto_url() -> &'static str {
+    &MOTO.get_or_init(start_moto).url
+}
+
+/// A name no other test in this binary uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn sdk_config() -> SdkConfig {
+    let creds = aws_sdk_sagemaker::config::Credentials::new("test", "test", None, None, "tests");
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto_url())
+        .credentials_provider(aws_sdk_sagemaker::config::SharedCredentialsProvider::new(
+            creds,
+        ))
+        .build()
+}
+
+pub fn clients() -> Clients {
+    Clients::new(&sdk_config())
+}
+
+pub fn reconciler(settings: Settings) -> autoscaling_guard::app::AwsReconciler {
+    autoscaling_guard::app::reconciler(&clients(), settings)
+}
+
+/// How a test variant is hosted.
+pub enum Hosting {
+    Instances(&'static str, i32),
+    Serverless,
+}
+
+pub struct VariantSpec {
+    pub name: &'static str,
+    pub hosting: Hosting,
+}
+
+pub fn instances(name: &'static str, instance_type: &'static str, count: i32) -> VariantSpec {
+    VariantSpec {
+        name,
+        hosting: Hosting::Instances(instance_type, count),
+    }
+}
+
+pub fn serverless(name: &'static str) -> VariantSpec {
+    VariantSpec {
+        name,
+        hosting: Hosting::Serverless,
+    }
+}
+
+/// Creates a model, an endpoint config and an endpoint (InService at once
+/// on moto) and returns the endpoint name.
+pub async fn create_endpoint(
+    prefix: &str,
+    variants: &[VariantSpec],
+    tags: &[(&str, &str)],
+    is_async: bool,
+) -> String {
+    let sm = clients().sagemaker;
+    let name = unique(prefix);
+    let model = format!("{name}-model");
+    sm.create_model()
+        .model_name(&model)
+        .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker")
+        .primary_container(
+            ContainerDefinition::builder()
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/model:1")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create model");
+    let mut config = sm
+        .create_endpoint_config()
+        .endpoint_config_name(format!("{name}-config"));
+    for v in variants {
+        let pv = ProductionVariant::builder()
+            .variant_name(v.name)
+            .model_name(&model);
+        let pv = match v.hosting {
+            Hosting::Instances(t, n) => pv
+                .instance_type(ProductionVariantInstanceType::from(t))
+                .initial_instance_count(n),
+            Hosting::Serverless => pv.serverless_config(
+                ProductionVariantServerlessConfig::builder()
+                    .memory_size_in_mb(2048)
+                    .max_concurrency(5)
+                    .build(),
+            ),
+        };
+        config = config.production_variants(pv.build());
+    }
+    if is_async {
+        config = config.async_inference_config(
+            AsyncInferenceConfig::builder()
+                .output_config(
+                    AsyncInferenceOutputConfig::builder()
+                        .s3_output_path("s3://bucket/out/")
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    config.send().await.expect("create endpoint config");
+    let mut endpoint = sm
+        .create_endpoint()
+        .endpoint_name(&name)
+        .endpoint_config_name(format!("{name}-config"));
+    for (k, v) in tags {
+        endpoint = endpoint.tags(Tag::builder().key(*k).value(*v).build());
+    }
+    endpoint.send().await.expect("create endpoint");
+    name
+}
+
+/// A registered target's (min, max), or None.
+pub async fn target(endpoint: &str, variant: &str) -> Option<(i32, i32)> {
+    let out = clients()
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_ids(format!("endpoint/{endpoint}/variant/{variant}"))
+        .send()
+        .await
+        .expect("describe targets");
+    out.scalable_targets()
+        .first()
+        .map(|t| (t.min_capacity(), t.max_capacity()))
+}
+
+/// Policies on a variant: (name, target value, scale-in, scale-out).
+pub async fn policies(
+    endpoint: &str,
+    variant: &str,
+) -> Vec<(String, Option<f64>, Option<i32>, Option<i32>)> {
+    let rid = format!("endpoint/{endpoint}/variant/{variant}");
+    let out = clients()
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&rid)
+        .send()
+        .await
+        .expect("describe policies");
+    let mut found: Vec<_> = out
+        .scaling_policies()
+        .iter()
+        .filter(|p| p.resource_id() == rid)
+        .map(|p| {
+            let tt = p.target_tracking_scaling_policy_configuration();
+            (
+                p.policy_name().to_string(),
+                tt.map(|c| c.target_value()),
+                tt.and_then(|c| c.scale_in_cooldown()),
+                tt.and_then(|c| c.scale_out_cooldown()),
+            )
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+pub fn dimension() -> ScalableDimension {
+    ScalableDimension::SageMakerVariantDesiredInstanceCount
+}

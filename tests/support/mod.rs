@@ -195,10 +195,10 @@ pub async fn target(endpoint: &str, variant: &str) -> Option<(i32, i32)> {
 }
 
 /// Policies on a variant: (name, target value, scale-in, scale-out).
-pub async fn policies(
-    endpoint: &str,
-    variant: &str,
-) -> Vec<(String, Option<f64>, Option<i32>, Option<i32>)> {
+/// A policy as the tests compare it: (name, target value, scale-in, scale-out).
+pub type PolicyRow = (String, Option<f64>, Option<i32>, Option<i32>);
+
+pub async fn policies(endpoint: &str, variant: &str) -> Vec<PolicyRow> {
     let rid = format!("endpoint/{endpoint}/variant/{variant}");
     let out = clients()
         .autoscaling

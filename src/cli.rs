@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use crate::app;
 use crate::aws::Clients;
-use crate::handler;
+use crate::config::DriftMode;
+use crate::drift::{self, SweepOptions};
+use crate::handler::{self, Invocation};
 use crate::reconcile::report::Outcome;
 use crate::trigger::validate_endpoint_name;
 
@@ -40,6 +42,19 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check every endpoint in the account and Region for drift and, unless
+    /// told otherwise (DRIFT_MODE=report, --report-only, --dry-run), repair it.
+    DriftCheck {
+        /// Report only; write nothing (like DRIFT_MODE=report).
+        #[arg(long)]
+        report_only: bool,
+        /// Plan the repairs; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the JSON report instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Pass an event file through the Lambda handler and print its result.
     Handle {
         #[arg(long, value_name = "FILE")]
@@ -54,7 +69,7 @@ enum Command {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     app::init_logging(false);
-    let settings = match app::load_settings() {
+    let mut settings = match app::load_settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -67,6 +82,12 @@ pub async fn run() -> ExitCode {
             if let Err(e) = validate_endpoint_name(endpoint) {
                 eprintln!("error: --endpoint: {e}");
                 return ExitCode::from(2);
+            }
+            None
+        }
+        Command::DriftCheck { report_only, .. } => {
+            if *report_only {
+                settings.drift_mode = DriftMode::Report;
             }
             None
         }
@@ -85,9 +106,37 @@ pub async fn run() -> ExitCode {
         Command::Reconcile { endpoint, dry_run } => {
             report(reconciler.reconcile(&endpoint, dry_run).await)
         }
+        Command::DriftCheck { dry_run, json, .. } => {
+            let options = SweepOptions {
+                dry_run,
+                deadline: None,
+            };
+            match reconciler.drift_check(options).await {
+                Ok(report) => {
+                    if json {
+                        print_json(&serde_json::to_value(&report).expect("reports serialize"));
+                    } else {
+                        print_text(&drift::report::table(&report));
+                    }
+                    if report.summary.errors > 0 {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: the drift check could not run: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Handle { dry_run, .. } => {
             let payload = payload.expect("read above");
-            match handler::handle(&reconciler, payload, dry_run).await {
+            let invocation = Invocation {
+                force_dry_run: dry_run,
+                deadline: None,
+            };
+            match handler::handle(&reconciler, payload, invocation).await {
                 Ok(value) => {
                     print_json(&value);
                     ExitCode::SUCCESS
@@ -120,8 +169,11 @@ fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {
 }
 
 fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("JSON values serialize")
-    );
+    print_text(&serde_json::to_string_pretty(value).expect("JSON values serialize"));
+}
+
+fn print_text(text: &str) {
+    use std::io::Write;
+    // A closed pipe (`| head`) is the reader's choice, not an error here.
+    let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
 }

@@ -14,8 +14,8 @@ pub enum GuardError {
     InvalidEvent(String),
     #[error("endpoint {endpoint}: {detail}")]
     InvalidTag { endpoint: String, detail: String },
-    #[error(transparent)]
-    Aws(#[from] AwsError),
+    #[error("the drift check could not run: {0}")]
+    DriftCheckFailed(AwsError),
     #[error("endpoint {endpoint} was not fully reconciled: {detail}")]
     ReconcileFailed { endpoint: String, detail: String },
 }
@@ -26,7 +26,7 @@ impl GuardError {
             GuardError::Config(_) => "InvalidConfiguration",
             GuardError::InvalidEvent(_) => "InvalidEvent",
             GuardError::InvalidTag { .. } => "InvalidTag",
-            GuardError::Aws(_) => "AwsError",
+            GuardError::DriftCheckFailed(_) => "DriftCheckFailed",
             GuardError::ReconcileFailed { .. } => "ReconcileFailed",
         }
     }

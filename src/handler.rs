@@ -1,23 +1,47 @@
 //! The Lambda handler: one entry point for every payload. The command line's
 //! `handle` goes through exactly this function.
 
+use std::time::Instant;
+
 use serde_json::{json, Value};
 use tracing::{debug, info};
 
+use crate::drift::{EndpointLister, ScalingLister, SweepOptions};
 use crate::error::GuardError;
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{EndpointReader, Reconciler, ScalingStore};
 use crate::trigger::{self, Trigger, IN_SERVICE};
 
-/// Handles one payload. `force_dry_run` turns every write into a plan (the
-/// command line's `--dry-run`); a payload can ask for a dry run itself.
-pub async fn handle<R: EndpointReader, S: ScalingStore>(
+/// How an invocation runs, apart from its payload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Invocation {
+    /// Turn every write into a plan (the command line's `--dry-run`); a
+    /// payload can also ask for a dry run itself.
+    pub force_dry_run: bool,
+    /// When the invocation must be done (the Lambda deadline).
+    pub deadline: Option<Instant>,
+}
+
+/// Handles one payload.
+pub async fn handle<R: EndpointLister, S: ScalingLister>(
     reconciler: &Reconciler<R, S>,
     payload: Value,
-    force_dry_run: bool,
+    invocation: Invocation,
 ) -> Result<Value, GuardError> {
+    let force_dry_run = invocation.force_dry_run;
     let trigger = trigger::parse(&payload).map_err(GuardError::InvalidEvent)?;
     match trigger {
+        Trigger::DriftCheck { dry_run } => {
+            let options = SweepOptions {
+                dry_run: dry_run || force_dry_run,
+                deadline: invocation.deadline,
+            };
+            let report = reconciler
+                .drift_check(options)
+                .await
+                .map_err(GuardError::DriftCheckFailed)?;
+            Ok(serde_json::to_value(&report).expect("reports serialize"))
+        }
         Trigger::EndpointStateChange { endpoint, status } if status != IN_SERVICE => {
             info!(%endpoint, %status, "state change ignored");
             Ok(json!({

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod drift;
 pub mod error;
 pub mod handler;
 pub mod lambda;

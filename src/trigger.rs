@@ -18,6 +18,8 @@ pub enum Trigger {
     EndpointStateChange { endpoint: String, status: String },
     /// A direct request to reconcile one endpoint.
     Reconcile { endpoint: String, dry_run: bool },
+    /// A scheduled (or direct) request to check the whole fleet.
+    DriftCheck { dry_run: bool },
 }
 
 /// The part of the event detail this tool reads. Variant names in events
@@ -39,7 +41,17 @@ struct DirectReconcile {
     dry_run: bool,
 }
 
-const ACTIONS: &str = "reconcile";
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectDriftCheck {
+    #[allow(dead_code)]
+    action: String,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+const ACTIONS: &str = "reconcile, drift-check";
+pub const SCHEDULED_EVENT: &str = "Scheduled Event";
 
 /// SageMaker endpoint names: 1 to 63 letters, digits and hyphens, starting
 /// and ending with a letter or digit.
@@ -101,6 +113,13 @@ fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, String> {
                 dry_run: req.dry_run,
             })
         }
+        Some("drift-check") => {
+            let req: DirectDriftCheck = serde_json::from_value(payload.clone())
+                .map_err(|e| format!("direct drift-check payload: {e}"))?;
+            Ok(Trigger::DriftCheck {
+                dry_run: req.dry_run,
+            })
+        }
         Some(other) => Err(format!(
             "unknown action {other:?}; known actions: {ACTIONS}"
         )),
@@ -125,6 +144,11 @@ fn parse_envelope(payload: &Value) -> Result<Trigger, String> {
                 endpoint: detail.endpoint_name,
                 status: detail.endpoint_status,
             })
+        }
+        // A classic schedule rule (detail `{}`) or EventBridge Scheduler
+        // without an input (detail the string "{}").
+        ("aws.events" | "aws.scheduler", SCHEDULED_EVENT) => {
+            Ok(Trigger::DriftCheck { dry_run: false })
         }
         (source, detail_type) => Err(format!(
             "unsupported event: source {source:?} with detail-type {detail_type:?}"
@@ -185,6 +209,30 @@ mod tests {
                 dry_run: true
             }
         );
+    }
+
+    #[test]
+    fn all_three_schedule_shapes_start_a_drift_check() {
+        for file in [
+            "drift-check-schedule-rule.json",
+            "drift-check-scheduler.json",
+            "drift-check-direct.json",
+        ] {
+            assert_eq!(
+                parse(&fixture(file)).unwrap(),
+                Trigger::DriftCheck { dry_run: false },
+                "{file}"
+            );
+        }
+        assert_eq!(
+            parse(&json!({"action": "drift-check", "dry_run": true})).unwrap(),
+            Trigger::DriftCheck { dry_run: true }
+        );
+        let err = parse(&json!({"action": "drift-check", "mode": "fix"})).unwrap_err();
+        assert!(err.contains("unknown field `mode`"), "{err}");
+        let mut other = fixture("drift-check-schedule-rule.json");
+        other["source"] = json!("aws.health");
+        assert!(parse(&other).unwrap_err().contains("unsupported event"));
     }
 
     #[test]

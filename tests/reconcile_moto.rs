@@ -4,7 +4,7 @@
 mod support;
 
 use autoscaling_guard::config::Settings;
-use autoscaling_guard::handler::handle;
+use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ServiceNamespace,
@@ -14,6 +14,10 @@ use serde_json::{json, Value};
 use support::*;
 
 const POLICY: &str = "autoscaling-guard-invocations";
+const DRY_RUN: Invocation = Invocation {
+    force_dry_run: true,
+    deadline: None,
+};
 
 fn standard_policy() -> Vec<PolicyRow> {
     vec![(POLICY.to_string(), Some(70.0), Some(300), Some(60))]
@@ -70,12 +74,16 @@ async fn the_in_service_event_goes_through_the_handler() {
     )
     .await;
     let r = reconciler(Settings::default());
-    let out = handle(&r, in_service_event(&ep), false).await.unwrap();
+    let out = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap();
     assert_eq!(out["action"], "reconcile");
     assert_eq!(out["outcome"], "changed");
     assert_eq!(out["writes"], 2);
     // SageMaker may deliver the same event twice: the second is a no-op.
-    let again = handle(&r, in_service_event(&ep), false).await.unwrap();
+    let again = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap();
     assert_eq!(again["outcome"], "compliant");
     assert_eq!(again["writes"], 0);
     assert_eq!(target(&ep, "primary").await, Some((1, 4)));
@@ -85,7 +93,7 @@ async fn the_in_service_event_goes_through_the_handler() {
 async fn dry_run_and_plan_write_nothing() {
     let ep = create_endpoint("dry", &[instances("primary", "ml.m5.large", 1)], &[], false).await;
     let r = reconciler(Settings::default());
-    let out = handle(&r, in_service_event(&ep), true).await.unwrap();
+    let out = handle(&r, in_service_event(&ep), DRY_RUN).await.unwrap();
     assert_eq!(out["outcome"], "drifted");
     assert_eq!(out["writes"], 0);
     assert_eq!(
@@ -132,7 +140,9 @@ async fn a_bad_tag_is_an_error_that_writes_nothing() {
     )
     .await;
     let r = reconciler(Settings::default());
-    let err = handle(&r, in_service_event(&ep), false).await.unwrap_err();
+    let err = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "InvalidTag");
     assert!(
         err.to_string()
@@ -410,7 +420,9 @@ async fn a_vanished_endpoint_is_gone_not_an_error() {
         .await
         .unwrap();
     let r = reconciler(Settings::default());
-    let out = handle(&r, in_service_event(&ep), false).await.unwrap();
+    let out = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap();
     assert_eq!(out["outcome"], "gone");
     assert_eq!(
         (out["reads"].as_u64(), out["writes"].as_u64()),
@@ -446,7 +458,9 @@ async fn malformed_events_are_errors_that_change_nothing() {
         json!({"action": "scale-everything"}),
         json!("IN_SERVICE"),
     ] {
-        let err = handle(&r, payload.clone(), false).await.unwrap_err();
+        let err = handle(&r, payload.clone(), Invocation::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "InvalidEvent", "{payload}");
     }
     assert_eq!(target(&ep, "primary").await, None);
@@ -465,7 +479,7 @@ async fn a_direct_reconcile_payload_works() {
     let out = handle(
         &r,
         json!({"action": "reconcile", "endpoint": ep, "dry_run": false}),
-        false,
+        Invocation::default(),
     )
     .await
     .unwrap();

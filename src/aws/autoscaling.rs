@@ -18,6 +18,8 @@ use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, TargetTracking, Var
 
 /// DescribeScalableTargets takes at most 50 resource ids.
 pub const RESOURCE_ID_BATCH: usize = 50;
+/// DescribeScalingPolicies returns at most 10 policies a page.
+pub const POLICY_PAGE: i32 = 10;
 
 #[derive(Debug, Clone)]
 pub struct AutoScaling {
@@ -51,6 +53,14 @@ where
             },
             other => return other,
         }
+    }
+}
+
+/// Deleting what is already gone is what was wanted.
+fn already_gone_is_done<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
+    match result {
+        Err(e) if !e.code_is("ObjectNotFoundException") => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -157,6 +167,9 @@ impl AutoScaling {
                 .service_namespace(ServiceNamespace::Sagemaker)
                 .scalable_dimension(dimension())
                 .set_resource_id(resource_id.map(str::to_string))
+                // AWS's page size; asking for it keeps call counts the same
+                // against any implementation.
+                .max_results(POLICY_PAGE)
                 .set_next_token(token);
             async move {
                 let resp = req
@@ -236,13 +249,19 @@ impl AutoScaling {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
-                match result {
-                    // Already gone is what we wanted.
-                    Err(e) if e.code_is("ObjectNotFoundException") => {}
-                    other => {
-                        other?;
-                    }
-                }
+                already_gone_is_done(result)?;
+            }
+            Change::DeregisterTarget { resource_id, .. } => {
+                let result = self
+                    .client
+                    .deregister_scalable_target()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .scalable_dimension(dimension())
+                    .resource_id(resource_id)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DeregisterScalableTarget", e));
+                already_gone_is_done(result)?;
             }
             Change::PutTargetTrackingPolicy {
                 resource_id,

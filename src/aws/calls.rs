@@ -18,6 +18,9 @@ use serde::Serialize;
 #[derive(Debug, Default)]
 pub struct CallTally {
     by_operation: Mutex<BTreeMap<String, u64>>,
+    /// The enclosing scope's tally: a reconcile inside a drift check counts
+    /// toward both.
+    parent: Option<Arc<CallTally>>,
 }
 
 /// A point-in-time copy of a tally.
@@ -44,6 +47,9 @@ impl CallTally {
             .expect("call tally lock")
             .entry(key)
             .or_default() += 1;
+        if let Some(parent) = &self.parent {
+            parent.record(service, operation);
+        }
     }
 
     pub fn snapshot(&self) -> CallCounts {
@@ -66,9 +72,13 @@ tokio::task_local! {
     static TASK_TALLY: Arc<CallTally>;
 }
 
-/// Runs `fut` with its own tally and returns what it called.
+/// Runs `fut` with its own tally and returns what it called. Calls also
+/// count toward any enclosing `counted` scope.
 pub async fn counted<F: std::future::Future>(fut: F) -> (F::Output, CallCounts) {
-    let tally = Arc::new(CallTally::default());
+    let tally = Arc::new(CallTally {
+        by_operation: Mutex::default(),
+        parent: TASK_TALLY.try_with(Arc::clone).ok(),
+    });
     let out = TASK_TALLY.scope(tally.clone(), fut).await;
     (out, tally.snapshot())
 }
@@ -135,5 +145,20 @@ mod tests {
         assert_eq!(inner.reads, 1);
         assert_eq!(outside.snapshot().reads, 0);
         assert!(TASK_TALLY.try_with(|_| ()).is_err());
+    }
+
+    #[tokio::test]
+    async fn nested_scopes_count_toward_the_outer_one_too() {
+        let (inner, outer) = counted(async {
+            TASK_TALLY.with(|t| t.record("S", "PutX"));
+            let ((), inner) = counted(async {
+                TASK_TALLY.with(|t| t.record("S", "DescribeX"));
+            })
+            .await;
+            inner
+        })
+        .await;
+        assert_eq!((inner.reads, inner.writes), (1, 0));
+        assert_eq!((outer.reads, outer.writes), (1, 1));
     }
 }

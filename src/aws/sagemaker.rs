@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_sagemaker::types::{ProductionVariantSummary, ResourceType};
 use aws_sdk_sagemaker::Client;
+use futures::StreamExt;
 
 use super::paging::collect_pages;
 use super::AwsError;
@@ -133,17 +135,102 @@ impl SageMakerEndpoints {
                 };
             }
         };
-        let config_name = out.endpoint_config_name().unwrap_or_default().to_string();
-        let facts = self.config_facts(&config_name).await?;
         let arn = out.endpoint_arn().unwrap_or_default().to_string();
-        let tags = self.tags(&arn).await?;
-        let variants = out
-            .production_variants()
+        let record = EndpointRecord {
+            name: out.endpoint_name().unwrap_or(name).to_string(),
+            tags: self.tags(&arn).await?,
+            arn,
+            status: status_of(out.endpoint_status()),
+            config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
+            variants: out.production_variants().to_vec(),
+        };
+        let facts = self.config_facts(&record.config_name).await?;
+        Ok(Some(record.into_snapshot(facts.as_ref())))
+    }
+
+    /// Every endpoint in the account and Region, with variants and tags, from
+    /// SageMaker Search (100 a page) plus one DescribeEndpointConfig per
+    /// config not seen before. An endpoint whose config cannot be read is
+    /// returned as an error of its own; only a failed listing fails it all.
+    pub async fn list_all(&self, concurrency: usize) -> Result<Vec<Listed>, AwsError> {
+        let records = collect_pages("Search", |token| {
+            let req = self
+                .client
+                .search()
+                .resource(ResourceType::Endpoint)
+                .max_results(100)
+                .set_next_token(token);
+            async move {
+                let out = req
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("Search", e))?;
+                let page: Vec<EndpointRecord> = out
+                    .results()
+                    .iter()
+                    .filter_map(|r| r.endpoint())
+                    .map(|e| EndpointRecord {
+                        name: e.endpoint_name().unwrap_or_default().to_string(),
+                        arn: e.endpoint_arn().unwrap_or_default().to_string(),
+                        status: status_of(e.endpoint_status()),
+                        config_name: e.endpoint_config_name().unwrap_or_default().to_string(),
+                        tags: e
+                            .tags()
+                            .iter()
+                            .map(|t| {
+                                (
+                                    t.key().unwrap_or_default().to_string(),
+                                    t.value().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect(),
+                        variants: e.production_variants().to_vec(),
+                    })
+                    .collect();
+                Ok((page, out.next_token().map(str::to_string)))
+            }
+        })
+        .await?;
+        let listed = futures::stream::iter(records)
+            .map(|record| async move {
+                match self.config_facts(&record.config_name).await {
+                    Ok(facts) => Ok(record.into_snapshot(facts.as_ref())),
+                    Err(e) => Err((record.name, e)),
+                }
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        Ok(listed)
+    }
+}
+
+/// One endpoint from a listing, or its name and what kept it from being read.
+pub type Listed = Result<EndpointSnapshot, (String, AwsError)>;
+
+fn status_of(status: Option<&aws_sdk_sagemaker::types::EndpointStatus>) -> String {
+    status.map_or("Unknown", |s| s.as_str()).to_string()
+}
+
+/// An endpoint as DescribeEndpoint or Search return it, before its config
+/// is joined in.
+struct EndpointRecord {
+    name: String,
+    arn: String,
+    status: String,
+    config_name: String,
+    tags: BTreeMap<String, String>,
+    variants: Vec<ProductionVariantSummary>,
+}
+
+impl EndpointRecord {
+    fn into_snapshot(self, facts: Option<&ConfigFacts>) -> EndpointSnapshot {
+        let variants = self
+            .variants
             .iter()
             .map(|v| {
                 let name = v.variant_name().unwrap_or_default().to_string();
                 let (instance_type, serverless_in_config) = facts
-                    .as_ref()
                     .and_then(|f| f.variants.get(&name).cloned())
                     .unwrap_or((None, false));
                 VariantSnapshot {
@@ -155,17 +242,14 @@ impl SageMakerEndpoints {
                 }
             })
             .collect();
-        Ok(Some(EndpointSnapshot {
-            name: out.endpoint_name().unwrap_or(name).to_string(),
-            arn,
-            status: out
-                .endpoint_status()
-                .map_or("Unknown", |s| s.as_str())
-                .to_string(),
-            config_name,
-            is_async: facts.as_ref().is_some_and(|f| f.is_async),
-            tags,
+        EndpointSnapshot {
+            name: self.name,
+            arn: self.arn,
+            status: self.status,
+            config_name: self.config_name,
+            is_async: facts.is_some_and(|f| f.is_async),
+            tags: self.tags,
             variants,
-        }))
+        }
     }
 }

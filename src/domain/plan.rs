@@ -23,7 +23,7 @@ pub struct Difference {
 }
 
 impl Difference {
-    fn new(subject: impl Into<String>, field: &str, actual: Value, desired: Value) -> Self {
+    pub fn new(subject: impl Into<String>, field: &str, actual: Value, desired: Value) -> Self {
         Self {
             subject: subject.into(),
             field: field.to_string(),
@@ -53,6 +53,11 @@ pub enum Change {
         policy: DesiredPolicy,
         because: Vec<Difference>,
     },
+    /// Only for orphans: targets whose endpoint or variant is gone.
+    DeregisterTarget {
+        resource_id: String,
+        because: Vec<Difference>,
+    },
 }
 
 impl Change {
@@ -60,7 +65,8 @@ impl Change {
         match self {
             Change::RegisterTarget { because, .. }
             | Change::DeletePolicy { because, .. }
-            | Change::PutTargetTrackingPolicy { because, .. } => because,
+            | Change::PutTargetTrackingPolicy { because, .. }
+            | Change::DeregisterTarget { because, .. } => because,
         }
     }
 
@@ -69,6 +75,16 @@ impl Change {
             Change::RegisterTarget { .. } => "register_target",
             Change::DeletePolicy { .. } => "delete_policy",
             Change::PutTargetTrackingPolicy { .. } => "put_target_tracking_policy",
+            Change::DeregisterTarget { .. } => "deregister_target",
+        }
+    }
+
+    pub fn resource_id(&self) -> &str {
+        match self {
+            Change::RegisterTarget { resource_id, .. }
+            | Change::DeletePolicy { resource_id, .. }
+            | Change::PutTargetTrackingPolicy { resource_id, .. }
+            | Change::DeregisterTarget { resource_id, .. } => resource_id,
         }
     }
 }

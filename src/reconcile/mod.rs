@@ -6,6 +6,7 @@ pub mod report;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Mutex;
 
 use tracing::{info, warn};
 
@@ -59,6 +60,10 @@ pub struct Reconciler<R, S> {
     pub endpoints: R,
     pub scaling: S,
     pub settings: Settings,
+    /// Where the next drift check starts remediating: the first endpoint
+    /// the last one did not reach. Lives as long as the process (a warm
+    /// Lambda container); a cold start falls back to a rotating start.
+    pub(crate) sweep_cursor: Mutex<Option<String>>,
 }
 
 impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
@@ -67,6 +72,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             endpoints,
             scaling,
             settings,
+            sweep_cursor: Mutex::new(None),
         }
     }
 
@@ -177,7 +183,11 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
     }
 }
 
-fn failed(mut report: EndpointReport, error_type: &'static str, message: String) -> EndpointReport {
+pub(crate) fn failed(
+    mut report: EndpointReport,
+    error_type: &'static str,
+    message: String,
+) -> EndpointReport {
     warn!(endpoint = %report.endpoint, error_type, error = %message, "endpoint not reconciled");
     report.outcome = Outcome::Error;
     report.error_type = Some(error_type);

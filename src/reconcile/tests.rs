@@ -47,11 +47,7 @@ impl ScalingStore for FakeScaling {
     }
 
     async fn apply(&self, change: &Change) -> Result<(), AwsError> {
-        let rid = match change {
-            Change::RegisterTarget { resource_id, .. }
-            | Change::DeletePolicy { resource_id, .. }
-            | Change::PutTargetTrackingPolicy { resource_id, .. } => resource_id.clone(),
-        };
+        let rid = change.resource_id().to_string();
         if self.broken.contains(&rid) {
             return Err(AwsError {
                 operation: change.name().into(),
@@ -67,6 +63,7 @@ impl ScalingStore for FakeScaling {
         let mut state = self.state.lock().unwrap();
         let slot = state.entry(rid.clone()).or_default();
         match change {
+            Change::DeregisterTarget { .. } => slot.target = None,
             Change::RegisterTarget {
                 min_capacity,
                 max_capacity,

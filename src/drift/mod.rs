@@ -1,0 +1,324 @@
+//! The scheduled drift check: every endpoint in the account and Region,
+//! read in batches, classified against the standard, and repaired through
+//! the same reconcile as the event path.
+
+pub mod orphans;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use tracing::{info, warn};
+
+use crate::aws::autoscaling::AutoScaling;
+use crate::aws::calls::counted;
+use crate::aws::sagemaker::{Listed, SageMakerEndpoints};
+use crate::aws::AwsError;
+use crate::config::DriftMode;
+use crate::domain::desired::desired_for;
+use crate::domain::snapshot::{EndpointSnapshot, ScalableTarget, ScalingPolicy, VariantScaling};
+use crate::reconcile::report::{EndpointReport, Outcome};
+use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
+use orphans::{find_orphans, plan_orphan};
+use report::{summarize, DriftEntry, DriftReport, OrphanReport};
+
+/// Stop starting new work when less than this is left before the deadline,
+/// so that a started reconcile can finish and the report can be returned.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
+
+/// Lists every endpoint at once. Implemented over SageMaker Search.
+pub trait EndpointLister: EndpointReader {
+    fn list_all(
+        &self,
+        concurrency: usize,
+    ) -> impl Future<Output = Result<Vec<Listed>, AwsError>> + Send;
+}
+
+/// Lists scaling in bulk. Implemented over Application Auto Scaling.
+pub trait ScalingLister: ScalingStore {
+    /// Every scaling policy on a SageMaker variant in the account and Region.
+    fn all_policies(&self) -> impl Future<Output = Result<Vec<ScalingPolicy>, AwsError>> + Send;
+    /// The registered targets among `resource_ids`.
+    fn targets(
+        &self,
+        resource_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<ScalableTarget>, AwsError>> + Send;
+}
+
+impl EndpointLister for SageMakerEndpoints {
+    async fn list_all(&self, concurrency: usize) -> Result<Vec<Listed>, AwsError> {
+        SageMakerEndpoints::list_all(self, concurrency).await
+    }
+}
+
+impl ScalingLister for AutoScaling {
+    async fn all_policies(&self) -> Result<Vec<ScalingPolicy>, AwsError> {
+        self.policies(None).await
+    }
+    async fn targets(&self, resource_ids: &[String]) -> Result<Vec<ScalableTarget>, AwsError> {
+        AutoScaling::targets(self, resource_ids).await
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SweepOptions {
+    /// Write nothing, whatever the drift mode.
+    pub dry_run: bool,
+    /// When the invocation must be finished (the Lambda deadline).
+    pub deadline: Option<Instant>,
+}
+
+fn time_is_short(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < DEADLINE_MARGIN)
+}
+
+/// Puts the endpoint to start with first: the first one not reached last
+/// time, or, without that, a point that moves every minute, so that no
+/// endpoint is always last in line.
+pub fn rotate(mut names: Vec<String>, resume_from: Option<&str>, minute: u64) -> Vec<String> {
+    names.sort();
+    if names.is_empty() {
+        return names;
+    }
+    let start = match resume_from {
+        Some(from) => names.iter().position(|n| n.as_str() >= from).unwrap_or(0),
+        None => (minute % names.len() as u64) as usize,
+    };
+    names.rotate_left(start);
+    names
+}
+
+impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
+    /// Sweeps the whole fleet. Fails only when the sweep itself cannot run
+    /// (a listing fails); one endpoint's failure is counted and reported.
+    pub async fn drift_check(&self, options: SweepOptions) -> Result<DriftReport, AwsError> {
+        let (result, calls) = counted(self.sweep(options)).await;
+        let mut report = result?;
+        report.summary.reads = calls.reads;
+        report.summary.writes = calls.writes;
+        report.calls_by_operation = calls.by_operation;
+        info!(
+            summary = %serde_json::to_string(&report.summary).unwrap_or_default(),
+            "drift check done"
+        );
+        Ok(report)
+    }
+
+    async fn sweep(&self, options: SweepOptions) -> Result<DriftReport, AwsError> {
+        let remediate = self.settings.drift_mode == DriftMode::Remediate && !options.dry_run;
+        let listed = self.endpoints.list_all(self.settings.concurrency).await?;
+        let policies = self.scaling.all_policies().await?;
+
+        let mut snapshots: Vec<EndpointSnapshot> = Vec::new();
+        let mut found: Vec<EndpointReport> = Vec::new();
+        for item in listed {
+            match item {
+                Ok(snapshot) => snapshots.push(snapshot),
+                Err((name, e)) => found.push(failed(
+                    EndpointReport::new(&name, true),
+                    "AwsError",
+                    e.to_string(),
+                )),
+            }
+        }
+        let intents: Vec<_> = snapshots
+            .iter()
+            .map(|s| desired_for(s, &self.settings))
+            .collect();
+        let ids: Vec<String> = intents
+            .iter()
+            .flatten()
+            .flat_map(managed_resource_ids)
+            .collect();
+        let mut actual: BTreeMap<String, VariantScaling> = ids
+            .iter()
+            .map(|id| (id.clone(), VariantScaling::default()))
+            .collect();
+        for target in self.scaling.targets(&ids).await? {
+            if let Some(slot) = actual.get_mut(&target.resource_id) {
+                slot.target = Some(target);
+            }
+        }
+        for policy in &policies {
+            if let Some(slot) = actual.get_mut(&policy.resource_id) {
+                slot.policies.push(policy.clone());
+            }
+        }
+        for (snapshot, intent) in snapshots.iter().zip(intents) {
+            let blank = EndpointReport::new(&snapshot.name, true);
+            found.push(match intent {
+                Err(tag) => failed(blank, "InvalidTag", tag.to_string()),
+                Ok(intent) => self.converge(blank, intent, &actual, true).await,
+            });
+        }
+        found.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+
+        let mut entries: Vec<DriftEntry> = found
+            .iter()
+            .filter(|r| r.outcome != Outcome::Compliant)
+            .map(|r| DriftEntry {
+                found: r.clone(),
+                remediation: None,
+                not_reached: false,
+            })
+            .collect();
+        if remediate {
+            self.remediate(&mut entries, options.deadline).await;
+        }
+        let orphans = self
+            .handle_orphans(
+                find_orphans(&policies, &snapshots),
+                remediate,
+                options.deadline,
+            )
+            .await;
+        let summary = summarize(&found, &entries, &orphans);
+        Ok(DriftReport {
+            action: "drift-check",
+            mode: self.settings.drift_mode,
+            dry_run: options.dry_run,
+            summary,
+            endpoints: entries,
+            orphans,
+            calls_by_operation: BTreeMap::new(),
+        })
+    }
+
+    /// Reconciles every drifted endpoint, a few at a time, starting where
+    /// the last sweep stopped, until time runs short.
+    async fn remediate(&self, entries: &mut [DriftEntry], deadline: Option<Instant>) {
+        let drifted: Vec<String> = entries
+            .iter()
+            .filter(|e| e.found.outcome == Outcome::Drifted)
+            .map(|e| e.found.endpoint.clone())
+            .collect();
+        let minute = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            / 60;
+        let resume_from = self.sweep_cursor.lock().expect("sweep cursor").clone();
+        let order = rotate(drifted, resume_from.as_deref(), minute);
+        let results: Vec<(String, Option<EndpointReport>)> =
+            futures::stream::iter(order.iter().cloned())
+                .map(|name| async move {
+                    if time_is_short(deadline) {
+                        return (name, None);
+                    }
+                    let report = self.reconcile(&name, false).await;
+                    (name, Some(report))
+                })
+                .buffered(self.settings.concurrency)
+                .collect()
+                .await;
+        let first_missed = results
+            .iter()
+            .find(|(_, r)| r.is_none())
+            .map(|(n, _)| n.clone());
+        if let Some(name) = &first_missed {
+            warn!(resume_from = %name, "drift check ran short of time; the next one starts here");
+        }
+        *self.sweep_cursor.lock().expect("sweep cursor") = first_missed;
+        let mut by_name: BTreeMap<String, Option<EndpointReport>> = results.into_iter().collect();
+        for entry in entries.iter_mut() {
+            match by_name.remove(&entry.found.endpoint) {
+                Some(Some(report)) => entry.remediation = Some(report),
+                Some(None) => entry.not_reached = true,
+                None => {}
+            }
+        }
+    }
+
+    /// Reports orphans and, when remediating, removes each one that a fresh
+    /// read confirms is gone (a listing can lag behind a new endpoint).
+    async fn handle_orphans(
+        &self,
+        orphans: Vec<orphans::Orphan>,
+        remediate: bool,
+        deadline: Option<Instant>,
+    ) -> Vec<OrphanReport> {
+        let mut out = Vec::new();
+        for orphan in orphans {
+            let mut report = OrphanReport {
+                orphan,
+                status: "found",
+                changes: Vec::new(),
+                error: None,
+            };
+            if !remediate {
+                report.changes = plan_orphan(&report.orphan);
+                out.push(report);
+                continue;
+            }
+            if time_is_short(deadline) {
+                report.status = "not_reached";
+                out.push(report);
+                continue;
+            }
+            match self.endpoints.describe(&report.orphan.endpoint).await {
+                Ok(Some(e)) if e.variants.iter().any(|v| v.name == report.orphan.variant) => {
+                    report.status = "still_in_use";
+                }
+                Err(e) => {
+                    report.status = "error";
+                    report.error = Some(e.to_string());
+                }
+                Ok(_) => {
+                    report.status = "removed";
+                    for change in plan_orphan(&report.orphan) {
+                        if let Err(e) = self.scaling.apply(&change).await {
+                            report.status = "error";
+                            report.error = Some(e.to_string());
+                            break;
+                        }
+                        info!(resource_id = %change.resource_id(), action = change.name(), "removed orphan scaling");
+                        report.changes.push(change);
+                    }
+                }
+            }
+            out.push(report);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rotation_resumes_where_the_last_sweep_stopped() {
+        let order = rotate(names(&["d", "a", "c", "b"]), Some("c"), 0);
+        assert_eq!(order, ["c", "d", "a", "b"]);
+        // The endpoint it stopped at may be gone: start at the next one.
+        assert_eq!(
+            rotate(names(&["a", "b", "d"]), Some("c"), 0),
+            ["d", "a", "b"]
+        );
+        assert_eq!(rotate(names(&["a", "b"]), Some("z"), 0), ["a", "b"]);
+    }
+
+    #[test]
+    fn without_a_cursor_the_start_moves_every_minute() {
+        let all = names(&["a", "b", "c"]);
+        assert_eq!(rotate(all.clone(), None, 0)[0], "a");
+        assert_eq!(rotate(all.clone(), None, 1)[0], "b");
+        assert_eq!(rotate(all.clone(), None, 5)[0], "c");
+        assert!(rotate(vec![], None, 7).is_empty());
+    }
+
+    #[test]
+    fn time_runs_short_inside_the_margin() {
+        assert!(!time_is_short(None));
+        assert!(time_is_short(Some(Instant::now() + Duration::from_secs(5))));
+        assert!(!time_is_short(Some(
+            Instant::now() + Duration::from_secs(120)
+        )));
+    }
+}

@@ -1,0 +1,331 @@
+//! What a drift check reports: a summary of counts, what drifted and what
+//! was done, as JSON, as a table, and as a CloudWatch Embedded Metric Format
+//! line that alarms can use without any API call.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::orphans::Orphan;
+use crate::config::DriftMode;
+use crate::domain::plan::Change;
+use crate::reconcile::report::{EndpointReport, Outcome, VariantStatus};
+
+pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
+
+/// Counts of variants, except `endpoints`, `not_reached` (endpoints), the
+/// orphan counts (targets) and the call counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftSummary {
+    pub endpoints: u64,
+    pub compliant: u64,
+    pub drifted: u64,
+    pub remediated: u64,
+    pub skipped: u64,
+    pub errors: u64,
+    pub orphans_found: u64,
+    pub orphans_removed: u64,
+    pub not_reached: u64,
+    pub reads: u64,
+    pub writes: u64,
+}
+
+/// One endpoint that is not simply compliant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftEntry {
+    /// What the sweep found, with the changes it would make.
+    pub found: EndpointReport,
+    /// What remediation did, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<EndpointReport>,
+    /// Drifted, but the sweep ran out of time before reaching it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_reached: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrphanReport {
+    #[serde(flatten)]
+    pub orphan: Orphan,
+    /// `found`, `removed`, `still_in_use` (a fresh read found the endpoint
+    /// and variant after all), `not_reached` or `error`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftReport {
+    pub action: &'static str,
+    pub mode: DriftMode,
+    pub dry_run: bool,
+    pub summary: DriftSummary,
+    pub endpoints: Vec<DriftEntry>,
+    pub orphans: Vec<OrphanReport>,
+    pub calls_by_operation: BTreeMap<String, u64>,
+}
+
+fn variant_count(report: &EndpointReport) -> u64 {
+    report.variants.len().max(1) as u64
+}
+
+/// Counts what the sweep found and did; call counts are filled in by the
+/// caller.
+pub fn summarize(
+    found: &[EndpointReport],
+    entries: &[DriftEntry],
+    orphans: &[OrphanReport],
+) -> DriftSummary {
+    let mut s = DriftSummary {
+        endpoints: found.len() as u64,
+        ..DriftSummary::default()
+    };
+    for report in found {
+        match report.outcome {
+            // Endpoint-level outcomes count once per variant.
+            Outcome::Error if report.variants.is_empty() => s.errors += variant_count(report),
+            Outcome::Skipped if report.variants.is_empty() => s.skipped += variant_count(report),
+            Outcome::Gone => {}
+            _ => {
+                for v in &report.variants {
+                    match v.status {
+                        VariantStatus::Compliant => s.compliant += 1,
+                        VariantStatus::Drifted | VariantStatus::Changed => s.drifted += 1,
+                        VariantStatus::Skipped => s.skipped += 1,
+                        VariantStatus::Error => s.errors += 1,
+                    }
+                }
+            }
+        }
+    }
+    for entry in entries {
+        if entry.not_reached {
+            s.not_reached += 1;
+        }
+        if let Some(done) = &entry.remediation {
+            if done.outcome == Outcome::Error && done.variants.is_empty() {
+                s.errors += variant_count(done);
+            }
+            for v in &done.variants {
+                match v.status {
+                    VariantStatus::Changed => s.remediated += 1,
+                    VariantStatus::Error => s.errors += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    s.orphans_found = orphans.len() as u64;
+    s.orphans_removed = orphans.iter().filter(|o| o.status == "removed").count() as u64;
+    s
+}
+
+/// One CloudWatch Embedded Metric Format line with the summary's counts.
+pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> String {
+    let counts = serde_json::to_value(summary).expect("summary serializes");
+    let Value::Object(counts) = counts else {
+        unreachable!("a struct serializes to an object")
+    };
+    let metrics: Vec<Value> = counts
+        .keys()
+        .map(|name| json!({"Name": name, "Unit": "Count"}))
+        .collect();
+    let mut line = json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": EMF_NAMESPACE,
+                "Dimensions": [["Service"]],
+                "Metrics": metrics,
+            }],
+        },
+        "Service": "autoscaling-guard",
+        "Mode": mode,
+    });
+    for (name, value) in counts {
+        line[name] = value;
+    }
+    line.to_string()
+}
+
+/// The summary and the endpoints that need attention, for a terminal.
+pub fn table(report: &DriftReport) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let mode = match (report.mode, report.dry_run) {
+        (_, true) => "dry run",
+        (DriftMode::Report, _) => "report only",
+        (DriftMode::Remediate, _) => "remediate",
+    };
+    let _ = writeln!(out, "drift check ({mode})");
+    for (label, n) in [
+        ("endpoints", s.endpoints),
+        ("variants compliant", s.compliant),
+        ("variants drifted", s.drifted),
+        ("variants remediated", s.remediated),
+        ("variants skipped", s.skipped),
+        ("variants with errors", s.errors),
+        ("orphans found", s.orphans_found),
+        ("orphans removed", s.orphans_removed),
+        ("endpoints not reached", s.not_reached),
+        ("AWS reads", s.reads),
+        ("AWS writes", s.writes),
+    ] {
+        let _ = writeln!(out, "  {label:<22} {n:>6}");
+    }
+    let mut rows = Vec::new();
+    for entry in &report.endpoints {
+        let found = &entry.found;
+        if let Some(reason) = &found.reason {
+            rows.push((
+                found.endpoint.clone(),
+                "skipped".to_string(),
+                reason.to_string(),
+            ));
+        }
+        if let Some(err) = &found.error {
+            rows.push((found.endpoint.clone(), "error".to_string(), err.clone()));
+        }
+        for v in &found.variants {
+            let what = match v.status {
+                VariantStatus::Skipped => {
+                    v.reason.as_ref().map(|r| r.to_string()).unwrap_or_default()
+                }
+                VariantStatus::Error => v.error.clone().unwrap_or_default(),
+                _ => v
+                    .changes
+                    .iter()
+                    .flat_map(|c| c.because())
+                    .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            let mut status = format!("{:?}", v.status).to_lowercase();
+            if let Some(done) = &entry.remediation {
+                if let Some(after) = done.variants.iter().find(|a| a.variant == v.variant) {
+                    status = format!("{status} -> {:?}", after.status).to_lowercase();
+                }
+            }
+            if entry.not_reached {
+                status.push_str(" (not reached)");
+            }
+            if v.status != VariantStatus::Compliant {
+                rows.push((format!("{}/{}", found.endpoint, v.variant), status, what));
+            }
+        }
+    }
+    for o in &report.orphans {
+        rows.push((
+            o.orphan.resource_id.clone(),
+            format!("orphan {}", o.status),
+            format!("{:?}", o.orphan.cause).to_lowercase(),
+        ));
+    }
+    if !rows.is_empty() {
+        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        let _ = writeln!(out);
+        for (a, b, c) in rows {
+            let _ = writeln!(out, "  {a:<w0$}  {b:<w1$}  {c}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::desired::SkipReason;
+    use crate::reconcile::report::VariantReport;
+
+    fn variant(status: VariantStatus) -> VariantReport {
+        VariantReport {
+            variant: format!("{status:?}"),
+            status,
+            reason: None,
+            changes: vec![],
+            error: None,
+            max_raised_to_running: false,
+        }
+    }
+
+    fn report(name: &str, outcome: Outcome, statuses: &[VariantStatus]) -> EndpointReport {
+        let mut r = EndpointReport::new(name, true);
+        r.outcome = outcome;
+        r.variants = statuses.iter().copied().map(variant).collect();
+        r
+    }
+
+    #[test]
+    fn counts_variants_and_endpoint_level_outcomes() {
+        use VariantStatus::*;
+        let mut opted_out = report("c", Outcome::Skipped, &[]);
+        opted_out.reason = Some(SkipReason::OptedOut);
+        let found = vec![
+            report("a", Outcome::Compliant, &[Compliant, Skipped]),
+            report("b", Outcome::Drifted, &[Drifted, Drifted, Compliant]),
+            opted_out,
+            report("d", Outcome::Error, &[]),
+        ];
+        let mut fixed = report("b", Outcome::Changed, &[Changed, Error, Compliant]);
+        fixed.dry_run = false;
+        let entries = vec![
+            DriftEntry {
+                found: found[1].clone(),
+                remediation: Some(fixed),
+                not_reached: false,
+            },
+            DriftEntry {
+                found: report("x", Outcome::Drifted, &[Drifted]),
+                remediation: None,
+                not_reached: true,
+            },
+        ];
+        let s = summarize(&found, &entries, &[]);
+        assert_eq!(
+            s,
+            DriftSummary {
+                endpoints: 4,
+                compliant: 2,
+                drifted: 2,
+                remediated: 1,
+                skipped: 2,
+                errors: 2,
+                not_reached: 1,
+                ..DriftSummary::default()
+            }
+        );
+    }
+
+    #[test]
+    fn emf_line_carries_every_count_under_the_namespace() {
+        let summary = DriftSummary {
+            endpoints: 10,
+            drifted: 3,
+            ..DriftSummary::default()
+        };
+        let line: Value =
+            serde_json::from_str(&emf_line(&summary, DriftMode::Remediate, 1_700_000_000_000))
+                .unwrap();
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "AutoscalingGuard");
+        assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000_u64);
+        let names: Vec<&str> = directive["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 11);
+        for name in names {
+            assert!(line[name].is_u64(), "{name} has a value");
+        }
+        assert_eq!(line["drifted"], 3);
+        assert_eq!(line["Service"], "autoscaling-guard");
+        assert!(!emf_line(&summary, DriftMode::Report, 0).contains('\n'));
+    }
+}

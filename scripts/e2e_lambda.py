@@ -1,0 +1,176 @@
+"""End-to-end test of the Lambda path.
+
+Runs the function under `cargo lambda watch` (a local Lambda Runtime API
+emulator) with its environment pointing at the local AWS, sends every file
+under events/ with `cargo lambda invoke --data-file`, and checks each answer
+and the Application Auto Scaling state that results.
+
+usage: e2e_lambda.py   (cargo-lambda on PATH; run by scripts/test.sh)
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import boto3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+FAILURES = []
+PASSED = []
+
+
+def check(condition, message):
+    print(("  ok    " if condition else "  FAIL  ") + message)
+    (PASSED if condition else FAILURES).append(message)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+moto = subprocess.Popen(
+    [sys.executable, os.path.join(ROOT, "scripts/local_aws.py"), str(os.getpid())],
+    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+)
+line = moto.stdout.readline()
+if not line.startswith("PORT "):
+    sys.exit(f"the local AWS did not start: {line!r}")
+url = f"http://127.0.0.1:{line.split()[1]}"
+os.environ.update(AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1",
+                  AWS_ACCESS_KEY_ID="e2e", AWS_SECRET_ACCESS_KEY="e2e", LOG_LEVEL="info")
+import demo_fleet  # noqa: E402  (reads AWS_ENDPOINT_URL)
+
+demo_fleet.create()
+aas = demo_fleet.aas
+
+port = free_port()
+log_path = os.path.join(ROOT, "target", "e2e-lambda-watch.log")
+os.makedirs(os.path.dirname(log_path), exist_ok=True)
+log = open(log_path, "w")
+watch = subprocess.Popen(
+    ["cargo", "lambda", "watch", "--invoke-port", str(port), "--ignore-changes"],
+    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+)
+
+
+def invoke(event_file):
+    """Returns (result JSON or None, error type or None)."""
+    for _ in range(3):
+        proc = subprocess.run(
+            ["cargo", "lambda", "invoke", "autoscaling-guard", "--invoke-port", str(port),
+             "--data-file", os.path.join(ROOT, "events", event_file), "--output-format", "json"],
+            cwd=ROOT, capture_output=True, text=True,
+        )
+        if proc.returncode == 0:
+            return json.loads(proc.stdout), None
+        first = next((l for l in proc.stderr.splitlines() if l.startswith("Error: ")), "")
+        if first:
+            return None, first[len("Error: "):].strip()
+        time.sleep(2)  # the emulator was not ready yet
+    sys.exit(f"cargo lambda invoke {event_file} failed:\n{proc.stderr}")
+
+
+def scaling():
+    out = {}
+    for name, (variants, _, _) in demo_fleet.FLEET.items():
+        for v, _, _ in variants:
+            rid = f"endpoint/{name}/variant/{v}"
+            t = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[rid])["ScalableTargets"]
+            p = aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]
+            out[rid] = (
+                (t[0]["MinCapacity"], t[0]["MaxCapacity"]) if t else None,
+                sorted((x["PolicyName"], x.get("TargetTrackingScalingPolicyConfiguration", {}).get("TargetValue"))
+                       for x in p if x["ResourceId"] == rid),
+            )
+    return out
+
+
+# Every file under events/, in this order, with what it must do.
+PLAN = [
+    ("endpoint-creating.json", "ignored"),
+    ("endpoint-updating.json", "ignored"),
+    ("endpoint-failed.json", "ignored"),
+    ("endpoint-deleting.json", "ignored"),
+    ("endpoint-in-service.json", "onboards"),
+    ("direct-reconcile.json", "no-op"),
+    ("drift-check-schedule-rule.json", "repairs"),
+    ("drift-check-scheduler.json", "clean"),
+    ("drift-check-direct.json", "clean"),
+    ("malformed-missing-endpoint-name.json", "InvalidEvent"),
+    ("malformed-wrong-types.json", "InvalidEvent"),
+    ("malformed-unknown-source.json", "InvalidEvent"),
+    ("malformed-not-json.json", "lambda_runtime::deserializer::DeserializeError"),
+]
+files = sorted(f for f in os.listdir(os.path.join(ROOT, "events")) if f.endswith(".json"))
+check(sorted(f for f, _ in PLAN) == files, "every file under events/ has an expectation")
+
+try:
+    for event_file, expect in PLAN:
+        print(f"{event_file} ({expect})")
+        before = scaling()
+        result, error = invoke(event_file)
+        if expect == "ignored":
+            check(error is None and result["action"] == "ignored", "acknowledged and ignored")
+            check(result["status"] == event_file.split("-")[1].split(".")[0].upper(), "reports the status")
+            check(scaling() == before, "changes nothing")
+        elif expect == "onboards":
+            check(error is None and result["outcome"] == "changed", f"reconciled: {result and result['outcome']}")
+            check(result["writes"] == 4, f"4 writes for two variants: {result['writes']}")
+            after = scaling()
+            for v in ("primary", "canary"):
+                check(after[f"endpoint/demo-recommender/variant/{v}"] ==
+                      ((1, 6), [("autoscaling-guard-invocations", 70.0)]), f"{v}: min 1, max 6 (tag), policy")
+        elif expect == "no-op":
+            check(error is None and result["outcome"] == "compliant" and result["writes"] == 0,
+                  "the same endpoint again: compliant, no writes")
+        elif expect in ("repairs", "clean"):
+            check(error is None and result["action"] == "drift-check", "drift check ran")
+            s = result["summary"]
+            check(s["endpoints"] == 5, f"saw the 5 sample endpoints: {s['endpoints']}")
+            if expect == "repairs":
+                check(s["remediated"] == 1, f"onboarded demo-fraud: remediated {s['remediated']}")
+            else:
+                check(s["drifted"] == 0 and s["writes"] == 0, f"nothing left to repair: {s}")
+            check(s["skipped"] == 3, f"3 skipped (burstable, opted out, foreign): {s['skipped']}")
+        else:
+            check(result is None and error == expect, f"fails with {expect}: got {error}")
+            check(scaling() == before, "changes nothing")
+
+    final = scaling()
+    check(final["endpoint/demo-fraud/variant/AllTraffic"][0] == (1, 5), "demo-fraud: max raised to its 5 instances")
+    check(final["endpoint/demo-chatbot-dev/variant/AllTraffic"] == (None, []), "burstable endpoint untouched")
+    check(final["endpoint/demo-legacy/variant/AllTraffic"] == (None, []), "opted-out endpoint untouched")
+    check(final["endpoint/demo-search/variant/AllTraffic"] == ((3, 12), [("search-team-latency", 300.0)]),
+          "a person's scaling untouched")
+finally:
+    watch.terminate()
+    try:
+        watch.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        watch.kill()
+    log.close()
+    moto.terminate()
+
+logged = open(log_path).read().splitlines()
+json_lines = []
+for l in logged:
+    try:
+        json_lines.append(json.loads(l[l.index("{"):]))
+    except ValueError:
+        pass
+check(any(j.get("message") == "applied change" and j.get("level") == "INFO" for j in json_lines),
+      "JSON log line per applied change")
+emf = [j for j in json_lines if "_aws" in j]
+check(bool(emf) and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AutoscalingGuard",
+      "drift check wrote an Embedded Metric Format line")
+
+print(f"\nlog: {log_path}")
+print(f"e2e: {len(PASSED)} passed, {len(FAILURES)} failed")
+sys.exit(1 if FAILURES else 0)

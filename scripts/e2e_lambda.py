@@ -60,6 +60,19 @@ watch = subprocess.Popen(
 )
 
 
+def wait_for_emulator(seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if watch.poll() is not None:
+            sys.exit(f"cargo lambda watch exited; see {log_path}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"the Lambda emulator did not listen on port {port}; see {log_path}")
+
+
 def invoke(event_file):
     """Returns (result JSON or None, error type or None)."""
     for _ in range(3):
@@ -71,9 +84,10 @@ def invoke(event_file):
         if proc.returncode == 0:
             return json.loads(proc.stdout), None
         first = next((l for l in proc.stderr.splitlines() if l.startswith("Error: ")), "")
-        if first:
+        # The function's own errors; anything else is the tooling's.
+        if first and "error sending request" not in proc.stderr:
             return None, first[len("Error: "):].strip()
-        time.sleep(2)  # the emulator was not ready yet
+        time.sleep(2)
     sys.exit(f"cargo lambda invoke {event_file} failed:\n{proc.stderr}")
 
 
@@ -112,13 +126,14 @@ files = sorted(f for f in os.listdir(os.path.join(ROOT, "events")) if f.endswith
 check(sorted(f for f, _ in PLAN) == files, "every file under events/ has an expectation")
 
 try:
+    wait_for_emulator()
     for event_file, expect in PLAN:
         print(f"{event_file} ({expect})")
         before = scaling()
         result, error = invoke(event_file)
         if expect == "ignored":
-            check(error is None and result["action"] == "ignored", "acknowledged and ignored")
-            check(result["status"] == event_file.split("-")[1].split(".")[0].upper(), "reports the status")
+            check(error is None and result["action"] == "ignored", f"acknowledged and ignored ({error})")
+            check(result and result["status"] == event_file.split("-")[1].split(".")[0].upper(), "reports the status")
             check(scaling() == before, "changes nothing")
         elif expect == "onboards":
             check(error is None and result["outcome"] == "changed", f"reconciled: {result and result['outcome']}")

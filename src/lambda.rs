@@ -1,6 +1,6 @@
 //! The Lambda face: a thin loop over the Runtime API around the handler.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub async fn run() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let invocation = Invocation {
             force_dry_run: false,
-            deadline: Some(instant_of(event.context.deadline())),
+            deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
         };
         let result = handler::handle(reconciler, event.payload, invocation).await?;
         // Drift counts as metrics, from the log line alone: no API call.
@@ -37,11 +37,20 @@ pub async fn run() -> Result<(), Error> {
     .await
 }
 
-fn instant_of(deadline: SystemTime) -> Instant {
-    let left = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
-    Instant::now() + left
+/// The invocation's deadline (epoch milliseconds) as an `Instant`. A
+/// deadline that has already passed when the invocation starts cannot be
+/// right (a skewed clock, or an emulator that sends none): honouring it
+/// would mean doing nothing at all, so it is ignored, with a warning.
+fn deadline_of(deadline_ms: u64, now_ms: u64, now: Instant) -> Option<Instant> {
+    if deadline_ms <= now_ms {
+        tracing::warn!(
+            deadline_ms,
+            now_ms,
+            "the invocation deadline has already passed; ignoring it"
+        );
+        return None;
+    }
+    Some(now + Duration::from_millis(deadline_ms - now_ms))
 }
 
 fn now_ms() -> u64 {
@@ -49,4 +58,26 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_future_deadline_becomes_an_instant() {
+        let now = Instant::now();
+        assert_eq!(
+            deadline_of(10_500, 10_000, now),
+            Some(now + Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn a_deadline_in_the_past_is_ignored() {
+        let now = Instant::now();
+        assert_eq!(deadline_of(9_000, 10_000, now), None);
+        // cargo lambda's emulator sends a duration (600000) instead of a time.
+        assert_eq!(deadline_of(600_000, 1_795_846_863_676, now), None);
+    }
 }

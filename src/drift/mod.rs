@@ -108,6 +108,13 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
 
     async fn sweep(&self, options: SweepOptions) -> Result<DriftReport, AwsError> {
         let remediate = self.settings.drift_mode == DriftMode::Remediate && !options.dry_run;
+        info!(
+            remediate,
+            seconds_left = options
+                .deadline
+                .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64()),
+            "drift check started"
+        );
         let listed = self.endpoints.list_all(self.settings.concurrency).await?;
         let policies = self.scaling.all_policies().await?;
 

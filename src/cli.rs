@@ -12,6 +12,7 @@ use crate::aws::Clients;
 use crate::config::DriftMode;
 use crate::drift::{self, SweepOptions};
 use crate::handler::{self, Invocation};
+use crate::policy_set::PolicySet;
 use crate::reconcile::report::Outcome;
 use crate::trigger::validate_endpoint_name;
 
@@ -23,6 +24,10 @@ use crate::trigger::validate_endpoint_name;
 #[derive(Debug, Parser)]
 #[command(name = "autoscaling-guard", version)]
 pub struct Cli {
+    /// The policy set document (JSON); replaces POLICY_SET and the simple
+    /// variables.
+    #[arg(long, global = true, value_name = "FILE")]
+    policy: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +81,20 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(path) = &cli.policy {
+        let set = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| {
+                PolicySet::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+            });
+        match set {
+            Ok(set) => settings.policy_set = set,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     // Validate what can be validated before any AWS client exists.
     let payload = match &cli.command {
         Command::Plan { endpoint } | Command::Reconcile { endpoint, .. } => {

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::policy_set::{PolicySet, Profile, TargetTrackingDoc};
+
 /// The standard scaling every managed variant receives unless an endpoint tag
 /// overrides part of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,9 +39,42 @@ pub enum DriftMode {
     Report,
 }
 
+impl StandardPolicy {
+    /// The default policy set these values are shorthand for: one
+    /// target-tracking policy on invocations per instance.
+    pub fn policy_set(&self) -> PolicySet {
+        PolicySet {
+            instance: Profile {
+                min_capacity: self.min_capacity,
+                max_capacity: self.max_capacity,
+                target_tracking: vec![TargetTrackingDoc {
+                    name: "invocations".to_string(),
+                    metric: "SageMakerVariantInvocationsPerInstance".to_string(),
+                    target_value: Some(self.target_invocations_per_instance),
+                    target_per_core: None,
+                    scale_in_cooldown: self.scale_in_cooldown,
+                    scale_out_cooldown: self.scale_out_cooldown,
+                    disable_scale_in: false,
+                }],
+                scheduled_actions: Vec::new(),
+            },
+        }
+    }
+}
+
+/// The variables that are shorthand for the default policy set.
+pub const SHORTHAND_VARIABLES: [&str; 5] = [
+    "MIN_CAPACITY",
+    "MAX_CAPACITY",
+    "TARGET_INVOCATIONS_PER_INSTANCE",
+    "SCALE_IN_COOLDOWN",
+    "SCALE_OUT_COOLDOWN",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub standard: StandardPolicy,
+    /// The standard every managed variant gets.
+    pub policy_set: PolicySet,
     /// When true only endpoints tagged `autoscaling:enabled=true` are managed.
     pub require_opt_in: bool,
     pub drift_mode: DriftMode,
@@ -50,7 +85,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            standard: StandardPolicy::default(),
+            policy_set: StandardPolicy::default().policy_set(),
             require_opt_in: false,
             drift_mode: DriftMode::Remediate,
             concurrency: 4,
@@ -77,6 +112,15 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Long values (a whole policy document) are cut for the error message.
+fn abbreviate(raw: &str) -> String {
+    let flat: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(120) {
+        Some((i, _)) => format!("{}...", &flat[..i]),
+        None => flat,
+    }
+}
 
 fn invalid(variable: &str, value: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
@@ -134,6 +178,7 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut settings = Settings::default();
+        let mut standard = StandardPolicy::default();
 
         let count = |name: &str, floor: i32, default: i32| -> Result<i32, ConfigError> {
             match get(name) {
@@ -141,7 +186,7 @@ impl Settings {
                 Some(raw) => parse_count(&raw, floor).map_err(|p| invalid(name, &raw, p)),
             }
         };
-        let std = &mut settings.standard;
+        let std = &mut standard;
         std.min_capacity = count("MIN_CAPACITY", 1, std.min_capacity)?;
         std.max_capacity = count("MAX_CAPACITY", 1, std.max_capacity)?;
         if std.min_capacity > std.max_capacity {
@@ -163,6 +208,20 @@ impl Settings {
                 *slot = parse_cooldown(&raw).map_err(|p| invalid(name, &raw, p))?;
             }
         }
+        settings.policy_set = match get("POLICY_SET") {
+            None => standard.policy_set(),
+            Some(raw) => {
+                if let Some(name) = SHORTHAND_VARIABLES.iter().find(|n| get(n).is_some()) {
+                    return Err(invalid(
+                        "POLICY_SET",
+                        &abbreviate(&raw),
+                        format!("{name} is set too: give either POLICY_SET or the simple variables, not both"),
+                    ));
+                }
+                PolicySet::from_json(&raw)
+                    .map_err(|e| invalid("POLICY_SET", &abbreviate(&raw), e.to_string()))?
+            }
+        };
         if let Some(raw) = get("REQUIRE_OPT_IN") {
             settings.require_opt_in =
                 parse_bool(&raw).map_err(|p| invalid("REQUIRE_OPT_IN", &raw, p))?;
@@ -191,13 +250,14 @@ impl Settings {
     /// Settings that are legal but probably not what was meant.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let std = &self.standard;
-        if std.scale_out_cooldown > std.scale_in_cooldown {
-            out.push(format!(
-                "SCALE_OUT_COOLDOWN ({}s) is longer than SCALE_IN_COOLDOWN ({}s): \
-                 variants will scale out more slowly than they scale in",
-                std.scale_out_cooldown, std.scale_in_cooldown
-            ));
+        for p in &self.policy_set.instance.target_tracking {
+            if p.scale_out_cooldown > p.scale_in_cooldown {
+                out.push(format!(
+                    "policy {}: the scale-out cooldown ({}s) is longer than the scale-in cooldown ({}s): \
+                     variants will scale out more slowly than they scale in",
+                    p.name, p.scale_out_cooldown, p.scale_in_cooldown
+                ));
+            }
         }
         out
     }
@@ -220,11 +280,13 @@ mod tests {
     fn defaults_when_nothing_is_set() {
         let s = settings(&[]).unwrap();
         assert_eq!(s, Settings::default());
-        assert_eq!(s.standard.min_capacity, 1);
-        assert_eq!(s.standard.max_capacity, 4);
-        assert_eq!(s.standard.target_invocations_per_instance, 70.0);
-        assert_eq!(s.standard.scale_in_cooldown, 300);
-        assert_eq!(s.standard.scale_out_cooldown, 60);
+        let profile = &s.policy_set.instance;
+        assert_eq!((profile.min_capacity, profile.max_capacity), (1, 4));
+        let p = &profile.target_tracking[0];
+        assert_eq!(p.name, "invocations");
+        assert_eq!(p.metric, "SageMakerVariantInvocationsPerInstance");
+        assert_eq!(p.target_value, Some(70.0));
+        assert_eq!((p.scale_in_cooldown, p.scale_out_cooldown), (300, 60));
         assert!(!s.require_opt_in);
         assert!(s.warnings().is_empty());
     }
@@ -243,7 +305,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            s.standard,
+            s.policy_set,
             StandardPolicy {
                 min_capacity: 2,
                 max_capacity: 10,
@@ -251,6 +313,7 @@ mod tests {
                 scale_in_cooldown: 600,
                 scale_out_cooldown: 30,
             }
+            .policy_set()
         );
         assert!(s.require_opt_in);
         assert_eq!(s.drift_mode, DriftMode::Report);
@@ -303,6 +366,30 @@ mod tests {
         let s = settings(&[("SCALE_OUT_COOLDOWN", "900"), ("SCALE_IN_COOLDOWN", "300")]).unwrap();
         let warnings = s.warnings();
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("SCALE_OUT_COOLDOWN (900s)"));
+        assert!(warnings[0].contains("scale-out cooldown (900s)"));
+    }
+
+    #[test]
+    fn a_policy_set_document_replaces_the_simple_variables() {
+        let doc = r#"{"instance": {"min_capacity": 2, "max_capacity": 6,
+            "target_tracking": [{"name": "mem", "metric": "MemoryUtilization", "target_value": 75}]}}"#;
+        let s = settings(&[("POLICY_SET", doc)]).unwrap();
+        assert_eq!(s.policy_set.instance.max_capacity, 6);
+        assert_eq!(s.policy_set.instance.target_tracking[0].name, "mem");
+    }
+
+    #[test]
+    fn a_bad_policy_set_names_the_field() {
+        let doc = r#"{"instance": {"min_capacity": 2, "max_capacity": 1}}"#;
+        let err = settings(&[("POLICY_SET", doc)]).unwrap_err();
+        assert_eq!(err.variable, "POLICY_SET");
+        assert!(err.problem.contains("instance.max_capacity"), "{err}");
+    }
+
+    #[test]
+    fn a_policy_set_and_simple_variables_together_are_rejected() {
+        let doc = r#"{"instance": {"min_capacity": 1, "max_capacity": 4}}"#;
+        let err = settings(&[("POLICY_SET", doc), ("MAX_CAPACITY", "8")]).unwrap_err();
+        assert!(err.problem.contains("MAX_CAPACITY is set too"), "{err}");
     }
 }

@@ -10,5 +10,6 @@ pub mod drift;
 pub mod error;
 pub mod handler;
 pub mod lambda;
+pub mod policy_set;
 pub mod reconcile;
 pub mod trigger;

@@ -100,3 +100,50 @@ fn ignored_statuses_need_no_aws_call() {
     assert_eq!(body["action"], "ignored");
     assert_eq!(body["status"], "CREATING");
 }
+
+#[test]
+fn a_bad_policy_file_exits_2_naming_the_field() {
+    let dir = std::env::temp_dir().join(format!("ag-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.json");
+    std::fs::write(
+        &path,
+        r#"{"instance": {"min_capacity": 1, "max_capacity": 4,
+            "scheduled_actions": [{"name": "x", "schedule": "rate(5 weeks)", "min_capacity": 1}]}}"#,
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "--policy",
+            path.to_str().unwrap(),
+            "plan",
+            "--endpoint",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("instance.scheduled_actions[0].schedule"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("minute(s), hour(s) or day(s)"), "{stderr}");
+}
+
+#[test]
+fn a_bad_policy_set_variable_exits_2() {
+    let out = run(
+        &["plan", "--endpoint", "x"],
+        &[(
+            "POLICY_SET",
+            r#"{"instance": {"min_capacity": 0, "max_capacity": 4}}"#,
+        )],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("POLICY_SET") && stderr.contains("instance.min_capacity"),
+        "{stderr}"
+    );
+}

@@ -5,21 +5,26 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    CustomizedMetricSpecification, MetricDimension, MetricStatistic, MetricType, PolicyType,
+    PredefinedMetricSpecification, ScalableDimension, ScalableTargetAction, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_applicationautoscaling::Client;
 
 use super::paging::collect_pages;
 use super::AwsError;
-use crate::domain::desired::DesiredPolicy;
+use crate::domain::desired::{DesiredPolicy, MetricSpec};
 use crate::domain::plan::Change;
-use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, TargetTracking, VariantScaling};
+use crate::domain::snapshot::{
+    ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, TargetTracking, VariantScaling,
+};
 
 /// DescribeScalableTargets takes at most 50 resource ids.
 pub const RESOURCE_ID_BATCH: usize = 50;
 /// DescribeScalingPolicies returns at most 10 policies a page.
 pub const POLICY_PAGE: i32 = 10;
+/// DescribeScheduledActions returns at most 50 actions a page.
+pub const SCHEDULED_PAGE: i32 = 50;
 
 #[derive(Debug, Clone)]
 pub struct AutoScaling {
@@ -64,6 +69,34 @@ fn already_gone_is_done<T>(result: Result<T, AwsError>) -> Result<(), AwsError> 
     }
 }
 
+fn to_metric(
+    c: &aws_sdk_applicationautoscaling::types::TargetTrackingScalingPolicyConfiguration,
+) -> ObservedMetric {
+    if let Some(m) = c.predefined_metric_specification() {
+        return ObservedMetric::Predefined(m.predefined_metric_type().as_str().to_string());
+    }
+    match c.customized_metric_specification() {
+        Some(m) if m.metrics().is_empty() => {
+            let mut dimensions: Vec<(String, String)> = m
+                .dimensions()
+                .iter()
+                .map(|d| (d.name().to_string(), d.value().to_string()))
+                .collect();
+            dimensions.sort();
+            ObservedMetric::Custom {
+                namespace: m.namespace().unwrap_or_default().to_string(),
+                metric_name: m.metric_name().unwrap_or_default().to_string(),
+                dimensions,
+                statistic: m
+                    .statistic()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            }
+        }
+        _ => ObservedMetric::Other,
+    }
+}
+
 fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> ScalingPolicy {
     ScalingPolicy {
         name: p.policy_name().to_string(),
@@ -73,9 +106,7 @@ fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> Scalin
             .target_tracking_scaling_policy_configuration()
             .map(|c| TargetTracking {
                 target_value: c.target_value(),
-                predefined_metric: c
-                    .predefined_metric_specification()
-                    .map(|m| m.predefined_metric_type().as_str().to_string()),
+                metric: to_metric(c),
                 scale_in_cooldown: c.scale_in_cooldown(),
                 scale_out_cooldown: c.scale_out_cooldown(),
                 disable_scale_in: c.disable_scale_in().unwrap_or(false),
@@ -83,27 +114,65 @@ fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> Scalin
     }
 }
 
-fn tracking_config(
-    p: &DesiredPolicy,
-) -> Result<TargetTrackingScalingPolicyConfiguration, AwsError> {
-    let build_error = |e: aws_smithy_types::error::operation::BuildError| AwsError {
-        operation: "PutScalingPolicy".into(),
+fn to_scheduled(s: &aws_sdk_applicationautoscaling::types::ScheduledAction) -> ScheduledAction {
+    ScheduledAction {
+        name: s.scheduled_action_name().to_string(),
+        resource_id: s.resource_id().to_string(),
+        schedule: s.schedule().to_string(),
+        timezone: s.timezone().map(str::to_string),
+        min_capacity: s.scalable_target_action().and_then(|a| a.min_capacity()),
+        max_capacity: s.scalable_target_action().and_then(|a| a.max_capacity()),
+    }
+}
+
+fn invalid_request(operation: &str, e: aws_smithy_types::error::operation::BuildError) -> AwsError {
+    AwsError {
+        operation: operation.into(),
         code: Some("InvalidRequest".into()),
         message: e.to_string(),
         retryable: false,
-    };
-    let metric = PredefinedMetricSpecification::builder()
-        .predefined_metric_type(MetricType::from(p.predefined_metric.as_str()))
-        .build()
-        .map_err(build_error)?;
-    TargetTrackingScalingPolicyConfiguration::builder()
+    }
+}
+
+fn tracking_config(
+    p: &DesiredPolicy,
+) -> Result<TargetTrackingScalingPolicyConfiguration, AwsError> {
+    let build_error = |e| invalid_request("PutScalingPolicy", e);
+    let builder = TargetTrackingScalingPolicyConfiguration::builder()
         .target_value(p.target_value)
-        .predefined_metric_specification(metric)
         .scale_in_cooldown(p.scale_in_cooldown)
         .scale_out_cooldown(p.scale_out_cooldown)
-        .disable_scale_in(false)
-        .build()
-        .map_err(build_error)
+        .disable_scale_in(p.disable_scale_in);
+    let builder = match &p.metric {
+        MetricSpec::Predefined { metric_type } => builder.predefined_metric_specification(
+            PredefinedMetricSpecification::builder()
+                .predefined_metric_type(MetricType::from(metric_type.as_str()))
+                .build()
+                .map_err(build_error)?,
+        ),
+        MetricSpec::Custom {
+            namespace,
+            metric_name,
+            dimensions,
+            statistic,
+        } => {
+            let mut spec = CustomizedMetricSpecification::builder()
+                .namespace(namespace)
+                .metric_name(metric_name)
+                .statistic(MetricStatistic::from(statistic.as_str()));
+            for (name, value) in dimensions {
+                spec = spec.dimensions(
+                    MetricDimension::builder()
+                        .name(name)
+                        .value(value)
+                        .build()
+                        .map_err(build_error)?,
+                );
+            }
+            builder.customized_metric_specification(spec.build())
+        }
+    };
+    builder.build().map_err(build_error)
 }
 
 impl AutoScaling {
@@ -187,6 +256,37 @@ impl AutoScaling {
         .await
     }
 
+    /// Scheduled actions, of one resource or (with `None`) of every
+    /// SageMaker variant in the account and Region.
+    pub async fn scheduled_actions(
+        &self,
+        resource_id: Option<&str>,
+    ) -> Result<Vec<ScheduledAction>, AwsError> {
+        collect_pages("DescribeScheduledActions", |token| {
+            let req = self
+                .client
+                .describe_scheduled_actions()
+                .service_namespace(ServiceNamespace::Sagemaker)
+                .scalable_dimension(dimension())
+                .set_resource_id(resource_id.map(str::to_string))
+                .max_results(SCHEDULED_PAGE)
+                .set_next_token(token);
+            async move {
+                let resp = req
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DescribeScheduledActions", e))?;
+                let items = resp
+                    .scheduled_actions()
+                    .iter()
+                    .map(to_scheduled)
+                    .collect::<Vec<_>>();
+                Ok((items, resp.next_token().map(str::to_string)))
+            }
+        })
+        .await
+    }
+
     /// What Application Auto Scaling holds for each of `resource_ids`.
     pub async fn observe(
         &self,
@@ -209,6 +309,13 @@ impl AutoScaling {
                 slot.policies = policies
                     .into_iter()
                     .filter(|p| &p.resource_id == id)
+                    .collect();
+            }
+            let scheduled = self.scheduled_actions(Some(id)).await?;
+            if let Some(slot) = state.get_mut(id) {
+                slot.scheduled = scheduled
+                    .into_iter()
+                    .filter(|s| &s.resource_id == id)
                     .collect();
             }
         }
@@ -249,6 +356,55 @@ impl AutoScaling {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
+                already_gone_is_done(result)?;
+            }
+            Change::PutScheduledAction {
+                resource_id,
+                scheduled_action: action,
+                ..
+            } => {
+                let capacity = ScalableTargetAction::builder()
+                    .set_min_capacity(action.min_capacity)
+                    .set_max_capacity(action.max_capacity)
+                    .build();
+                retry_while(
+                    &self.settle_delays,
+                    |e| e.code_is("ObjectNotFoundException"),
+                    || {
+                        let req = self
+                            .client
+                            .put_scheduled_action()
+                            .service_namespace(ServiceNamespace::Sagemaker)
+                            .scalable_dimension(dimension())
+                            .resource_id(resource_id)
+                            .scheduled_action_name(&action.name)
+                            .schedule(&action.schedule)
+                            .set_timezone(action.timezone.clone())
+                            .scalable_target_action(capacity.clone());
+                        async move {
+                            req.send()
+                                .await
+                                .map_err(|e| AwsError::from_sdk("PutScheduledAction", e))
+                        }
+                    },
+                )
+                .await?;
+            }
+            Change::DeleteScheduledAction {
+                resource_id,
+                scheduled_action_name,
+                ..
+            } => {
+                let result = self
+                    .client
+                    .delete_scheduled_action()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .scalable_dimension(dimension())
+                    .resource_id(resource_id)
+                    .scheduled_action_name(scheduled_action_name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DeleteScheduledAction", e));
                 already_gone_is_done(result)?;
             }
             Change::DeregisterTarget { resource_id, .. } => {

@@ -6,8 +6,11 @@ use std::fmt;
 use serde::Serialize;
 
 use super::snapshot::{EndpointSnapshot, VariantSnapshot};
-use super::{variant_resource_id, INVOCATIONS_METRIC, INVOCATIONS_POLICY};
+use super::{variant_resource_id, OWNED_PREFIX};
 use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
+use crate::policy_set::{
+    instances, Profile, TargetTrackingDoc, UTILIZATION_METRICS, UTILIZATION_NAMESPACE,
+};
 
 pub const TAG_ENABLED: &str = "autoscaling:enabled";
 pub const TAG_MIN: &str = "autoscaling:min-capacity";
@@ -99,7 +102,7 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::ForeignPolicies { names } => write!(
                 f,
-                "variant has scaling policies this tool does not own ({}): left to its owner",
+                "variant has scaling this tool does not own ({}): left to its owner",
                 names.join(", ")
             ),
         }
@@ -116,14 +119,45 @@ impl Serialize for SkipReason {
     }
 }
 
+/// The metric a target-tracking policy follows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MetricSpec {
+    Predefined {
+        metric_type: String,
+    },
+    /// A CloudWatch metric of the variant, averaged over its instances.
+    Custom {
+        namespace: String,
+        metric_name: String,
+        /// Sorted by name.
+        dimensions: Vec<(String, String)>,
+        statistic: String,
+    },
+}
+
 /// The desired target-tracking policy of a variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredPolicy {
     pub name: String,
-    pub predefined_metric: String,
+    pub metric: MetricSpec,
     pub target_value: f64,
     pub scale_in_cooldown: i32,
     pub scale_out_cooldown: i32,
+    pub disable_scale_in: bool,
+}
+
+/// A desired scheduled action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredSchedule {
+    pub name: String,
+    pub schedule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_capacity: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_capacity: Option<i32>,
 }
 
 /// The whole desired scaling of one managed variant.
@@ -137,28 +171,28 @@ pub struct DesiredScaling {
     /// raised to it, so that registering never scales the variant in.
     pub max_raised_to_running: bool,
     pub policies: Vec<DesiredPolicy>,
+    pub scheduled: Vec<DesiredSchedule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VariantIntent {
     Manage(DesiredScaling),
-    Skip { variant: String, reason: SkipReason },
+    Skip {
+        variant: String,
+        reason: SkipReason,
+    },
+    /// The standard cannot be applied to this variant (for example a
+    /// per-core target on an instance type of unknown size).
+    Error {
+        variant: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EndpointIntent {
     Skip(SkipReason),
     Variants(Vec<VariantIntent>),
-}
-
-/// The standard set after an endpoint's tag overrides.
-#[derive(Debug, Clone, PartialEq)]
-struct EffectivePolicy {
-    min: i32,
-    max: i32,
-    target: f64,
-    scale_in: i32,
-    scale_out: i32,
 }
 
 fn tag_error(tag: &str, value: &str, problem: impl Into<String>) -> TagError {
@@ -169,11 +203,14 @@ fn tag_error(tag: &str, value: &str, problem: impl Into<String>) -> TagError {
     }
 }
 
-fn effective_policy(
+/// The instance profile of the policy set after the endpoint's tag
+/// overrides: tags set the capacities and the first target-tracking
+/// policy's target value and cooldowns.
+fn effective_profile(
     snapshot: &EndpointSnapshot,
     settings: &Settings,
-) -> Result<EffectivePolicy, TagError> {
-    let std = &settings.standard;
+) -> Result<Profile, TagError> {
+    let mut profile = settings.policy_set.instance.clone();
     let tags = &snapshot.tags;
     if let Some((key, value)) = tags
         .iter()
@@ -197,28 +234,44 @@ fn effective_policy(
         };
     let count = |raw: &str| parse_count(raw, 1).map(f64::from);
     let cooldown = |raw: &str| parse_cooldown(raw).map(f64::from);
-    let min = read(TAG_MIN, &count)?.map_or(std.min_capacity, |v| v as i32);
-    let max = read(TAG_MAX, &count)?.map_or(std.max_capacity, |v| v as i32);
-    if min > max {
+    if let Some(v) = read(TAG_MIN, &count)? {
+        profile.min_capacity = v as i32;
+    }
+    if let Some(v) = read(TAG_MAX, &count)? {
+        profile.max_capacity = v as i32;
+    }
+    if profile.min_capacity > profile.max_capacity {
         // Name the tag that was set; with both set, the max is named.
         let (tag, value) = match (tags.get(TAG_MAX), tags.get(TAG_MIN)) {
             (Some(v), _) => (TAG_MAX, v.clone()),
             (None, Some(v)) => (TAG_MIN, v.clone()),
-            (None, None) => unreachable!("settings validate MIN <= MAX"),
+            (None, None) => unreachable!("the policy set validates min <= max"),
         };
         return Err(tag_error(
             tag,
             &value,
-            format!("minimum capacity {min} is above maximum capacity {max}"),
+            format!(
+                "minimum capacity {} is above maximum capacity {}",
+                profile.min_capacity, profile.max_capacity
+            ),
         ));
     }
-    Ok(EffectivePolicy {
-        min,
-        max,
-        target: read(TAG_TARGET, &parse_positive)?.unwrap_or(std.target_invocations_per_instance),
-        scale_in: read(TAG_SCALE_IN, &cooldown)?.map_or(std.scale_in_cooldown, |v| v as i32),
-        scale_out: read(TAG_SCALE_OUT, &cooldown)?.map_or(std.scale_out_cooldown, |v| v as i32),
-    })
+    let target = read(TAG_TARGET, &parse_positive)?;
+    let scale_in = read(TAG_SCALE_IN, &cooldown)?;
+    let scale_out = read(TAG_SCALE_OUT, &cooldown)?;
+    if let Some(main) = profile.target_tracking.first_mut() {
+        if let Some(v) = target {
+            main.target_value = Some(v);
+            main.target_per_core = None;
+        }
+        if let Some(v) = scale_in {
+            main.scale_in_cooldown = v as i32;
+        }
+        if let Some(v) = scale_out {
+            main.scale_out_cooldown = v as i32;
+        }
+    }
+    Ok(profile)
 }
 
 fn is_burstable(instance_type: &str) -> bool {
@@ -229,11 +282,52 @@ fn is_burstable(instance_type: &str) -> bool {
         .is_some_and(|c| c.is_ascii_digit())
 }
 
-fn variant_intent(
-    endpoint: &str,
-    variant: &VariantSnapshot,
-    policy: &EffectivePolicy,
-) -> VariantIntent {
+fn metric_spec(metric: &str, endpoint: &str, variant: &str) -> MetricSpec {
+    if UTILIZATION_METRICS.contains(&metric) {
+        MetricSpec::Custom {
+            namespace: UTILIZATION_NAMESPACE.to_string(),
+            metric_name: metric.to_string(),
+            dimensions: vec![
+                ("EndpointName".to_string(), endpoint.to_string()),
+                ("VariantName".to_string(), variant.to_string()),
+            ],
+            statistic: "Average".to_string(),
+        }
+    } else {
+        MetricSpec::Predefined {
+            metric_type: metric.to_string(),
+        }
+    }
+}
+
+/// A target given per core, as the summed value the metric reports.
+fn per_core_target(
+    doc: &TargetTrackingDoc,
+    per_core: f64,
+    instance_type: &str,
+) -> Result<f64, String> {
+    let shape = instances::shape(instance_type).ok_or_else(|| {
+        format!(
+            "policy {}: {} has no known vCPU/GPU count, so target_per_core cannot be applied; \
+             give target_value instead",
+            doc.name, instance_type
+        )
+    })?;
+    let cores = if doc.metric == "GPUUtilization" {
+        shape.gpus
+    } else {
+        shape.vcpus
+    };
+    if cores == 0 {
+        return Err(format!(
+            "policy {}: {instance_type} has no GPUs to measure",
+            doc.name
+        ));
+    }
+    Ok(per_core * f64::from(cores))
+}
+
+fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) -> VariantIntent {
     let skip = |reason| VariantIntent::Skip {
         variant: variant.name.clone(),
         reason,
@@ -249,20 +343,50 @@ fn variant_intent(
             instance_type: instance_type.clone(),
         });
     }
+    let mut policies = Vec::new();
+    for doc in &profile.target_tracking {
+        let target_value = match (doc.target_value, doc.target_per_core) {
+            (Some(v), _) => v,
+            (None, Some(per_core)) => match per_core_target(doc, per_core, instance_type) {
+                Ok(v) => v,
+                Err(message) => {
+                    return VariantIntent::Error {
+                        variant: variant.name.clone(),
+                        message,
+                    }
+                }
+            },
+            (None, None) => unreachable!("the policy set validates one target"),
+        };
+        policies.push(DesiredPolicy {
+            name: format!("{OWNED_PREFIX}{}", doc.name),
+            metric: metric_spec(&doc.metric, endpoint, &variant.name),
+            target_value,
+            scale_in_cooldown: doc.scale_in_cooldown,
+            scale_out_cooldown: doc.scale_out_cooldown,
+            disable_scale_in: doc.disable_scale_in,
+        });
+    }
+    let scheduled = profile
+        .scheduled_actions
+        .iter()
+        .map(|s| DesiredSchedule {
+            name: format!("{OWNED_PREFIX}{}", s.name),
+            schedule: s.schedule.clone(),
+            timezone: s.timezone.clone(),
+            min_capacity: s.min_capacity,
+            max_capacity: s.max_capacity,
+        })
+        .collect();
     let running = variant.running_count().unwrap_or(0);
     VariantIntent::Manage(DesiredScaling {
         variant: variant.name.clone(),
         resource_id: variant_resource_id(endpoint, &variant.name),
-        min_capacity: policy.min,
-        max_capacity: policy.max.max(running),
-        max_raised_to_running: running > policy.max,
-        policies: vec![DesiredPolicy {
-            name: INVOCATIONS_POLICY.to_string(),
-            predefined_metric: INVOCATIONS_METRIC.to_string(),
-            target_value: policy.target,
-            scale_in_cooldown: policy.scale_in,
-            scale_out_cooldown: policy.scale_out,
-        }],
+        min_capacity: profile.min_capacity,
+        max_capacity: profile.max_capacity.max(running),
+        max_raised_to_running: running > profile.max_capacity,
+        policies,
+        scheduled,
     })
 }
 
@@ -286,7 +410,7 @@ pub fn desired_for(
         None if settings.require_opt_in => return Ok(EndpointIntent::Skip(SkipReason::NotOptedIn)),
         _ => {}
     }
-    let policy = effective_policy(snapshot, settings)?;
+    let profile = effective_profile(snapshot, settings)?;
     if snapshot.is_async {
         return Ok(EndpointIntent::Skip(SkipReason::AsyncEndpoint));
     }
@@ -294,7 +418,7 @@ pub fn desired_for(
         snapshot
             .variants
             .iter()
-            .map(|v| variant_intent(&snapshot.name, v, &policy))
+            .map(|v| variant_intent(&snapshot.name, v, &profile))
             .collect(),
     ))
 }
@@ -365,12 +489,16 @@ mod tests {
                 v.policies,
                 vec![DesiredPolicy {
                     name: "autoscaling-guard-invocations".into(),
-                    predefined_metric: "SageMakerVariantInvocationsPerInstance".into(),
+                    metric: MetricSpec::Predefined {
+                        metric_type: "SageMakerVariantInvocationsPerInstance".into()
+                    },
                     target_value: 70.0,
                     scale_in_cooldown: 300,
                     scale_out_cooldown: 60,
+                    disable_scale_in: false,
                 }]
             );
+            assert!(v.scheduled.is_empty());
         }
     }
 
@@ -509,6 +637,7 @@ mod tests {
             .map(|v| match v {
                 VariantIntent::Manage(_) => "manage",
                 VariantIntent::Skip { reason, .. } => reason.code(),
+                VariantIntent::Error { .. } => "error",
             })
             .collect();
         assert_eq!(
@@ -532,5 +661,124 @@ mod tests {
         .unwrap();
         assert_eq!(json["code"], "burstable_instance");
         assert!(json["message"].as_str().unwrap().contains("ml.t2.medium"));
+    }
+}
+
+#[cfg(test)]
+mod policy_set_tests {
+    use super::*;
+    use crate::policy_set::PolicySet;
+
+    fn settings(doc: &str) -> Settings {
+        Settings {
+            policy_set: PolicySet::from_json(doc).unwrap(),
+            ..Settings::default()
+        }
+    }
+
+    fn endpoint(instance_type: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
+        EndpointSnapshot {
+            name: "e".into(),
+            arn: String::new(),
+            status: "InService".into(),
+            config_name: "c".into(),
+            is_async: false,
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            variants: vec![VariantSnapshot {
+                name: "v".into(),
+                instance_type: Some(instance_type.into()),
+                current_instance_count: Some(1),
+                desired_instance_count: Some(1),
+                serverless: false,
+            }],
+        }
+    }
+
+    const DOC: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 6,
+        "target_tracking": [
+            {"name": "cpu", "metric": "CPUUtilization", "target_per_core": 70},
+            {"name": "gpu", "metric": "GPUUtilization", "target_per_core": 50, "disable_scale_in": true},
+            {"name": "invocations", "metric": "SageMakerVariantInvocationsPerInstance", "target_value": 100}],
+        "scheduled_actions": [
+            {"name": "morning", "schedule": "cron(0 8 ? * MON-FRI *)", "timezone": "Europe/Berlin", "min_capacity": 2}]}}"#;
+
+    fn one(intent: EndpointIntent) -> VariantIntent {
+        match intent {
+            EndpointIntent::Variants(mut v) => v.remove(0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn per_core_targets_are_multiplied_by_the_instance_shape() {
+        let VariantIntent::Manage(d) =
+            one(desired_for(&endpoint("ml.g5.12xlarge", &[]), &settings(DOC)).unwrap())
+        else {
+            panic!()
+        };
+        let names: Vec<_> = d.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "autoscaling-guard-cpu",
+                "autoscaling-guard-gpu",
+                "autoscaling-guard-invocations"
+            ]
+        );
+        // 48 vCPUs x 70 %, 4 GPUs x 50 %.
+        assert_eq!(d.policies[0].target_value, 3360.0);
+        assert_eq!(d.policies[1].target_value, 200.0);
+        assert!(d.policies[1].disable_scale_in);
+        assert_eq!(
+            d.policies[0].metric,
+            MetricSpec::Custom {
+                namespace: "/aws/sagemaker/Endpoints".into(),
+                metric_name: "CPUUtilization".into(),
+                dimensions: vec![
+                    ("EndpointName".into(), "e".into()),
+                    ("VariantName".into(), "v".into())
+                ],
+                statistic: "Average".into(),
+            }
+        );
+        assert_eq!(d.scheduled[0].name, "autoscaling-guard-morning");
+        assert_eq!(d.scheduled[0].timezone.as_deref(), Some("Europe/Berlin"));
+        assert_eq!(d.max_capacity, 6);
+    }
+
+    #[test]
+    fn unknown_shapes_and_missing_gpus_are_variant_errors() {
+        match one(desired_for(&endpoint("ml.m99.huge", &[]), &settings(DOC)).unwrap()) {
+            VariantIntent::Error { message, .. } => assert!(
+                message.contains("ml.m99.huge has no known vCPU/GPU count"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match one(desired_for(&endpoint("ml.m5.large", &[]), &settings(DOC)).unwrap()) {
+            VariantIntent::Error { message, .. } => {
+                assert!(message.contains("has no GPUs"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tags_override_the_first_policy_and_the_capacities() {
+        let snap = endpoint(
+            "ml.g5.xlarge",
+            &[(TAG_TARGET, "55"), (TAG_SCALE_IN, "900"), (TAG_MAX, "10")],
+        );
+        let VariantIntent::Manage(d) = one(desired_for(&snap, &settings(DOC)).unwrap()) else {
+            panic!()
+        };
+        assert_eq!(d.max_capacity, 10);
+        // The per-core target became an absolute one.
+        assert_eq!(d.policies[0].target_value, 55.0);
+        assert_eq!(d.policies[0].scale_in_cooldown, 900);
+        assert_eq!(d.policies[1].target_value, 50.0);
     }
 }

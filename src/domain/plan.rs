@@ -5,9 +5,9 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::desired::{DesiredPolicy, DesiredScaling, SkipReason};
+use super::desired::{DesiredPolicy, DesiredScaling, DesiredSchedule, MetricSpec, SkipReason};
 use super::is_owned;
-use super::snapshot::{ScalingPolicy, VariantScaling};
+use super::snapshot::{ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling};
 
 pub const TARGET_TRACKING: &str = "TargetTrackingScaling";
 
@@ -53,6 +53,16 @@ pub enum Change {
         policy: DesiredPolicy,
         because: Vec<Difference>,
     },
+    PutScheduledAction {
+        resource_id: String,
+        scheduled_action: DesiredSchedule,
+        because: Vec<Difference>,
+    },
+    DeleteScheduledAction {
+        resource_id: String,
+        scheduled_action_name: String,
+        because: Vec<Difference>,
+    },
     /// Only for orphans: targets whose endpoint or variant is gone.
     DeregisterTarget {
         resource_id: String,
@@ -66,6 +76,8 @@ impl Change {
             Change::RegisterTarget { because, .. }
             | Change::DeletePolicy { because, .. }
             | Change::PutTargetTrackingPolicy { because, .. }
+            | Change::PutScheduledAction { because, .. }
+            | Change::DeleteScheduledAction { because, .. }
             | Change::DeregisterTarget { because, .. } => because,
         }
     }
@@ -75,6 +87,8 @@ impl Change {
             Change::RegisterTarget { .. } => "register_target",
             Change::DeletePolicy { .. } => "delete_policy",
             Change::PutTargetTrackingPolicy { .. } => "put_target_tracking_policy",
+            Change::PutScheduledAction { .. } => "put_scheduled_action",
+            Change::DeleteScheduledAction { .. } => "delete_scheduled_action",
             Change::DeregisterTarget { .. } => "deregister_target",
         }
     }
@@ -84,6 +98,8 @@ impl Change {
             Change::RegisterTarget { resource_id, .. }
             | Change::DeletePolicy { resource_id, .. }
             | Change::PutTargetTrackingPolicy { resource_id, .. }
+            | Change::PutScheduledAction { resource_id, .. }
+            | Change::DeleteScheduledAction { resource_id, .. }
             | Change::DeregisterTarget { resource_id, .. } => resource_id,
         }
     }
@@ -102,6 +118,50 @@ fn same_value(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
 
+fn metric_json(m: &MetricSpec) -> Value {
+    match m {
+        MetricSpec::Predefined { metric_type } => json!(metric_type),
+        MetricSpec::Custom {
+            namespace,
+            metric_name,
+            ..
+        } => json!(format!("{namespace}/{metric_name}")),
+    }
+}
+
+fn observed_metric_json(m: &ObservedMetric) -> Value {
+    match m {
+        ObservedMetric::Predefined(t) => json!(t),
+        ObservedMetric::Custom {
+            namespace,
+            metric_name,
+            ..
+        } => json!(format!("{namespace}/{metric_name}")),
+        ObservedMetric::Other => json!("other"),
+    }
+}
+
+fn same_metric(desired: &MetricSpec, actual: &ObservedMetric) -> bool {
+    match (desired, actual) {
+        (MetricSpec::Predefined { metric_type }, ObservedMetric::Predefined(t)) => metric_type == t,
+        (
+            MetricSpec::Custom {
+                namespace,
+                metric_name,
+                dimensions,
+                statistic,
+            },
+            ObservedMetric::Custom {
+                namespace: n,
+                metric_name: m,
+                dimensions: d,
+                statistic: st,
+            },
+        ) => namespace == n && metric_name == m && dimensions == d && statistic == st,
+        _ => false,
+    }
+}
+
 fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
     let subject = format!("policy {}", desired.name);
     let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
@@ -116,15 +176,11 @@ fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Di
         return vec![diff("configuration", Value::Null, json!("target tracking"))];
     };
     let mut out = Vec::new();
-    if tt.predefined_metric.as_deref() != Some(desired.predefined_metric.as_str()) {
-        let actual_metric = tt
-            .predefined_metric
-            .clone()
-            .unwrap_or_else(|| "customized".into());
+    if !same_metric(&desired.metric, &tt.metric) {
         out.push(diff(
             "metric",
-            json!(actual_metric),
-            json!(desired.predefined_metric),
+            observed_metric_json(&tt.metric),
+            metric_json(&desired.metric),
         ));
     }
     if !same_value(tt.target_value, desired.target_value) {
@@ -148,10 +204,76 @@ fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Di
             json!(desired.scale_out_cooldown),
         ));
     }
-    if tt.disable_scale_in {
-        out.push(diff("disable_scale_in", json!(true), json!(false)));
+    if tt.disable_scale_in != desired.disable_scale_in {
+        out.push(diff(
+            "disable_scale_in",
+            json!(tt.disable_scale_in),
+            json!(desired.disable_scale_in),
+        ));
     }
     out
+}
+
+/// No time zone and UTC mean the same schedule.
+fn same_timezone(desired: Option<&str>, actual: Option<&str>) -> bool {
+    let norm = |tz: Option<&str>| match tz {
+        None | Some("UTC") | Some("Etc/UTC") => None,
+        Some(other) => Some(other.to_string()),
+    };
+    norm(desired) == norm(actual)
+}
+
+fn schedule_differences(desired: &DesiredSchedule, actual: &ScheduledAction) -> Vec<Difference> {
+    let subject = format!("scheduled action {}", desired.name);
+    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
+    let mut out = Vec::new();
+    if desired.schedule != actual.schedule {
+        out.push(diff(
+            "schedule",
+            json!(actual.schedule),
+            json!(desired.schedule),
+        ));
+    }
+    if !same_timezone(desired.timezone.as_deref(), actual.timezone.as_deref()) {
+        out.push(diff(
+            "timezone",
+            json!(actual.timezone),
+            json!(desired.timezone),
+        ));
+    }
+    if desired.min_capacity != actual.min_capacity {
+        out.push(diff(
+            "min_capacity",
+            json!(actual.min_capacity),
+            json!(desired.min_capacity),
+        ));
+    }
+    if desired.max_capacity != actual.max_capacity {
+        out.push(diff(
+            "max_capacity",
+            json!(actual.max_capacity),
+            json!(desired.max_capacity),
+        ));
+    }
+    out
+}
+
+fn present(subject: String) -> Vec<Difference> {
+    vec![Difference::new(
+        subject,
+        "present",
+        json!(false),
+        json!(true),
+    )]
+}
+
+fn not_in_set(subject: String) -> Vec<Difference> {
+    vec![Difference::new(
+        subject,
+        "in_standard_set",
+        json!(false),
+        json!(true),
+    )]
 }
 
 /// Plans one variant. Pure: the same inputs always give the same plan.
@@ -160,7 +282,14 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         .policies
         .iter()
         .filter(|p| !is_owned(&p.name))
-        .map(|p| p.name.clone())
+        .map(|p| format!("policy {}", p.name))
+        .chain(
+            actual
+                .scheduled
+                .iter()
+                .filter(|s| !is_owned(&s.name))
+                .map(|s| format!("scheduled action {}", s.name)),
+        )
         .collect();
     if !foreign.is_empty() {
         foreign.sort();
@@ -200,50 +329,58 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
     }
 
     for want in &desired.policies {
-        match actual.policies.iter().find(|p| p.name == want.name) {
-            None => puts.push(Change::PutTargetTrackingPolicy {
-                resource_id: rid.clone(),
-                policy: want.clone(),
-                because: vec![Difference::new(
-                    format!("policy {}", want.name),
-                    "present",
-                    json!(false),
-                    json!(true),
-                )],
-            }),
+        let because = match actual.policies.iter().find(|p| p.name == want.name) {
+            None => present(format!("policy {}", want.name)),
             Some(have) => {
                 let because = policy_differences(want, have);
-                if because.is_empty() {
-                    continue;
-                }
                 // A policy cannot change its type in place: remove it first.
-                if have.policy_type != TARGET_TRACKING {
+                if !because.is_empty() && have.policy_type != TARGET_TRACKING {
                     deletes.push(Change::DeletePolicy {
                         resource_id: rid.clone(),
                         policy_name: have.name.clone(),
                         because: because.clone(),
                     });
                 }
-                puts.push(Change::PutTargetTrackingPolicy {
-                    resource_id: rid.clone(),
-                    policy: want.clone(),
-                    because,
-                });
+                because
             }
+        };
+        if !because.is_empty() {
+            puts.push(Change::PutTargetTrackingPolicy {
+                resource_id: rid.clone(),
+                policy: want.clone(),
+                because,
+            });
         }
     }
-
     for have in &actual.policies {
         if !desired.policies.iter().any(|w| w.name == have.name) {
             deletes.push(Change::DeletePolicy {
                 resource_id: rid.clone(),
                 policy_name: have.name.clone(),
-                because: vec![Difference::new(
-                    format!("policy {}", have.name),
-                    "in_standard_set",
-                    json!(false),
-                    json!(true),
-                )],
+                because: not_in_set(format!("policy {}", have.name)),
+            });
+        }
+    }
+
+    for want in &desired.scheduled {
+        let because = match actual.scheduled.iter().find(|s| s.name == want.name) {
+            None => present(format!("scheduled action {}", want.name)),
+            Some(have) => schedule_differences(want, have),
+        };
+        if !because.is_empty() {
+            puts.push(Change::PutScheduledAction {
+                resource_id: rid.clone(),
+                scheduled_action: want.clone(),
+                because,
+            });
+        }
+    }
+    for have in &actual.scheduled {
+        if !desired.scheduled.iter().any(|w| w.name == have.name) {
+            deletes.push(Change::DeleteScheduledAction {
+                resource_id: rid.clone(),
+                scheduled_action_name: have.name.clone(),
+                because: not_in_set(format!("scheduled action {}", have.name)),
             });
         }
     }
@@ -280,11 +417,15 @@ mod tests {
             max_raised_to_running: false,
             policies: vec![DesiredPolicy {
                 name: "autoscaling-guard-invocations".into(),
-                predefined_metric: "SageMakerVariantInvocationsPerInstance".into(),
+                metric: MetricSpec::Predefined {
+                    metric_type: "SageMakerVariantInvocationsPerInstance".into(),
+                },
                 target_value: 70.0,
                 scale_in_cooldown: 300,
                 scale_out_cooldown: 60,
+                disable_scale_in: false,
             }],
+            scheduled: vec![],
         }
     }
 
@@ -303,7 +444,7 @@ mod tests {
             policy_type: TARGET_TRACKING.into(),
             target_tracking: Some(TargetTracking {
                 target_value: 70.0,
-                predefined_metric: Some("SageMakerVariantInvocationsPerInstance".into()),
+                metric: ObservedMetric::Predefined("SageMakerVariantInvocationsPerInstance".into()),
                 scale_in_cooldown: Some(300),
                 scale_out_cooldown: Some(60),
                 disable_scale_in: false,
@@ -315,6 +456,7 @@ mod tests {
         VariantScaling {
             target: Some(target(1, 4)),
             policies: vec![owned_policy()],
+            scheduled: vec![],
         }
     }
 
@@ -380,6 +522,7 @@ mod tests {
         let actual = VariantScaling {
             target: Some(target(1, 4)),
             policies: vec![],
+            scheduled: vec![],
         };
         let c = changes(plan(&desired(), &actual));
         assert_eq!(c.len(), 1);
@@ -395,7 +538,7 @@ mod tests {
             tt.scale_in_cooldown = None;
             tt.scale_out_cooldown = Some(120);
             tt.disable_scale_in = true;
-            tt.predefined_metric = None;
+            tt.metric = ObservedMetric::Other;
         }
         let c = changes(plan(&desired(), &actual));
         assert_eq!(c.len(), 1);
@@ -409,7 +552,7 @@ mod tests {
                 "disable_scale_in"
             ]
         );
-        assert_eq!(c[0].because()[0].actual, json!("customized"));
+        assert_eq!(c[0].because()[0].actual, json!("other"));
         assert_eq!(
             c[0].because()[1].subject,
             "policy autoscaling-guard-invocations"
@@ -445,13 +588,14 @@ mod tests {
         let mut actual = VariantScaling {
             target: Some(target(3, 20)),
             policies: vec![owned_policy()],
+            scheduled: vec![],
         };
         let mut mine = owned_policy();
         mine.name = "team-cpu-policy".into();
         actual.policies.push(mine);
         match plan(&desired(), &actual) {
             VariantPlan::Skip(SkipReason::ForeignPolicies { names }) => {
-                assert_eq!(names, ["team-cpu-policy"])
+                assert_eq!(names, ["policy team-cpu-policy"])
             }
             other => panic!("expected skip, got {other:?}"),
         }

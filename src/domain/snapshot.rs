@@ -59,11 +59,36 @@ pub struct ScalingPolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetTracking {
     pub target_value: f64,
-    /// `None` when the policy uses a customized metric.
-    pub predefined_metric: Option<String>,
+    pub metric: ObservedMetric,
     pub scale_in_cooldown: Option<i32>,
     pub scale_out_cooldown: Option<i32>,
     pub disable_scale_in: bool,
+}
+
+/// The metric of an observed target-tracking policy, in the same terms as
+/// `desired::MetricSpec` so the two compare directly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObservedMetric {
+    Predefined(String),
+    Custom {
+        namespace: String,
+        metric_name: String,
+        /// Sorted by name.
+        dimensions: Vec<(String, String)>,
+        statistic: String,
+    },
+    /// A form this tool never writes (metric math, ...).
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledAction {
+    pub name: String,
+    pub resource_id: String,
+    pub schedule: String,
+    pub timezone: Option<String>,
+    pub min_capacity: Option<i32>,
+    pub max_capacity: Option<i32>,
 }
 
 /// Everything Application Auto Scaling holds for one variant.
@@ -71,6 +96,7 @@ pub struct TargetTracking {
 pub struct VariantScaling {
     pub target: Option<ScalableTarget>,
     pub policies: Vec<ScalingPolicy>,
+    pub scheduled: Vec<ScheduledAction>,
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ use crate::aws::sagemaker::{Listed, SageMakerEndpoints};
 use crate::aws::AwsError;
 use crate::config::DriftMode;
 use crate::domain::desired::desired_for;
-use crate::domain::snapshot::{EndpointSnapshot, ScalableTarget, ScalingPolicy, VariantScaling};
+use crate::domain::snapshot::{
+    EndpointSnapshot, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
+};
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
 use orphans::{find_orphans, plan_orphan};
@@ -40,6 +42,10 @@ pub trait EndpointLister: EndpointReader {
 pub trait ScalingLister: ScalingStore {
     /// Every scaling policy on a SageMaker variant in the account and Region.
     fn all_policies(&self) -> impl Future<Output = Result<Vec<ScalingPolicy>, AwsError>> + Send;
+    /// Every scheduled action on a SageMaker variant in the account and Region.
+    fn all_scheduled_actions(
+        &self,
+    ) -> impl Future<Output = Result<Vec<ScheduledAction>, AwsError>> + Send;
     /// The registered targets among `resource_ids`.
     fn targets(
         &self,
@@ -56,6 +62,9 @@ impl EndpointLister for SageMakerEndpoints {
 impl ScalingLister for AutoScaling {
     async fn all_policies(&self) -> Result<Vec<ScalingPolicy>, AwsError> {
         self.policies(None).await
+    }
+    async fn all_scheduled_actions(&self) -> Result<Vec<ScheduledAction>, AwsError> {
+        self.scheduled_actions(None).await
     }
     async fn targets(&self, resource_ids: &[String]) -> Result<Vec<ScalableTarget>, AwsError> {
         AutoScaling::targets(self, resource_ids).await
@@ -117,6 +126,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         );
         let listed = self.endpoints.list_all(self.settings.concurrency).await?;
         let policies = self.scaling.all_policies().await?;
+        let scheduled = self.scaling.all_scheduled_actions().await?;
 
         let mut snapshots: Vec<EndpointSnapshot> = Vec::new();
         let mut found: Vec<EndpointReport> = Vec::new();
@@ -153,6 +163,11 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 slot.policies.push(policy.clone());
             }
         }
+        for action in &scheduled {
+            if let Some(slot) = actual.get_mut(&action.resource_id) {
+                slot.scheduled.push(action.clone());
+            }
+        }
         for (snapshot, intent) in snapshots.iter().zip(intents) {
             let blank = EndpointReport::new(&snapshot.name, true);
             found.push(match intent {
@@ -176,7 +191,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         }
         let orphans = self
             .handle_orphans(
-                find_orphans(&policies, &snapshots),
+                find_orphans(&policies, &scheduled, &snapshots),
                 remediate,
                 options.deadline,
             )

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::domain::plan::{Change, Difference};
-use crate::domain::snapshot::{EndpointSnapshot, ScalingPolicy};
+use crate::domain::snapshot::{EndpointSnapshot, ScalingPolicy, ScheduledAction};
 use crate::domain::{is_owned, parse_variant_resource_id};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,12 +25,24 @@ pub struct Orphan {
     pub variant: String,
     pub cause: OrphanCause,
     pub owned_policies: Vec<String>,
-    /// Someone else's policies on the same target: the target then stays.
-    pub foreign_policies: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owned_scheduled_actions: Vec<String>,
+    /// Someone else's policies or scheduled actions on the same target: the
+    /// target then stays.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<String>,
 }
 
-/// Finds owned policies whose endpoint or variant is not in `endpoints`.
-pub fn find_orphans(policies: &[ScalingPolicy], endpoints: &[EndpointSnapshot]) -> Vec<Orphan> {
+/// Per resource id: owned policies, owned scheduled actions, foreign items.
+type Found = (Vec<String>, Vec<String>, Vec<String>);
+
+/// Finds owned policies and scheduled actions whose endpoint or variant is
+/// not in `endpoints`.
+pub fn find_orphans(
+    policies: &[ScalingPolicy],
+    scheduled: &[ScheduledAction],
+    endpoints: &[EndpointSnapshot],
+) -> Vec<Orphan> {
     let variants: BTreeMap<&str, BTreeSet<&str>> = endpoints
         .iter()
         .map(|e| {
@@ -40,15 +52,26 @@ pub fn find_orphans(policies: &[ScalingPolicy], endpoints: &[EndpointSnapshot]) 
             )
         })
         .collect();
-    let mut by_resource: BTreeMap<&str, Vec<&ScalingPolicy>> = BTreeMap::new();
+    // resource id -> (owned policies, owned scheduled actions, foreign)
+    let mut by_resource: BTreeMap<&str, Found> = BTreeMap::new();
     for p in policies {
-        by_resource
-            .entry(p.resource_id.as_str())
-            .or_default()
-            .push(p);
+        let slot = by_resource.entry(p.resource_id.as_str()).or_default();
+        if is_owned(&p.name) {
+            slot.0.push(p.name.clone());
+        } else {
+            slot.2.push(format!("policy {}", p.name));
+        }
+    }
+    for s in scheduled {
+        let slot = by_resource.entry(s.resource_id.as_str()).or_default();
+        if is_owned(&s.name) {
+            slot.1.push(s.name.clone());
+        } else {
+            slot.2.push(format!("scheduled action {}", s.name));
+        }
     }
     let mut orphans = Vec::new();
-    for (rid, policies) in by_resource {
+    for (rid, (mut owned_policies, mut owned_scheduled, mut foreign)) in by_resource {
         let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
             continue;
         };
@@ -57,31 +80,28 @@ pub fn find_orphans(policies: &[ScalingPolicy], endpoints: &[EndpointSnapshot]) 
             Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
             Some(_) => continue,
         };
-        let (owned, foreign): (Vec<&ScalingPolicy>, Vec<&ScalingPolicy>) =
-            policies.into_iter().partition(|p| is_owned(&p.name));
-        if owned.is_empty() {
+        if owned_policies.is_empty() && owned_scheduled.is_empty() {
             continue;
         }
-        let names = |ps: Vec<&ScalingPolicy>| {
-            let mut n: Vec<String> = ps.into_iter().map(|p| p.name.clone()).collect();
-            n.sort();
-            n
-        };
+        owned_policies.sort();
+        owned_scheduled.sort();
+        foreign.sort();
         orphans.push(Orphan {
             resource_id: rid.to_string(),
             endpoint: endpoint.to_string(),
             variant: variant.to_string(),
             cause,
-            owned_policies: names(owned),
-            foreign_policies: names(foreign),
+            owned_policies,
+            owned_scheduled_actions: owned_scheduled,
+            foreign,
         });
     }
     orphans
 }
 
-/// The changes that remove an orphan: its owned policies, then the target
-/// unless someone else's policy still uses it. Policies are deleted
-/// explicitly rather than relying on deregistration to cascade.
+/// The changes that remove an orphan: its owned policies and scheduled
+/// actions, then the target unless someone else's still uses it. They are
+/// deleted explicitly rather than relying on deregistration to cascade.
 pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     let gone = Difference::new(
         "scalable_target",
@@ -101,7 +121,14 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
             because: vec![gone.clone()],
         })
         .collect();
-    if orphan.foreign_policies.is_empty() {
+    changes.extend(orphan.owned_scheduled_actions.iter().map(|name| {
+        Change::DeleteScheduledAction {
+            resource_id: orphan.resource_id.clone(),
+            scheduled_action_name: name.clone(),
+            because: vec![gone.clone()],
+        }
+    }));
+    if orphan.foreign.is_empty() {
         changes.push(Change::DeregisterTarget {
             resource_id: orphan.resource_id.clone(),
             because: vec![gone],
@@ -157,11 +184,11 @@ mod tests {
             policy("endpoint/deleted/variant/b", "team-only"),
             policy("inference-component/ic-1", OWNED),
         ];
-        let orphans = find_orphans(&policies, &[endpoint("live", &["a"])]);
+        let orphans = find_orphans(&policies, &[], &[endpoint("live", &["a"])]);
         assert_eq!(orphans.len(), 2, "{orphans:?}");
         assert_eq!(orphans[0].resource_id, "endpoint/deleted/variant/a");
         assert_eq!(orphans[0].cause, OrphanCause::EndpointGone);
-        assert_eq!(orphans[0].foreign_policies, ["team-policy"]);
+        assert_eq!(orphans[0].foreign, ["policy team-policy"]);
         assert_eq!(orphans[1].resource_id, "endpoint/live/variant/removed");
         assert_eq!(orphans[1].cause, OrphanCause::VariantGone);
     }
@@ -172,12 +199,12 @@ mod tests {
             policy("endpoint/e/variant/a", OWNED),
             policy("endpoint/e/variant/b", "x"),
         ];
-        assert!(find_orphans(&policies, &[endpoint("e", &["a", "b"])]).is_empty());
+        assert!(find_orphans(&policies, &[], &[endpoint("e", &["a", "b"])]).is_empty());
     }
 
     #[test]
     fn removal_deletes_owned_policies_then_deregisters() {
-        let orphan = &find_orphans(&[policy("endpoint/gone/variant/a", OWNED)], &[])[0];
+        let orphan = &find_orphans(&[policy("endpoint/gone/variant/a", OWNED)], &[], &[])[0];
         let names: Vec<_> = plan_orphan(orphan).iter().map(Change::name).collect();
         assert_eq!(names, ["delete_policy", "deregister_target"]);
     }
@@ -190,11 +217,31 @@ mod tests {
                 policy("endpoint/gone/variant/a", "theirs"),
             ],
             &[],
+            &[],
         );
         let changes = plan_orphan(&orphans[0]);
         assert_eq!(changes.len(), 1);
         assert!(
             matches!(&changes[0], Change::DeletePolicy { policy_name, .. } if policy_name == OWNED)
         );
+    }
+
+    #[test]
+    fn owned_scheduled_actions_are_orphans_too() {
+        let scheduled = [ScheduledAction {
+            name: "autoscaling-guard-morning".into(),
+            resource_id: "endpoint/gone/variant/a".into(),
+            schedule: "cron(0 8 ? * MON-FRI *)".into(),
+            timezone: None,
+            min_capacity: Some(2),
+            max_capacity: None,
+        }];
+        let orphans = find_orphans(&[], &scheduled, &[]);
+        assert_eq!(
+            orphans[0].owned_scheduled_actions,
+            ["autoscaling-guard-morning"]
+        );
+        let names: Vec<_> = plan_orphan(&orphans[0]).iter().map(Change::name).collect();
+        assert_eq!(names, ["delete_scheduled_action", "deregister_target"]);
     }
 }

@@ -138,6 +138,12 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                     ));
                     continue;
                 }
+                VariantIntent::Error { variant, message } => {
+                    let mut vr = variant_report(&variant, VariantStatus::Error, None);
+                    vr.error = Some(message);
+                    report.variants.push(vr);
+                    continue;
+                }
                 VariantIntent::Manage(d) => d,
             };
             let empty = VariantScaling::default();
@@ -217,7 +223,7 @@ pub fn managed_resource_ids(intent: &EndpointIntent) -> Vec<String> {
             .iter()
             .filter_map(|v| match v {
                 VariantIntent::Manage(d) => Some(d.resource_id.clone()),
-                VariantIntent::Skip { .. } => None,
+                VariantIntent::Skip { .. } | VariantIntent::Error { .. } => None,
             })
             .collect(),
     }

@@ -64,6 +64,25 @@ impl ScalingStore for FakeScaling {
         let slot = state.entry(rid.clone()).or_default();
         match change {
             Change::DeregisterTarget { .. } => slot.target = None,
+            Change::PutScheduledAction {
+                scheduled_action: a,
+                ..
+            } => {
+                slot.scheduled.retain(|s| s.name != a.name);
+                slot.scheduled
+                    .push(crate::domain::snapshot::ScheduledAction {
+                        name: a.name.clone(),
+                        resource_id: rid.clone(),
+                        schedule: a.schedule.clone(),
+                        timezone: a.timezone.clone(),
+                        min_capacity: a.min_capacity,
+                        max_capacity: a.max_capacity,
+                    });
+            }
+            Change::DeleteScheduledAction {
+                scheduled_action_name,
+                ..
+            } => slot.scheduled.retain(|s| &s.name != scheduled_action_name),
             Change::RegisterTarget {
                 min_capacity,
                 max_capacity,
@@ -94,10 +113,17 @@ impl ScalingStore for FakeScaling {
                     policy_type: TARGET_TRACKING.into(),
                     target_tracking: Some(TargetTracking {
                         target_value: policy.target_value,
-                        predefined_metric: Some(policy.predefined_metric.clone()),
+                        metric: match &policy.metric {
+                            crate::domain::desired::MetricSpec::Predefined { metric_type } => {
+                                crate::domain::snapshot::ObservedMetric::Predefined(
+                                    metric_type.clone(),
+                                )
+                            }
+                            _ => crate::domain::snapshot::ObservedMetric::Other,
+                        },
                         scale_in_cooldown: Some(policy.scale_in_cooldown),
                         scale_out_cooldown: Some(policy.scale_out_cooldown),
-                        disable_scale_in: false,
+                        disable_scale_in: policy.disable_scale_in,
                     }),
                 });
             }
@@ -253,6 +279,7 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
                 policy_type: "StepScaling".into(),
                 target_tracking: None,
             }],
+            scheduled: vec![],
         },
     );
     let r = reconciler(vec![endpoint("e", &[])], scaling);

@@ -1,0 +1,299 @@
+//! Schedule expressions and time zones for scheduled actions, checked the
+//! way Application Auto Scaling reads them (a local emulator accepts
+//! anything, AWS does not): `cron(m h dom mon dow year)`, `rate(n unit)` and
+//! `at(yyyy-mm-ddThh:mm:ss)`.
+
+use std::str::FromStr;
+
+/// Checks a schedule expression; the error says what is wrong with it.
+pub fn validate_schedule(expr: &str) -> Result<(), String> {
+    let inner = |prefix: &str| {
+        expr.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(')'))
+    };
+    if let Some(body) = inner("cron(") {
+        validate_cron(body)
+    } else if let Some(body) = inner("rate(") {
+        validate_rate(body)
+    } else if let Some(body) = inner("at(") {
+        validate_at(body)
+    } else {
+        Err("must be cron(...), rate(...) or at(...)".to_string())
+    }
+}
+
+fn validate_rate(body: &str) -> Result<(), String> {
+    let parts: Vec<&str> = body.split_whitespace().collect();
+    let [value, unit] = parts.as_slice() else {
+        return Err("rate(...) takes a value and a unit, e.g. rate(5 minutes)".to_string());
+    };
+    let n: u64 = value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("rate value {value:?} must be a whole number above 0"))?;
+    let ok = match *unit {
+        "minute" | "hour" | "day" => n == 1,
+        "minutes" | "hours" | "days" => n > 1,
+        _ => {
+            return Err(format!(
+                "rate unit {unit:?} must be minute(s), hour(s) or day(s)"
+            ))
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "rate({n} {unit}): use the singular unit for 1 and the plural otherwise"
+        ))
+    }
+}
+
+fn validate_at(body: &str) -> Result<(), String> {
+    let err = || format!("at({body}) must be at(yyyy-mm-ddThh:mm:ss)");
+    chrono::NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M:%S").map_err(|_| err())?;
+    if body.len() != 19 {
+        return Err(err());
+    }
+    Ok(())
+}
+
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+struct Field {
+    name: &'static str,
+    min: u32,
+    max: u32,
+    names: &'static [&'static str],
+    /// Characters beyond numbers, names, `,-*/`.
+    extra: &'static str,
+}
+
+const FIELDS: [Field; 6] = [
+    Field {
+        name: "minutes",
+        min: 0,
+        max: 59,
+        names: &[],
+        extra: "",
+    },
+    Field {
+        name: "hours",
+        min: 0,
+        max: 23,
+        names: &[],
+        extra: "",
+    },
+    Field {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        names: &[],
+        extra: "?LW",
+    },
+    Field {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: &MONTHS,
+        extra: "",
+    },
+    Field {
+        name: "day-of-week",
+        min: 1,
+        max: 7,
+        names: &DAYS,
+        extra: "?L#",
+    },
+    Field {
+        name: "year",
+        min: 1970,
+        max: 2199,
+        names: &[],
+        extra: "",
+    },
+];
+
+fn validate_cron(body: &str) -> Result<(), String> {
+    let parts: Vec<&str> = body.split_whitespace().collect();
+    if parts.len() != 6 {
+        return Err(format!(
+            "cron(...) needs 6 fields (minutes hours day-of-month month day-of-week year), got {}",
+            parts.len()
+        ));
+    }
+    for (value, field) in parts.iter().zip(FIELDS.iter()) {
+        validate_cron_field(value, field)?;
+    }
+    let (dom, dow) = (parts[2], parts[4]);
+    if (dom == "?") == (dow == "?") {
+        return Err("cron(...): exactly one of day-of-month and day-of-week must be ?".to_string());
+    }
+    Ok(())
+}
+
+fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("cron {} field {value:?}: {why}", field.name));
+    if value == "*" || (value == "?" && field.extra.contains('?')) {
+        return Ok(());
+    }
+    for item in value.split(',') {
+        // Step: a/b or */b.
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, Some(s)),
+            None => (item, None),
+        };
+        // Names stand for numbers (MON#1 is 2#1).
+        let mut range = range.to_string();
+        for (i, name) in field.names.iter().enumerate() {
+            let upper = range.to_ascii_uppercase();
+            if let Some(at) = upper.find(name) {
+                range.replace_range(at..at + name.len(), &(i as u32 + field.min).to_string());
+            }
+        }
+        let range = range.as_str();
+        if let Some(step) = step {
+            if step.parse::<u32>().map_or(true, |s| s == 0) {
+                return bad("the step after / must be a whole number above 0");
+            }
+        }
+        if range == "*" {
+            continue;
+        }
+        // Special forms: L, W, LW, nL, nW (day of month); nL, n#k (day of week).
+        let special = field.extra.chars().any(|c| c != '?' && range.contains(c));
+        if special {
+            let digits: String = range.chars().filter(|c| c.is_ascii_digit()).collect();
+            let letters: String = range.chars().filter(|c| !c.is_ascii_digit()).collect();
+            let known = match field.name {
+                "day-of-month" => matches!(letters.as_str(), "L" | "W" | "LW"),
+                _ => matches!(letters.as_str(), "L" | "#"),
+            };
+            if !known {
+                return bad("unsupported special character use");
+            }
+            if !digits.is_empty() {
+                for n in range
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|s| !s.is_empty())
+                {
+                    let n: u32 = n
+                        .parse()
+                        .map_err(|_| format!("cron {} field {value:?}: bad number", field.name))?;
+                    if n > field.max.max(5) {
+                        return bad("number out of range");
+                    }
+                }
+            }
+            continue;
+        }
+        let bounds: Vec<&str> = range.split('-').collect();
+        if bounds.len() > 2 || bounds.iter().any(|b| b.is_empty()) {
+            return bad("expected a number, a name or a range a-b");
+        }
+        let mut numbers = Vec::new();
+        for b in &bounds {
+            let n = match b.parse::<u32>() {
+                Ok(n) => n,
+                Err(_) => match field
+                    .names
+                    .iter()
+                    .position(|name| name.eq_ignore_ascii_case(b))
+                {
+                    Some(i) => i as u32 + field.min,
+                    None => return bad(&format!("{b:?} is not a number or a known name")),
+                },
+            };
+            if n < field.min || n > field.max {
+                return bad(&format!("{n} is outside {}-{}", field.min, field.max));
+            }
+            numbers.push(n);
+        }
+        if numbers.len() == 2 && numbers[0] > numbers[1] {
+            return bad("a range must run from low to high");
+        }
+    }
+    Ok(())
+}
+
+/// Checks an IANA time zone name such as `Europe/Berlin` or `UTC`.
+pub fn validate_timezone(tz: &str) -> Result<(), String> {
+    chrono_tz::Tz::from_str(tz).map(|_| ()).map_err(|_| {
+        format!("{tz:?} is not an IANA time zone name (for example Europe/Berlin or UTC)")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_expressions() {
+        for ok in [
+            "cron(0 8 ? * MON-FRI *)",
+            "cron(0 20 ? * MON-FRI *)",
+            "cron(15 10 ? * 6L 2027-2030)",
+            "cron(0/15 * * * ? *)",
+            "cron(0 18 ? * MON#1 *)",
+            "cron(0 12 L * ? *)",
+            "cron(0 9 1,15 JAN,JUL ? *)",
+            "cron(0 8 ? * * *)",
+            "rate(1 hour)",
+            "rate(5 minutes)",
+            "rate(2 days)",
+            "at(2027-03-01T08:00:00)",
+        ] {
+            assert_eq!(validate_schedule(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn invalid_expressions_say_why() {
+        let cases = [
+            ("0 8 * * *", "must be cron(...), rate(...) or at(...)"),
+            ("cron(0 8 * * *)", "needs 6 fields"),
+            (
+                "cron(0 8 * * MON *)",
+                "exactly one of day-of-month and day-of-week",
+            ),
+            (
+                "cron(0 8 ? * ? *)",
+                "exactly one of day-of-month and day-of-week",
+            ),
+            (
+                "cron(60 8 ? * MON *)",
+                "minutes field \"60\": 60 is outside 0-59",
+            ),
+            ("cron(0 25 ? * MON *)", "hours field"),
+            ("cron(0 8 ? * FUNDAY *)", "not a number or a known name"),
+            ("cron(0 8 ? * FRI-MON *)", "low to high"),
+            ("cron(0/0 8 ? * MON *)", "step"),
+            ("rate(0 minutes)", "above 0"),
+            ("rate(5 minute)", "plural"),
+            ("rate(1 hours)", "singular"),
+            ("rate(5 weeks)", "minute(s), hour(s) or day(s)"),
+            ("rate(five minutes)", "whole number"),
+            ("at(2027-03-01 08:00:00)", "yyyy-mm-ddThh:mm:ss"),
+            ("at(2027-02-30T08:00:00)", "yyyy-mm-ddThh:mm:ss"),
+        ];
+        for (expr, why) in cases {
+            let err = validate_schedule(expr).expect_err(expr);
+            assert!(err.contains(why), "{expr}: {err}");
+        }
+    }
+
+    #[test]
+    fn time_zones() {
+        assert!(validate_timezone("Europe/Berlin").is_ok());
+        assert!(validate_timezone("UTC").is_ok());
+        assert!(validate_timezone("America/New_York").is_ok());
+        assert!(validate_timezone("Mars/Olympus")
+            .unwrap_err()
+            .contains("IANA"));
+        assert!(validate_timezone("CEST+2").is_err());
+    }
+}

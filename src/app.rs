@@ -4,13 +4,15 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::aws::alarms::Alarms;
 use crate::aws::autoscaling::AutoScaling;
 use crate::aws::sagemaker::SageMakerEndpoints;
+use crate::aws::store::AwsScaling;
 use crate::aws::Clients;
 use crate::config::Settings;
 use crate::reconcile::Reconciler;
 
-pub type AwsReconciler = Reconciler<SageMakerEndpoints, AutoScaling>;
+pub type AwsReconciler = Reconciler<SageMakerEndpoints, AwsScaling>;
 
 /// `RUST_LOG` wins; otherwise `LOG_LEVEL` (the SAM parameter); else info.
 fn filter() -> EnvFilter {
@@ -45,7 +47,10 @@ pub fn init_logging(json: bool) {
 pub fn reconciler(clients: &Clients, settings: Settings) -> AwsReconciler {
     Reconciler::new(
         SageMakerEndpoints::new(clients.sagemaker.clone()),
-        AutoScaling::new(clients.autoscaling.clone()),
+        AwsScaling::new(
+            AutoScaling::new(clients.autoscaling.clone()),
+            Alarms::new(clients.cloudwatch.clone()),
+        ),
         settings,
     )
 }

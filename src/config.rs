@@ -56,6 +56,7 @@ impl StandardPolicy {
                     scale_out_cooldown: self.scale_out_cooldown,
                     disable_scale_in: false,
                 }],
+                step_scaling: Vec::new(),
                 scheduled_actions: Vec::new(),
             },
         }

@@ -110,12 +110,14 @@ async fn the_example_set_is_applied_then_left_alone() {
     let r = reconciler(settings(&example(), DriftMode::Remediate));
     let first = r.reconcile(&ep, false).await;
     assert_eq!(first.outcome, Outcome::Changed, "{first:?}");
-    // Register, three policies, two scheduled actions.
-    assert_eq!(first.writes, 6);
+    // Register, three target-tracking policies, the step policy and its
+    // alarm, two scheduled actions.
+    assert_eq!(first.writes, 8);
     assert_eq!(target(&ep, "primary").await, Some((1, 8)));
     assert_eq!(
         policies(&ep, "primary").await,
         vec![
+            ("autoscaling-guard-burst".to_string(), None, None, None),
             // 70 % per vCPU on 4 vCPUs.
             (
                 "autoscaling-guard-cpu".to_string(),
@@ -168,12 +170,149 @@ async fn the_example_set_is_applied_then_left_alone() {
             ),
         ]
     );
+    // The step policy exists and its alarm acts on it, on the variant's metric.
+    let arn = policy_arn(&ep, "autoscaling-guard-burst").await;
+    let alarm = alarm(&format!("autoscaling-guard-{ep}/primary/burst"))
+        .await
+        .expect("alarm");
+    assert_eq!(alarm.alarm_actions(), [arn]);
+    assert_eq!(alarm.metric_name(), Some("InvocationsPerInstance"));
+    assert_eq!(alarm.threshold(), Some(500.0));
+    let dims: Vec<_> = alarm
+        .dimensions()
+        .iter()
+        .map(|d| (d.name().unwrap(), d.value().unwrap()))
+        .collect();
+    assert!(
+        dims.contains(&("EndpointName", ep.as_str())) && dims.contains(&("VariantName", "primary"))
+    );
+
     let second = r.reconcile(&ep, false).await;
     assert_eq!(
         (second.outcome, second.writes),
         (Outcome::Compliant, 0),
         "{second:?}"
     );
+}
+
+async fn policy_arn(endpoint: &str, policy: &str) -> String {
+    let out = clients()
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(format!("endpoint/{endpoint}/variant/primary"))
+        .send()
+        .await
+        .unwrap();
+    out.scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == policy)
+        .map(|p| p.policy_arn().to_string())
+        .expect("policy")
+}
+
+async fn alarm(name: &str) -> Option<aws_sdk_cloudwatch::types::MetricAlarm> {
+    let out = clients()
+        .cloudwatch
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .unwrap();
+    out.metric_alarms().first().cloned()
+}
+
+#[tokio::test]
+async fn a_hand_edited_alarm_is_named_and_restored_and_orphans_lose_their_alarm() {
+    let _turn = TURN.lock().await;
+    let ep = create_endpoint(
+        "alarmdrift",
+        &[instances("primary", "ml.m5.xlarge", 1)],
+        &[],
+        false,
+    )
+    .await;
+    let set = settings(&example(), DriftMode::Remediate);
+    reconciler(set.clone()).reconcile(&ep, false).await;
+    let name = format!("autoscaling-guard-{ep}/primary/burst");
+    let arn = policy_arn(&ep, "autoscaling-guard-burst").await;
+    clients()
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&name)
+        .namespace("AWS/SageMaker")
+        .metric_name("InvocationsPerInstance")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(2)
+        .threshold(5000.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .treat_missing_data("notBreaching")
+        .alarm_actions(&arn)
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("EndpointName")
+                .value(&ep)
+                .build(),
+        )
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("VariantName")
+                .value("primary")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let options = SweepOptions {
+        dry_run: true,
+        deadline: None,
+    };
+    let report = reconciler(set.clone()).drift_check(options).await.unwrap();
+    let entry = report
+        .endpoints
+        .iter()
+        .find(|e| e.found.endpoint == ep)
+        .expect("drifted");
+    let fields: Vec<String> = entry.found.variants[0]
+        .changes
+        .iter()
+        .flat_map(|c| c.because())
+        .map(|d| format!("{} {}", d.subject, d.field))
+        .collect();
+    assert_eq!(fields, [format!("alarm {name} threshold")]);
+
+    let options = SweepOptions {
+        dry_run: false,
+        deadline: None,
+    };
+    reconciler(set.clone()).drift_check(options).await.unwrap();
+    assert_eq!(alarm(&name).await.unwrap().threshold(), Some(500.0));
+
+    // The endpoint goes away: its policies, scheduled actions, alarm and
+    // target go with the next sweep.
+    clients()
+        .sagemaker
+        .delete_endpoint()
+        .endpoint_name(&ep)
+        .send()
+        .await
+        .unwrap();
+    let swept = reconciler(set).drift_check(options).await.unwrap();
+    let orphan = swept
+        .orphans
+        .iter()
+        .find(|o| o.orphan.endpoint == ep)
+        .expect("orphan");
+    assert_eq!(orphan.status, "removed");
+    assert_eq!(orphan.orphan.owned_alarms, std::slice::from_ref(&name));
+    assert!(alarm(&name).await.is_none(), "alarm removed");
+    assert!(policies(&ep, "primary").await.is_empty());
+    assert!(scheduled(&ep).await.is_empty());
+    assert_eq!(target(&ep, "primary").await, None);
 }
 
 #[tokio::test]
@@ -195,6 +334,7 @@ async fn a_document_change_removes_what_left_the_set() {
         .as_array_mut()
         .unwrap()
         .remove(2);
+    smaller["instance"]["step_scaling"] = serde_json::json!([]);
     smaller["instance"]["scheduled_actions"]
         .as_array_mut()
         .unwrap()
@@ -211,11 +351,16 @@ async fn a_document_change_removes_what_left_the_set() {
     assert_eq!(
         actions,
         [
+            "delete_alarm",
+            "delete_policy",
             "delete_policy",
             "delete_scheduled_action",
             "put_target_tracking_policy"
         ]
     );
+    assert!(alarm(&format!("autoscaling-guard-{ep}/primary/burst"))
+        .await
+        .is_none());
     let names: Vec<String> = policies(&ep, "primary")
         .await
         .into_iter()

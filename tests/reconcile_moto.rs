@@ -52,7 +52,8 @@ async fn a_fresh_two_variant_endpoint_is_onboarded_then_left_alone() {
     assert_eq!(first.outcome, Outcome::Changed, "{first:?}");
     // DescribeEndpoint, DescribeEndpointConfig, ListTags, DescribeScalableTargets
     // and one DescribeScalingPolicies and DescribeScheduledActions per variant.
-    assert_eq!((first.reads, first.writes), (8, 4));
+    // ... and one DescribeAlarms for the endpoint's step-policy alarms.
+    assert_eq!((first.reads, first.writes), (9, 4));
     for variant in ["primary", "canary"] {
         assert_eq!(target(&ep, variant).await, Some((1, 4)));
         assert_eq!(policies(&ep, variant).await, standard_policy());
@@ -61,7 +62,7 @@ async fn a_fresh_two_variant_endpoint_is_onboarded_then_left_alone() {
     let second = r.reconcile(&ep, false).await;
     assert_eq!(second.outcome, Outcome::Compliant);
     // Endpoint configs are immutable: the second run reads it from the cache.
-    assert_eq!((second.reads, second.writes), (7, 0));
+    assert_eq!((second.reads, second.writes), (8, 0));
 }
 
 #[tokio::test]

@@ -5,18 +5,20 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_applicationautoscaling::types::{
-    CustomizedMetricSpecification, MetricDimension, MetricStatistic, MetricType, PolicyType,
-    PredefinedMetricSpecification, ScalableDimension, ScalableTargetAction, ServiceNamespace,
+    AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
+    MetricStatistic, MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension,
+    ScalableTargetAction, ServiceNamespace, StepAdjustment, StepScalingPolicyConfiguration,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_applicationautoscaling::Client;
 
 use super::paging::collect_pages;
 use super::AwsError;
-use crate::domain::desired::{DesiredPolicy, MetricSpec};
+use crate::domain::desired::{DesiredPolicy, DesiredStepPolicy, MetricSpec};
 use crate::domain::plan::Change;
 use crate::domain::snapshot::{
-    ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, TargetTracking, VariantScaling,
+    ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, StepConfig, TargetTracking,
+    VariantScaling,
 };
 
 /// DescribeScalableTargets takes at most 50 resource ids.
@@ -101,7 +103,25 @@ fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> Scalin
     ScalingPolicy {
         name: p.policy_name().to_string(),
         resource_id: p.resource_id().to_string(),
+        arn: p.policy_arn().to_string(),
         policy_type: p.policy_type().as_str().to_string(),
+        step: p.step_scaling_policy_configuration().map(|c| StepConfig {
+            adjustment_type: c.adjustment_type().map(|t| t.as_str().to_string()),
+            cooldown: c.cooldown(),
+            metric_aggregation_type: c.metric_aggregation_type().map(|t| t.as_str().to_string()),
+            min_adjustment_magnitude: c.min_adjustment_magnitude(),
+            steps: c
+                .step_adjustments()
+                .iter()
+                .map(|s| {
+                    (
+                        s.metric_interval_lower_bound(),
+                        s.metric_interval_upper_bound(),
+                        s.scaling_adjustment(),
+                    )
+                })
+                .collect(),
+        }),
         target_tracking: p
             .target_tracking_scaling_policy_configuration()
             .map(|c| TargetTracking {
@@ -132,6 +152,27 @@ fn invalid_request(operation: &str, e: aws_smithy_types::error::operation::Build
         message: e.to_string(),
         retryable: false,
     }
+}
+
+fn step_config(p: &DesiredStepPolicy) -> Result<StepScalingPolicyConfiguration, AwsError> {
+    let mut builder = StepScalingPolicyConfiguration::builder()
+        .adjustment_type(AdjustmentType::from(p.adjustment_type.as_str()))
+        .cooldown(p.cooldown)
+        .metric_aggregation_type(MetricAggregationType::from(
+            p.metric_aggregation_type.as_str(),
+        ))
+        .set_min_adjustment_magnitude(p.min_adjustment_magnitude);
+    for s in &p.steps {
+        builder = builder.step_adjustments(
+            StepAdjustment::builder()
+                .set_metric_interval_lower_bound(s.lower)
+                .set_metric_interval_upper_bound(s.upper)
+                .scaling_adjustment(s.adjustment)
+                .build()
+                .map_err(|e| invalid_request("PutScalingPolicy", e))?,
+        );
+    }
+    Ok(builder.build())
 }
 
 fn tracking_config(
@@ -256,6 +297,21 @@ impl AutoScaling {
         .await
     }
 
+    /// The ARN of one policy, for the alarm that drives it.
+    pub async fn policy_arn(&self, resource_id: &str, name: &str) -> Result<String, AwsError> {
+        self.policies(Some(resource_id))
+            .await?
+            .into_iter()
+            .find(|p| p.name == name && p.resource_id == resource_id)
+            .map(|p| p.arn)
+            .ok_or_else(|| AwsError {
+                operation: "DescribeScalingPolicies".into(),
+                code: Some("ObjectNotFoundException".into()),
+                message: format!("policy {name} on {resource_id} does not exist"),
+                retryable: false,
+            })
+    }
+
     /// Scheduled actions, of one resource or (with `None`) of every
     /// SageMaker variant in the account and Region.
     pub async fn scheduled_actions(
@@ -357,6 +413,37 @@ impl AutoScaling {
                     .await
                     .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
                 already_gone_is_done(result)?;
+            }
+            Change::PutStepPolicy {
+                resource_id,
+                policy,
+                ..
+            } => {
+                let config = step_config(policy)?;
+                retry_while(
+                    &self.settle_delays,
+                    |e| e.code_is("ObjectNotFoundException"),
+                    || {
+                        let req = self
+                            .client
+                            .put_scaling_policy()
+                            .service_namespace(ServiceNamespace::Sagemaker)
+                            .scalable_dimension(dimension())
+                            .resource_id(resource_id)
+                            .policy_name(&policy.name)
+                            .policy_type(PolicyType::StepScaling)
+                            .step_scaling_policy_configuration(config.clone());
+                        async move {
+                            req.send()
+                                .await
+                                .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
+                        }
+                    },
+                )
+                .await?;
+            }
+            Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => {
+                unreachable!("alarm changes go to CloudWatch, not Application Auto Scaling")
             }
             Change::PutScheduledAction {
                 resource_id,

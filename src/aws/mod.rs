@@ -1,10 +1,12 @@
 //! Thin adapters over the AWS SDK. They own every conversion between SDK
 //! types and domain types, so the rest of the crate never sees the SDK.
 
+pub mod alarms;
 pub mod autoscaling;
 pub mod calls;
 pub mod paging;
 pub mod sagemaker;
+pub mod store;
 
 use std::fmt;
 use std::time::Duration;
@@ -89,6 +91,7 @@ impl AwsError {
 pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub counter: CallCounter,
 }
 
@@ -124,9 +127,15 @@ impl Clients {
                 .interceptor(counter.clone())
                 .build(),
         );
+        let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(config)
+                .interceptor(counter.clone())
+                .build(),
+        );
         Clients {
             sagemaker,
             autoscaling,
+            cloudwatch,
             counter,
         }
     }

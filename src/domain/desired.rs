@@ -147,6 +147,66 @@ pub struct DesiredPolicy {
     pub disable_scale_in: bool,
 }
 
+/// One step of a step policy, relative to the alarm threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredStep {
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub adjustment: i32,
+}
+
+/// The CloudWatch alarm that drives a step policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredAlarm {
+    pub name: String,
+    pub namespace: String,
+    pub metric_name: String,
+    /// Sorted by name.
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: String,
+    pub period: i32,
+    pub evaluation_periods: i32,
+    pub datapoints_to_alarm: Option<i32>,
+    pub threshold: f64,
+    pub comparison: String,
+    pub treat_missing_data: String,
+}
+
+/// A desired step-scaling policy with its alarm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredStepPolicy {
+    pub name: String,
+    pub adjustment_type: String,
+    pub cooldown: i32,
+    pub metric_aggregation_type: String,
+    pub min_adjustment_magnitude: Option<i32>,
+    pub steps: Vec<DesiredStep>,
+    pub alarm: DesiredAlarm,
+}
+
+/// The name of the alarm of a variant's step policy: unique in the account
+/// (endpoint names are unique per Region) and under the owned prefix.
+pub fn alarm_name(endpoint: &str, variant: &str, policy_short_name: &str) -> String {
+    format!("{}/{policy_short_name}", alarm_prefix(endpoint, variant))
+}
+
+/// What the names of a variant's alarms start with (without the trailing
+/// slash).
+pub fn alarm_prefix(endpoint: &str, variant: &str) -> String {
+    format!("{OWNED_PREFIX}{endpoint}/{variant}")
+}
+
+/// Splits an owned alarm name into (endpoint, variant).
+pub fn parse_alarm_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix(OWNED_PREFIX)?;
+    let mut parts = rest.splitn(3, '/');
+    let (endpoint, variant, policy) = (parts.next()?, parts.next()?, parts.next()?);
+    if endpoint.is_empty() || variant.is_empty() || policy.is_empty() {
+        return None;
+    }
+    Some((endpoint, variant))
+}
+
 /// A desired scheduled action.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredSchedule {
@@ -171,6 +231,7 @@ pub struct DesiredScaling {
     /// raised to it, so that registering never scales the variant in.
     pub max_raised_to_running: bool,
     pub policies: Vec<DesiredPolicy>,
+    pub step_policies: Vec<DesiredStepPolicy>,
     pub scheduled: Vec<DesiredSchedule>,
 }
 
@@ -367,6 +428,45 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
             disable_scale_in: doc.disable_scale_in,
         });
     }
+    let variant_dimensions = || {
+        vec![
+            ("EndpointName".to_string(), endpoint.to_string()),
+            ("VariantName".to_string(), variant.name.clone()),
+        ]
+    };
+    let step_policies = profile
+        .step_scaling
+        .iter()
+        .map(|doc| DesiredStepPolicy {
+            name: format!("{OWNED_PREFIX}{}", doc.name),
+            adjustment_type: doc.adjustment_type.clone(),
+            cooldown: doc.cooldown,
+            metric_aggregation_type: doc.metric_aggregation_type.clone(),
+            min_adjustment_magnitude: doc.min_adjustment_magnitude,
+            steps: doc
+                .steps
+                .iter()
+                .map(|s| DesiredStep {
+                    lower: s.lower,
+                    upper: s.upper,
+                    adjustment: s.adjustment,
+                })
+                .collect(),
+            alarm: DesiredAlarm {
+                name: alarm_name(endpoint, &variant.name, &doc.name),
+                namespace: doc.alarm.namespace.clone(),
+                metric_name: doc.alarm.metric.clone(),
+                dimensions: variant_dimensions(),
+                statistic: doc.alarm.statistic.clone(),
+                period: doc.alarm.period,
+                evaluation_periods: doc.alarm.evaluation_periods,
+                datapoints_to_alarm: doc.alarm.datapoints_to_alarm,
+                threshold: doc.alarm.threshold,
+                comparison: doc.alarm.comparison.clone(),
+                treat_missing_data: doc.alarm.treat_missing_data.clone(),
+            },
+        })
+        .collect();
     let scheduled = profile
         .scheduled_actions
         .iter()
@@ -386,6 +486,7 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
         max_capacity: profile.max_capacity.max(running),
         max_raised_to_running: running > profile.max_capacity,
         policies,
+        step_policies,
         scheduled,
     })
 }

@@ -5,9 +5,14 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::desired::{DesiredPolicy, DesiredScaling, DesiredSchedule, MetricSpec, SkipReason};
+use super::desired::{
+    DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedule, DesiredStepPolicy, MetricSpec,
+    SkipReason,
+};
 use super::is_owned;
-use super::snapshot::{ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling};
+use super::snapshot::{
+    ObservedAlarm, ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling,
+};
 
 pub const TARGET_TRACKING: &str = "TargetTrackingScaling";
 
@@ -53,6 +58,24 @@ pub enum Change {
         policy: DesiredPolicy,
         because: Vec<Difference>,
     },
+    PutStepPolicy {
+        resource_id: String,
+        policy: DesiredStepPolicy,
+        because: Vec<Difference>,
+    },
+    /// The alarm's action is the ARN of `policy_name`, looked up when the
+    /// change is applied (the policy may have just been created).
+    PutAlarm {
+        resource_id: String,
+        policy_name: String,
+        alarm: DesiredAlarm,
+        because: Vec<Difference>,
+    },
+    DeleteAlarm {
+        resource_id: String,
+        alarm_name: String,
+        because: Vec<Difference>,
+    },
     PutScheduledAction {
         resource_id: String,
         scheduled_action: DesiredSchedule,
@@ -76,6 +99,9 @@ impl Change {
             Change::RegisterTarget { because, .. }
             | Change::DeletePolicy { because, .. }
             | Change::PutTargetTrackingPolicy { because, .. }
+            | Change::PutStepPolicy { because, .. }
+            | Change::PutAlarm { because, .. }
+            | Change::DeleteAlarm { because, .. }
             | Change::PutScheduledAction { because, .. }
             | Change::DeleteScheduledAction { because, .. }
             | Change::DeregisterTarget { because, .. } => because,
@@ -87,6 +113,9 @@ impl Change {
             Change::RegisterTarget { .. } => "register_target",
             Change::DeletePolicy { .. } => "delete_policy",
             Change::PutTargetTrackingPolicy { .. } => "put_target_tracking_policy",
+            Change::PutStepPolicy { .. } => "put_step_policy",
+            Change::PutAlarm { .. } => "put_alarm",
+            Change::DeleteAlarm { .. } => "delete_alarm",
             Change::PutScheduledAction { .. } => "put_scheduled_action",
             Change::DeleteScheduledAction { .. } => "delete_scheduled_action",
             Change::DeregisterTarget { .. } => "deregister_target",
@@ -98,6 +127,9 @@ impl Change {
             Change::RegisterTarget { resource_id, .. }
             | Change::DeletePolicy { resource_id, .. }
             | Change::PutTargetTrackingPolicy { resource_id, .. }
+            | Change::PutStepPolicy { resource_id, .. }
+            | Change::PutAlarm { resource_id, .. }
+            | Change::DeleteAlarm { resource_id, .. }
             | Change::PutScheduledAction { resource_id, .. }
             | Change::DeleteScheduledAction { resource_id, .. }
             | Change::DeregisterTarget { resource_id, .. } => resource_id,
@@ -209,6 +241,150 @@ fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Di
             "disable_scale_in",
             json!(tt.disable_scale_in),
             json!(desired.disable_scale_in),
+        ));
+    }
+    out
+}
+
+pub const STEP_SCALING: &str = "StepScaling";
+
+fn step_differences(desired: &DesiredStepPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
+    let subject = format!("policy {}", desired.name);
+    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
+    if actual.policy_type != STEP_SCALING {
+        return vec![diff(
+            "policy_type",
+            json!(actual.policy_type),
+            json!(STEP_SCALING),
+        )];
+    }
+    let Some(step) = &actual.step else {
+        return vec![diff("configuration", Value::Null, json!("step scaling"))];
+    };
+    let mut out = Vec::new();
+    if step.adjustment_type.as_deref() != Some(desired.adjustment_type.as_str()) {
+        out.push(diff(
+            "adjustment_type",
+            json!(step.adjustment_type),
+            json!(desired.adjustment_type),
+        ));
+    }
+    if step.cooldown != Some(desired.cooldown) {
+        out.push(diff(
+            "cooldown",
+            json!(step.cooldown),
+            json!(desired.cooldown),
+        ));
+    }
+    if step.metric_aggregation_type.as_deref() != Some(desired.metric_aggregation_type.as_str()) {
+        out.push(diff(
+            "metric_aggregation_type",
+            json!(step.metric_aggregation_type),
+            json!(desired.metric_aggregation_type),
+        ));
+    }
+    if step.min_adjustment_magnitude != desired.min_adjustment_magnitude {
+        out.push(diff(
+            "min_adjustment_magnitude",
+            json!(step.min_adjustment_magnitude),
+            json!(desired.min_adjustment_magnitude),
+        ));
+    }
+    let same_bound = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => same_value(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    let same_steps = step.steps.len() == desired.steps.len()
+        && step.steps.iter().zip(&desired.steps).all(|(a, d)| {
+            same_bound(a.0, d.lower) && same_bound(a.1, d.upper) && a.2 == d.adjustment
+        });
+    if !same_steps {
+        let show = |lower: Option<f64>, upper: Option<f64>, adj: i32| json!([lower, upper, adj]);
+        out.push(diff(
+            "steps",
+            Value::Array(step.steps.iter().map(|s| show(s.0, s.1, s.2)).collect()),
+            Value::Array(
+                desired
+                    .steps
+                    .iter()
+                    .map(|s| show(s.lower, s.upper, s.adjustment))
+                    .collect(),
+            ),
+        ));
+    }
+    out
+}
+
+fn alarm_differences(
+    desired: &DesiredAlarm,
+    actual: &ObservedAlarm,
+    policy_arn: &str,
+) -> Vec<Difference> {
+    let subject = format!("alarm {}", desired.name);
+    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
+    let mut out = Vec::new();
+    let mut text = |field: &str, a: &Option<String>, d: &str| {
+        if a.as_deref() != Some(d) {
+            out.push(diff(field, json!(a), json!(d)));
+        }
+    };
+    text("namespace", &actual.namespace, &desired.namespace);
+    text("metric_name", &actual.metric_name, &desired.metric_name);
+    text("statistic", &actual.statistic, &desired.statistic);
+    text("comparison", &actual.comparison, &desired.comparison);
+    text(
+        "treat_missing_data",
+        &actual.treat_missing_data,
+        &desired.treat_missing_data,
+    );
+    if actual.dimensions != desired.dimensions {
+        out.push(diff(
+            "dimensions",
+            json!(actual.dimensions),
+            json!(desired.dimensions),
+        ));
+    }
+    if actual.period != Some(desired.period) {
+        out.push(diff("period", json!(actual.period), json!(desired.period)));
+    }
+    if actual.evaluation_periods != Some(desired.evaluation_periods) {
+        out.push(diff(
+            "evaluation_periods",
+            json!(actual.evaluation_periods),
+            json!(desired.evaluation_periods),
+        ));
+    }
+    // CloudWatch reports an unset value as the evaluation periods.
+    let datapoints = desired
+        .datapoints_to_alarm
+        .unwrap_or(desired.evaluation_periods);
+    if actual
+        .datapoints_to_alarm
+        .unwrap_or(actual.evaluation_periods.unwrap_or(0))
+        != datapoints
+    {
+        out.push(diff(
+            "datapoints_to_alarm",
+            json!(actual.datapoints_to_alarm),
+            json!(datapoints),
+        ));
+    }
+    if !actual
+        .threshold
+        .is_some_and(|t| same_value(t, desired.threshold))
+    {
+        out.push(diff(
+            "threshold",
+            json!(actual.threshold),
+            json!(desired.threshold),
+        ));
+    }
+    if actual.actions != [policy_arn] {
+        out.push(diff(
+            "alarm_actions",
+            json!(actual.actions),
+            json!([policy_arn]),
         ));
     }
     out
@@ -352,8 +528,75 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             });
         }
     }
+    let mut alarm_puts = Vec::new();
+    for want in &desired.step_policies {
+        let have = actual.policies.iter().find(|p| p.name == want.name);
+        let because = match have {
+            None => present(format!("policy {}", want.name)),
+            Some(have) => {
+                let because = step_differences(want, have);
+                if !because.is_empty() && have.policy_type != STEP_SCALING {
+                    deletes.push(Change::DeletePolicy {
+                        resource_id: rid.clone(),
+                        policy_name: have.name.clone(),
+                        because: because.clone(),
+                    });
+                }
+                because
+            }
+        };
+        let policy_changes = !because.is_empty();
+        if policy_changes {
+            puts.push(Change::PutStepPolicy {
+                resource_id: rid.clone(),
+                policy: want.clone(),
+                because,
+            });
+        }
+        // A step policy without its alarm does nothing: the alarm follows
+        // its policy, and is put again whenever the policy is.
+        let alarm_because = match (
+            actual.alarms.iter().find(|a| a.name == want.alarm.name),
+            have,
+        ) {
+            (None, _) => present(format!("alarm {}", want.alarm.name)),
+            (Some(_), _) if policy_changes => vec![Difference::new(
+                format!("alarm {}", want.alarm.name),
+                "alarm_actions",
+                json!("the policy before this change"),
+                json!(format!("policy {}", want.name)),
+            )],
+            (Some(a), Some(p)) => alarm_differences(&want.alarm, a, &p.arn),
+            (Some(_), None) => unreachable!("no policy means the policy changes"),
+        };
+        if !alarm_because.is_empty() {
+            alarm_puts.push(Change::PutAlarm {
+                resource_id: rid.clone(),
+                policy_name: want.name.clone(),
+                alarm: want.alarm.clone(),
+                because: alarm_because,
+            });
+        }
+    }
+    for have in &actual.alarms {
+        if !desired
+            .step_policies
+            .iter()
+            .any(|w| w.alarm.name == have.name)
+        {
+            deletes.push(Change::DeleteAlarm {
+                resource_id: rid.clone(),
+                alarm_name: have.name.clone(),
+                because: not_in_set(format!("alarm {}", have.name)),
+            });
+        }
+    }
+    puts.extend(alarm_puts);
+
     for have in &actual.policies {
-        if !desired.policies.iter().any(|w| w.name == have.name) {
+        if !desired.policies.iter().any(|w| w.name == have.name)
+            && !desired.step_policies.iter().any(|w| w.name == have.name)
+        {
             deletes.push(Change::DeletePolicy {
                 resource_id: rid.clone(),
                 policy_name: have.name.clone(),
@@ -426,6 +669,7 @@ mod tests {
                 disable_scale_in: false,
             }],
             scheduled: vec![],
+            step_policies: vec![],
         }
     }
 
@@ -441,6 +685,8 @@ mod tests {
         ScalingPolicy {
             name: "autoscaling-guard-invocations".into(),
             resource_id: RID.into(),
+            arn: String::new(),
+            step: None,
             policy_type: TARGET_TRACKING.into(),
             target_tracking: Some(TargetTracking {
                 target_value: 70.0,
@@ -457,6 +703,7 @@ mod tests {
             target: Some(target(1, 4)),
             policies: vec![owned_policy()],
             scheduled: vec![],
+            alarms: vec![],
         }
     }
 
@@ -523,6 +770,7 @@ mod tests {
             target: Some(target(1, 4)),
             policies: vec![],
             scheduled: vec![],
+            alarms: vec![],
         };
         let c = changes(plan(&desired(), &actual));
         assert_eq!(c.len(), 1);
@@ -589,6 +837,7 @@ mod tests {
             target: Some(target(3, 20)),
             policies: vec![owned_policy()],
             scheduled: vec![],
+            alarms: vec![],
         };
         let mut mine = owned_policy();
         mine.name = "team-cpu-policy".into();
@@ -609,5 +858,204 @@ mod tests {
         assert_eq!(json[0]["resource_id"], RID);
         assert_eq!(json[1]["action"], "put_target_tracking_policy");
         assert_eq!(json[1]["policy"]["name"], "autoscaling-guard-invocations");
+    }
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+    use crate::domain::desired::DesiredStep;
+    use crate::domain::snapshot::{ScalableTarget, StepConfig};
+
+    const RID: &str = "endpoint/e/variant/v";
+    const ARN: &str = "arn:aws:autoscaling:us-east-1:1:scalingPolicy:x:resource/sagemaker/endpoint/e/variant/v:policyName/autoscaling-guard-burst";
+
+    fn alarm() -> DesiredAlarm {
+        DesiredAlarm {
+            name: "autoscaling-guard-e/v/burst".into(),
+            namespace: "AWS/SageMaker".into(),
+            metric_name: "InvocationsPerInstance".into(),
+            dimensions: vec![
+                ("EndpointName".into(), "e".into()),
+                ("VariantName".into(), "v".into()),
+            ],
+            statistic: "Sum".into(),
+            period: 60,
+            evaluation_periods: 2,
+            datapoints_to_alarm: None,
+            threshold: 500.0,
+            comparison: "GreaterThanOrEqualToThreshold".into(),
+            treat_missing_data: "notBreaching".into(),
+        }
+    }
+
+    fn desired() -> DesiredScaling {
+        DesiredScaling {
+            variant: "v".into(),
+            resource_id: RID.into(),
+            min_capacity: 1,
+            max_capacity: 4,
+            max_raised_to_running: false,
+            policies: vec![],
+            step_policies: vec![DesiredStepPolicy {
+                name: "autoscaling-guard-burst".into(),
+                adjustment_type: "ChangeInCapacity".into(),
+                cooldown: 120,
+                metric_aggregation_type: "Maximum".into(),
+                min_adjustment_magnitude: None,
+                steps: vec![
+                    DesiredStep {
+                        lower: Some(0.0),
+                        upper: Some(1000.0),
+                        adjustment: 1,
+                    },
+                    DesiredStep {
+                        lower: Some(1000.0),
+                        upper: None,
+                        adjustment: 3,
+                    },
+                ],
+                alarm: alarm(),
+            }],
+            scheduled: vec![],
+        }
+    }
+
+    fn observed_alarm() -> ObservedAlarm {
+        let a = alarm();
+        ObservedAlarm {
+            name: a.name,
+            namespace: Some(a.namespace),
+            metric_name: Some(a.metric_name),
+            dimensions: a.dimensions,
+            statistic: Some(a.statistic),
+            period: Some(60),
+            evaluation_periods: Some(2),
+            datapoints_to_alarm: None,
+            threshold: Some(500.0),
+            comparison: Some(a.comparison),
+            treat_missing_data: Some(a.treat_missing_data),
+            actions: vec![ARN.into()],
+        }
+    }
+
+    fn compliant() -> VariantScaling {
+        VariantScaling {
+            target: Some(ScalableTarget {
+                resource_id: RID.into(),
+                min_capacity: 1,
+                max_capacity: 4,
+            }),
+            policies: vec![ScalingPolicy {
+                name: "autoscaling-guard-burst".into(),
+                resource_id: RID.into(),
+                arn: ARN.into(),
+                policy_type: STEP_SCALING.into(),
+                target_tracking: None,
+                step: Some(StepConfig {
+                    adjustment_type: Some("ChangeInCapacity".into()),
+                    cooldown: Some(120),
+                    metric_aggregation_type: Some("Maximum".into()),
+                    min_adjustment_magnitude: None,
+                    steps: vec![(Some(0.0), Some(1000.0), 1), (Some(1000.0), None, 3)],
+                }),
+            }],
+            scheduled: vec![],
+            alarms: vec![observed_alarm()],
+        }
+    }
+
+    fn names(plan: VariantPlan) -> Vec<&'static str> {
+        match plan {
+            VariantPlan::Changes(c) => c.iter().map(Change::name).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn fields(plan: VariantPlan) -> Vec<String> {
+        match plan {
+            VariantPlan::Changes(c) => c
+                .iter()
+                .flat_map(|c| c.because())
+                .map(|d| format!("{} {}", d.subject, d.field))
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_step_policy_never_ships_without_its_alarm() {
+        let plan = plan(&desired(), &VariantScaling::default());
+        assert_eq!(
+            names(plan),
+            ["register_target", "put_step_policy", "put_alarm"]
+        );
+    }
+
+    #[test]
+    fn a_compliant_step_policy_and_alarm_need_nothing() {
+        assert_eq!(plan(&desired(), &compliant()), VariantPlan::Changes(vec![]));
+    }
+
+    #[test]
+    fn a_changed_step_puts_the_policy_and_its_alarm_again() {
+        let mut actual = compliant();
+        actual.policies[0].step.as_mut().unwrap().steps[1].2 = 5;
+        let p = plan(&desired(), &actual);
+        assert_eq!(names(p.clone()), ["put_step_policy", "put_alarm"]);
+        assert_eq!(
+            fields(p),
+            [
+                "policy autoscaling-guard-burst steps",
+                "alarm autoscaling-guard-e/v/burst alarm_actions"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_alarm_field_is_compared() {
+        let mut actual = compliant();
+        let a = &mut actual.alarms[0];
+        a.threshold = Some(5000.0);
+        a.period = Some(300);
+        a.comparison = Some("GreaterThanThreshold".into());
+        a.actions = vec!["arn:of:something:else".into()];
+        assert_eq!(
+            fields(plan(&desired(), &actual)),
+            [
+                "alarm autoscaling-guard-e/v/burst comparison",
+                "alarm autoscaling-guard-e/v/burst period",
+                "alarm autoscaling-guard-e/v/burst threshold",
+                "alarm autoscaling-guard-e/v/burst alarm_actions",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_alarm_is_put_alone() {
+        let mut actual = compliant();
+        actual.alarms.clear();
+        assert_eq!(names(plan(&desired(), &actual)), ["put_alarm"]);
+    }
+
+    #[test]
+    fn a_step_policy_that_left_the_set_takes_its_alarm_along() {
+        let mut want = desired();
+        want.step_policies.clear();
+        assert_eq!(
+            names(plan(&want, &compliant())),
+            ["delete_alarm", "delete_policy"]
+        );
+    }
+
+    #[test]
+    fn a_target_tracking_policy_renamed_as_step_is_replaced() {
+        let mut actual = compliant();
+        actual.policies[0].policy_type = TARGET_TRACKING.into();
+        actual.policies[0].step = None;
+        assert_eq!(
+            names(plan(&desired(), &actual)),
+            ["delete_policy", "put_step_policy", "put_alarm"]
+        );
     }
 }

@@ -52,8 +52,38 @@ pub struct ScalableTarget {
 pub struct ScalingPolicy {
     pub name: String,
     pub resource_id: String,
+    pub arn: String,
     pub policy_type: String,
     pub target_tracking: Option<TargetTracking>,
+    pub step: Option<StepConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepConfig {
+    pub adjustment_type: Option<String>,
+    pub cooldown: Option<i32>,
+    pub metric_aggregation_type: Option<String>,
+    pub min_adjustment_magnitude: Option<i32>,
+    /// (lower, upper, adjustment), in the order AWS returns them.
+    pub steps: Vec<(Option<f64>, Option<f64>, i32)>,
+}
+
+/// A CloudWatch alarm this tool owns, as observed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedAlarm {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub metric_name: Option<String>,
+    /// Sorted by name.
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: Option<String>,
+    pub period: Option<i32>,
+    pub evaluation_periods: Option<i32>,
+    pub datapoints_to_alarm: Option<i32>,
+    pub threshold: Option<f64>,
+    pub comparison: Option<String>,
+    pub treat_missing_data: Option<String>,
+    pub actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +127,8 @@ pub struct VariantScaling {
     pub target: Option<ScalableTarget>,
     pub policies: Vec<ScalingPolicy>,
     pub scheduled: Vec<ScheduledAction>,
+    /// Owned alarms named for this variant.
+    pub alarms: Vec<ObservedAlarm>,
 }
 
 #[cfg(test)]

@@ -12,14 +12,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use tracing::{info, warn};
 
-use crate::aws::autoscaling::AutoScaling;
 use crate::aws::calls::counted;
 use crate::aws::sagemaker::{Listed, SageMakerEndpoints};
+use crate::aws::store::{assign_alarm, AwsScaling};
 use crate::aws::AwsError;
 use crate::config::DriftMode;
 use crate::domain::desired::desired_for;
 use crate::domain::snapshot::{
-    EndpointSnapshot, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
+    EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
@@ -51,6 +51,8 @@ pub trait ScalingLister: ScalingStore {
         &self,
         resource_ids: &[String],
     ) -> impl Future<Output = Result<Vec<ScalableTarget>, AwsError>> + Send;
+    /// Every alarm this tool owns in the account and Region.
+    fn all_alarms(&self) -> impl Future<Output = Result<Vec<ObservedAlarm>, AwsError>> + Send;
 }
 
 impl EndpointLister for SageMakerEndpoints {
@@ -59,15 +61,18 @@ impl EndpointLister for SageMakerEndpoints {
     }
 }
 
-impl ScalingLister for AutoScaling {
+impl ScalingLister for AwsScaling {
     async fn all_policies(&self) -> Result<Vec<ScalingPolicy>, AwsError> {
-        self.policies(None).await
+        self.autoscaling.policies(None).await
     }
     async fn all_scheduled_actions(&self) -> Result<Vec<ScheduledAction>, AwsError> {
-        self.scheduled_actions(None).await
+        self.autoscaling.scheduled_actions(None).await
     }
     async fn targets(&self, resource_ids: &[String]) -> Result<Vec<ScalableTarget>, AwsError> {
-        AutoScaling::targets(self, resource_ids).await
+        self.autoscaling.targets(resource_ids).await
+    }
+    async fn all_alarms(&self) -> Result<Vec<ObservedAlarm>, AwsError> {
+        AwsScaling::all_alarms(self).await
     }
 }
 
@@ -127,6 +132,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         let listed = self.endpoints.list_all(self.settings.concurrency).await?;
         let policies = self.scaling.all_policies().await?;
         let scheduled = self.scaling.all_scheduled_actions().await?;
+        let alarms = self.scaling.all_alarms().await?;
 
         let mut snapshots: Vec<EndpointSnapshot> = Vec::new();
         let mut found: Vec<EndpointReport> = Vec::new();
@@ -168,6 +174,9 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 slot.scheduled.push(action.clone());
             }
         }
+        for alarm in &alarms {
+            assign_alarm(&mut actual, alarm.clone());
+        }
         for (snapshot, intent) in snapshots.iter().zip(intents) {
             let blank = EndpointReport::new(&snapshot.name, true);
             found.push(match intent {
@@ -191,7 +200,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         }
         let orphans = self
             .handle_orphans(
-                find_orphans(&policies, &scheduled, &snapshots),
+                find_orphans(&policies, &scheduled, &alarms, &snapshots),
                 remediate,
                 options.deadline,
             )

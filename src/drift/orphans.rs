@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::domain::desired::parse_alarm_name;
 use crate::domain::plan::{Change, Difference};
-use crate::domain::snapshot::{EndpointSnapshot, ScalingPolicy, ScheduledAction};
+use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
+use crate::domain::variant_resource_id;
 use crate::domain::{is_owned, parse_variant_resource_id};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,20 +29,24 @@ pub struct Orphan {
     pub owned_policies: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owned_scheduled_actions: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owned_alarms: Vec<String>,
     /// Someone else's policies or scheduled actions on the same target: the
     /// target then stays.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub foreign: Vec<String>,
 }
 
-/// Per resource id: owned policies, owned scheduled actions, foreign items.
-type Found = (Vec<String>, Vec<String>, Vec<String>);
+/// Per resource id: owned policies, owned scheduled actions, foreign items,
+/// owned alarms.
+type Found = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
 
 /// Finds owned policies and scheduled actions whose endpoint or variant is
 /// not in `endpoints`.
 pub fn find_orphans(
     policies: &[ScalingPolicy],
     scheduled: &[ScheduledAction],
+    alarms: &[ObservedAlarm],
     endpoints: &[EndpointSnapshot],
 ) -> Vec<Orphan> {
     let variants: BTreeMap<&str, BTreeSet<&str>> = endpoints
@@ -70,8 +76,23 @@ pub fn find_orphans(
             slot.2.push(format!("scheduled action {}", s.name));
         }
     }
+    let alarm_resources: Vec<(String, String)> = alarms
+        .iter()
+        .filter_map(|a| {
+            parse_alarm_name(&a.name).map(|(e, v)| (variant_resource_id(e, v), a.name.clone()))
+        })
+        .collect();
+    for (rid, name) in &alarm_resources {
+        by_resource
+            .entry(rid.as_str())
+            .or_default()
+            .3
+            .push(name.clone());
+    }
     let mut orphans = Vec::new();
-    for (rid, (mut owned_policies, mut owned_scheduled, mut foreign)) in by_resource {
+    for (rid, (mut owned_policies, mut owned_scheduled, mut foreign, mut owned_alarms)) in
+        by_resource
+    {
         let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
             continue;
         };
@@ -80,11 +101,12 @@ pub fn find_orphans(
             Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
             Some(_) => continue,
         };
-        if owned_policies.is_empty() && owned_scheduled.is_empty() {
+        if owned_policies.is_empty() && owned_scheduled.is_empty() && owned_alarms.is_empty() {
             continue;
         }
         owned_policies.sort();
         owned_scheduled.sort();
+        owned_alarms.sort();
         foreign.sort();
         orphans.push(Orphan {
             resource_id: rid.to_string(),
@@ -93,6 +115,7 @@ pub fn find_orphans(
             cause,
             owned_policies,
             owned_scheduled_actions: owned_scheduled,
+            owned_alarms,
             foreign,
         });
     }
@@ -128,7 +151,16 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
             because: vec![gone.clone()],
         }
     }));
-    if orphan.foreign.is_empty() {
+    // The alarms go too: real AWS removes a target's policies with it, not
+    // the alarms that were created for them.
+    changes.extend(orphan.owned_alarms.iter().map(|name| Change::DeleteAlarm {
+        resource_id: orphan.resource_id.clone(),
+        alarm_name: name.clone(),
+        because: vec![gone.clone()],
+    }));
+    // A target is only ours to remove if it carries something of ours.
+    let ours = !orphan.owned_policies.is_empty() || !orphan.owned_scheduled_actions.is_empty();
+    if ours && orphan.foreign.is_empty() {
         changes.push(Change::DeregisterTarget {
             resource_id: orphan.resource_id.clone(),
             because: vec![gone],
@@ -146,6 +178,8 @@ mod tests {
         ScalingPolicy {
             name: name.into(),
             resource_id: rid.into(),
+            arn: String::new(),
+            step: None,
             policy_type: "TargetTrackingScaling".into(),
             target_tracking: None,
         }
@@ -184,7 +218,7 @@ mod tests {
             policy("endpoint/deleted/variant/b", "team-only"),
             policy("inference-component/ic-1", OWNED),
         ];
-        let orphans = find_orphans(&policies, &[], &[endpoint("live", &["a"])]);
+        let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])]);
         assert_eq!(orphans.len(), 2, "{orphans:?}");
         assert_eq!(orphans[0].resource_id, "endpoint/deleted/variant/a");
         assert_eq!(orphans[0].cause, OrphanCause::EndpointGone);
@@ -199,12 +233,12 @@ mod tests {
             policy("endpoint/e/variant/a", OWNED),
             policy("endpoint/e/variant/b", "x"),
         ];
-        assert!(find_orphans(&policies, &[], &[endpoint("e", &["a", "b"])]).is_empty());
+        assert!(find_orphans(&policies, &[], &[], &[endpoint("e", &["a", "b"])]).is_empty());
     }
 
     #[test]
     fn removal_deletes_owned_policies_then_deregisters() {
-        let orphan = &find_orphans(&[policy("endpoint/gone/variant/a", OWNED)], &[], &[])[0];
+        let orphan = &find_orphans(&[policy("endpoint/gone/variant/a", OWNED)], &[], &[], &[])[0];
         let names: Vec<_> = plan_orphan(orphan).iter().map(Change::name).collect();
         assert_eq!(names, ["delete_policy", "deregister_target"]);
     }
@@ -216,6 +250,7 @@ mod tests {
                 policy("endpoint/gone/variant/a", OWNED),
                 policy("endpoint/gone/variant/a", "theirs"),
             ],
+            &[],
             &[],
             &[],
         );
@@ -236,7 +271,7 @@ mod tests {
             min_capacity: Some(2),
             max_capacity: None,
         }];
-        let orphans = find_orphans(&[], &scheduled, &[]);
+        let orphans = find_orphans(&[], &scheduled, &[], &[]);
         assert_eq!(
             orphans[0].owned_scheduled_actions,
             ["autoscaling-guard-morning"]

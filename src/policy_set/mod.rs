@@ -49,8 +49,100 @@ pub struct Profile {
     #[serde(default)]
     pub target_tracking: Vec<TargetTrackingDoc>,
     #[serde(default)]
+    pub step_scaling: Vec<StepScalingDoc>,
+    #[serde(default)]
     pub scheduled_actions: Vec<ScheduledActionDoc>,
 }
+
+/// A step-scaling policy and the CloudWatch alarm that drives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepScalingDoc {
+    /// Short name; the policy is named `autoscaling-guard-<name>`.
+    pub name: String,
+    /// `ChangeInCapacity`, `PercentChangeInCapacity` or `ExactCapacity`.
+    pub adjustment_type: String,
+    /// Seconds after a scaling activity before the policy acts again.
+    #[serde(default = "default_step_cooldown")]
+    pub cooldown: i32,
+    /// `Average`, `Minimum` or `Maximum`.
+    #[serde(default = "default_aggregation")]
+    pub metric_aggregation_type: String,
+    /// Only with `PercentChangeInCapacity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_adjustment_magnitude: Option<i32>,
+    pub steps: Vec<StepDoc>,
+    pub alarm: AlarmDoc,
+}
+
+fn default_step_cooldown() -> i32 {
+    60
+}
+fn default_aggregation() -> String {
+    "Average".to_string()
+}
+
+/// One step: bounds relative to the alarm threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDoc {
+    /// Absent means minus infinity (first step only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    /// Absent means infinity (last step only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
+    pub adjustment: i32,
+}
+
+/// The alarm of a step policy, on a metric of the variant (dimensions
+/// EndpointName and VariantName).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmDoc {
+    /// `AWS/SageMaker` (default) or `/aws/sagemaker/Endpoints`.
+    #[serde(default = "default_alarm_namespace")]
+    pub namespace: String,
+    pub metric: String,
+    /// `SampleCount`, `Average`, `Sum`, `Minimum` or `Maximum`.
+    pub statistic: String,
+    /// Seconds: 10, 30 or a multiple of 60.
+    pub period: i32,
+    pub evaluation_periods: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<i32>,
+    pub threshold: f64,
+    /// `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`,
+    /// `LessThanThreshold` or `LessThanOrEqualToThreshold`.
+    pub comparison: String,
+    /// `missing` (default), `notBreaching`, `breaching` or `ignore`.
+    #[serde(default = "default_missing_data")]
+    pub treat_missing_data: String,
+}
+
+fn default_alarm_namespace() -> String {
+    "AWS/SageMaker".to_string()
+}
+fn default_missing_data() -> String {
+    "missing".to_string()
+}
+
+pub const MAX_STEPS: usize = 20;
+pub const ADJUSTMENT_TYPES: [&str; 3] = [
+    "ChangeInCapacity",
+    "PercentChangeInCapacity",
+    "ExactCapacity",
+];
+pub const AGGREGATIONS: [&str; 3] = ["Average", "Minimum", "Maximum"];
+pub const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+pub const COMPARISONS: [&str; 4] = [
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+];
+pub const MISSING_DATA: [&str; 4] = ["missing", "notBreaching", "breaching", "ignore"];
+pub const ALARM_NAMESPACES: [&str; 2] = ["AWS/SageMaker", UTILIZATION_NAMESPACE];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,12 +259,13 @@ impl Profile {
                 ),
             ));
         }
-        if self.target_tracking.len() > MAX_POLICIES_PER_TARGET {
+        let policies = self.target_tracking.len() + self.step_scaling.len();
+        if policies > MAX_POLICIES_PER_TARGET {
             return Err(error(
                 format!("{at}.target_tracking"),
                 format!(
-                    "{} policies; Application Auto Scaling allows {MAX_POLICIES_PER_TARGET} per target",
-                    self.target_tracking.len()
+                    "{policies} policies with step_scaling; Application Auto Scaling allows \
+                     {MAX_POLICIES_PER_TARGET} per target"
                 ),
             ));
         }
@@ -188,6 +281,22 @@ impl Profile {
         let mut names = BTreeSet::new();
         for (i, p) in self.target_tracking.iter().enumerate() {
             let at = format!("{at}.target_tracking[{i}]");
+            if !valid_name(&p.name) {
+                return Err(error(
+                    format!("{at}.name"),
+                    format!("{:?}: use 1-64 letters, digits and hyphens", p.name),
+                ));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(error(
+                    format!("{at}.name"),
+                    format!("{:?} is used twice", p.name),
+                ));
+            }
+            p.validate(&at)?;
+        }
+        for (i, p) in self.step_scaling.iter().enumerate() {
+            let at = format!("{at}.step_scaling[{i}]");
             if !valid_name(&p.name) {
                 return Err(error(
                     format!("{at}.name"),
@@ -278,6 +387,158 @@ impl TargetTrackingDoc {
                     format!("{v} is outside 0-{MAX_COOLDOWN_SECONDS} seconds"),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+fn one_of(at: String, value: &str, allowed: &[&str]) -> Result<(), PolicySetError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(error(
+            at,
+            format!("{value:?} is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+impl StepScalingDoc {
+    fn validate(&self, at: &str) -> Result<(), PolicySetError> {
+        one_of(
+            format!("{at}.adjustment_type"),
+            &self.adjustment_type,
+            &ADJUSTMENT_TYPES,
+        )?;
+        one_of(
+            format!("{at}.metric_aggregation_type"),
+            &self.metric_aggregation_type,
+            &AGGREGATIONS,
+        )?;
+        if !(0..=MAX_COOLDOWN_SECONDS).contains(&self.cooldown) {
+            return Err(error(
+                format!("{at}.cooldown"),
+                format!(
+                    "{} is outside 0-{MAX_COOLDOWN_SECONDS} seconds",
+                    self.cooldown
+                ),
+            ));
+        }
+        if let Some(m) = self.min_adjustment_magnitude {
+            if self.adjustment_type != "PercentChangeInCapacity" {
+                return Err(error(
+                    format!("{at}.min_adjustment_magnitude"),
+                    "only applies to PercentChangeInCapacity",
+                ));
+            }
+            if m < 1 {
+                return Err(error(
+                    format!("{at}.min_adjustment_magnitude"),
+                    format!("{m} is below 1"),
+                ));
+            }
+        }
+        if self.steps.is_empty() || self.steps.len() > MAX_STEPS {
+            return Err(error(
+                format!("{at}.steps"),
+                format!("{} steps; give 1 to {MAX_STEPS}", self.steps.len()),
+            ));
+        }
+        let last = self.steps.len() - 1;
+        for (i, step) in self.steps.iter().enumerate() {
+            let here = format!("{at}.steps[{i}]");
+            if step.lower.is_none() && i != 0 {
+                return Err(error(
+                    format!("{here}.lower"),
+                    "only the first step may leave lower open (minus infinity)",
+                ));
+            }
+            if step.upper.is_none() && i != last {
+                return Err(error(
+                    format!("{here}.upper"),
+                    "only the last step may leave upper open (infinity)",
+                ));
+            }
+            if let (Some(lo), Some(hi)) = (step.lower, step.upper) {
+                if lo >= hi {
+                    return Err(error(
+                        here.clone(),
+                        format!("lower {lo} must be below upper {hi}"),
+                    ));
+                }
+            }
+            if step.adjustment == 0 && self.adjustment_type != "ExactCapacity" {
+                return Err(error(format!("{here}.adjustment"), "0 changes nothing"));
+            }
+            if i < last {
+                let next = &self.steps[i + 1];
+                match (step.upper, next.lower) {
+                    (Some(hi), Some(lo)) if hi < lo => {
+                        return Err(error(
+                            format!("{at}.steps[{}].lower", i + 1),
+                            format!("{lo} leaves a gap after the previous step's upper {hi}"),
+                        ))
+                    }
+                    (Some(hi), Some(lo)) if hi > lo => {
+                        return Err(error(
+                            format!("{at}.steps[{}].lower", i + 1),
+                            format!("{lo} overlaps the previous step, which ends at {hi}"),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.alarm.validate(&format!("{at}.alarm"))
+    }
+}
+
+impl AlarmDoc {
+    fn validate(&self, at: &str) -> Result<(), PolicySetError> {
+        one_of(
+            format!("{at}.namespace"),
+            &self.namespace,
+            &ALARM_NAMESPACES,
+        )?;
+        if self.metric.is_empty() || self.metric.len() > 255 {
+            return Err(error(
+                format!("{at}.metric"),
+                "give a metric name (1-255 characters)",
+            ));
+        }
+        one_of(format!("{at}.statistic"), &self.statistic, &STATISTICS)?;
+        one_of(format!("{at}.comparison"), &self.comparison, &COMPARISONS)?;
+        one_of(
+            format!("{at}.treat_missing_data"),
+            &self.treat_missing_data,
+            &MISSING_DATA,
+        )?;
+        if !(self.period == 10 || self.period == 30 || (self.period >= 60 && self.period % 60 == 0))
+        {
+            return Err(error(
+                format!("{at}.period"),
+                format!("{} must be 10, 30 or a multiple of 60 seconds", self.period),
+            ));
+        }
+        if self.evaluation_periods < 1 {
+            return Err(error(
+                format!("{at}.evaluation_periods"),
+                format!("{} is below 1", self.evaluation_periods),
+            ));
+        }
+        if let Some(d) = self.datapoints_to_alarm {
+            if d < 1 || d > self.evaluation_periods {
+                return Err(error(
+                    format!("{at}.datapoints_to_alarm"),
+                    format!(
+                        "{d} must be between 1 and evaluation_periods ({})",
+                        self.evaluation_periods
+                    ),
+                ));
+            }
+        }
+        if !self.threshold.is_finite() {
+            return Err(error(format!("{at}.threshold"), "must be a finite number"));
         }
         Ok(())
     }

@@ -24,6 +24,9 @@ fn the_shipped_example_is_valid() {
     // Cooldowns default to 300 s in and 60 s out.
     assert_eq!(set.instance.target_tracking[2].scale_in_cooldown, 300);
     assert_eq!(set.instance.scheduled_actions.len(), 2);
+    let burst = &set.instance.step_scaling[0];
+    assert_eq!(burst.steps.len(), 2);
+    assert_eq!(burst.alarm.metric, "InvocationsPerInstance");
 }
 
 /// Applies `edit` to the example and returns the error.
@@ -143,6 +146,142 @@ fn every_error_names_the_field() {
         assert_eq!(err.path, path, "{err}");
         assert!(err.problem.contains(problem), "{err} should say {problem}");
         assert!(err.to_string().starts_with("invalid policy set: "));
+    }
+}
+
+#[test]
+fn step_policies_and_their_alarms_are_checked() {
+    let steps = |v: Value| move |d: &mut Value| d["instance"]["step_scaling"][0]["steps"] = v;
+    let alarm = |field: &'static str, v: Value| {
+        move |d: &mut Value| d["instance"]["step_scaling"][0]["alarm"][field] = v
+    };
+    type Case = (Box<dyn FnOnce(&mut Value)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            Box::new(steps(json!([]))),
+            "instance.step_scaling[0].steps",
+            "0 steps; give 1 to 20",
+        ),
+        (
+            Box::new(steps(Value::Array(
+                (0..21)
+                    .map(|i| json!({"lower": i, "upper": i + 1, "adjustment": 1}))
+                    .collect(),
+            ))),
+            "instance.step_scaling[0].steps",
+            "21 steps",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": 0, "upper": 100, "adjustment": 1}, {"lower": 150, "adjustment": 2}]),
+            )),
+            "instance.step_scaling[0].steps[1].lower",
+            "leaves a gap",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": 0, "upper": 100, "adjustment": 1}, {"lower": 50, "adjustment": 2}]),
+            )),
+            "instance.step_scaling[0].steps[1].lower",
+            "overlaps",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": 0, "adjustment": 1}, {"lower": 100, "adjustment": 2}]),
+            )),
+            "instance.step_scaling[0].steps[0].upper",
+            "only the last step may leave upper open",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": 0, "upper": 100, "adjustment": 1}, {"upper": 200, "adjustment": 2}]),
+            )),
+            "instance.step_scaling[0].steps[1].lower",
+            "only the first step may leave lower open",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": 100, "upper": 100, "adjustment": 1}]),
+            )),
+            "instance.step_scaling[0].steps[0]",
+            "must be below upper",
+        ),
+        (
+            Box::new(steps(json!([{"lower": 0, "adjustment": 0}]))),
+            "instance.step_scaling[0].steps[0].adjustment",
+            "0 changes nothing",
+        ),
+        (
+            Box::new(|d: &mut Value| {
+                d["instance"]["step_scaling"][0]["adjustment_type"] = json!("Double")
+            }),
+            "instance.step_scaling[0].adjustment_type",
+            "not one of ChangeInCapacity",
+        ),
+        (
+            Box::new(|d: &mut Value| {
+                d["instance"]["step_scaling"][0]["min_adjustment_magnitude"] = json!(2)
+            }),
+            "instance.step_scaling[0].min_adjustment_magnitude",
+            "only applies to PercentChangeInCapacity",
+        ),
+        (
+            Box::new(|d: &mut Value| d["instance"]["step_scaling"][0]["name"] = json!("cpu")),
+            "instance.step_scaling[0].name",
+            "used twice",
+        ),
+        (
+            Box::new(alarm("period", json!(45))),
+            "instance.step_scaling[0].alarm.period",
+            "10, 30 or a multiple of 60",
+        ),
+        (
+            Box::new(alarm("comparison", json!("Above"))),
+            "instance.step_scaling[0].alarm.comparison",
+            "not one of",
+        ),
+        (
+            Box::new(alarm("statistic", json!("p99"))),
+            "instance.step_scaling[0].alarm.statistic",
+            "not one of",
+        ),
+        (
+            Box::new(alarm("evaluation_periods", json!(0))),
+            "instance.step_scaling[0].alarm.evaluation_periods",
+            "below 1",
+        ),
+        (
+            Box::new(alarm("datapoints_to_alarm", json!(3))),
+            "instance.step_scaling[0].alarm.datapoints_to_alarm",
+            "between 1 and evaluation_periods (2)",
+        ),
+        (
+            Box::new(alarm("namespace", json!("Custom/Mine"))),
+            "instance.step_scaling[0].alarm.namespace",
+            "not one of",
+        ),
+        (
+            Box::new(alarm("treat_missing_data", json!("zero"))),
+            "instance.step_scaling[0].alarm.treat_missing_data",
+            "not one of",
+        ),
+        (
+            Box::new(|d: &mut Value| {
+                d["instance"]["step_scaling"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("alarm")
+                    .map(|_| ())
+                    .unwrap()
+            }),
+            "instance.step_scaling[0]",
+            "missing field `alarm`",
+        ),
+    ];
+    for (edit, path, problem) in cases {
+        let err = error_of(edit);
+        assert_eq!(err.path, path, "{err}");
+        assert!(err.problem.contains(problem), "{err} should say {problem}");
     }
 }
 

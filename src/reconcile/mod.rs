@@ -10,9 +10,9 @@ use std::sync::Mutex;
 
 use tracing::{info, warn};
 
-use crate::aws::autoscaling::AutoScaling;
 use crate::aws::calls::counted;
 use crate::aws::sagemaker::SageMakerEndpoints;
+use crate::aws::store::AwsScaling;
 use crate::aws::AwsError;
 use crate::config::Settings;
 use crate::domain::desired::{desired_for, EndpointIntent, VariantIntent};
@@ -44,15 +44,15 @@ impl EndpointReader for SageMakerEndpoints {
     }
 }
 
-impl ScalingStore for AutoScaling {
+impl ScalingStore for AwsScaling {
     async fn observe(
         &self,
         resource_ids: &[String],
     ) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
-        AutoScaling::observe(self, resource_ids).await
+        AwsScaling::observe(self, resource_ids).await
     }
     async fn apply(&self, change: &Change) -> Result<(), AwsError> {
-        AutoScaling::apply(self, change).await
+        AwsScaling::apply(self, change).await
     }
 }
 

@@ -64,6 +64,9 @@ impl ScalingStore for FakeScaling {
         let slot = state.entry(rid.clone()).or_default();
         match change {
             Change::DeregisterTarget { .. } => slot.target = None,
+            Change::PutStepPolicy { .. } | Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => {
+                unimplemented!("the fake store models target tracking and scheduled actions only")
+            }
             Change::PutScheduledAction {
                 scheduled_action: a,
                 ..
@@ -110,6 +113,8 @@ impl ScalingStore for FakeScaling {
                 slot.policies.push(ScalingPolicy {
                     name: policy.name.clone(),
                     resource_id: rid,
+                    arn: String::new(),
+                    step: None,
                     policy_type: TARGET_TRACKING.into(),
                     target_tracking: Some(TargetTracking {
                         target_value: policy.target_value,
@@ -276,10 +281,13 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
             policies: vec![ScalingPolicy {
                 name: "team-policy".into(),
                 resource_id: "endpoint/e/variant/a".into(),
+                arn: String::new(),
+                step: None,
                 policy_type: "StepScaling".into(),
                 target_tracking: None,
             }],
             scheduled: vec![],
+            alarms: vec![],
         },
     );
     let r = reconciler(vec![endpoint("e", &[])], scaling);

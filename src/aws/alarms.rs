@@ -1,0 +1,113 @@
+//! The CloudWatch alarms that drive step-scaling policies. Only alarms whose
+//! names start with the owned prefix are ever read, written or deleted.
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
+use aws_sdk_cloudwatch::Client;
+
+use super::paging::collect_pages;
+use super::AwsError;
+use crate::domain::desired::DesiredAlarm;
+use crate::domain::snapshot::ObservedAlarm;
+
+/// DescribeAlarms returns at most 100 alarms a page.
+pub const ALARM_PAGE: i32 = 100;
+
+#[derive(Debug, Clone)]
+pub struct Alarms {
+    client: Client,
+}
+
+fn to_alarm(a: &MetricAlarm) -> ObservedAlarm {
+    let mut dimensions: Vec<(String, String)> = a
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_string(),
+                d.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    dimensions.sort();
+    ObservedAlarm {
+        name: a.alarm_name().unwrap_or_default().to_string(),
+        namespace: a.namespace().map(str::to_string),
+        metric_name: a.metric_name().map(str::to_string),
+        dimensions,
+        statistic: a.statistic().map(|s| s.as_str().to_string()),
+        period: a.period(),
+        evaluation_periods: a.evaluation_periods(),
+        datapoints_to_alarm: a.datapoints_to_alarm(),
+        threshold: a.threshold(),
+        comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+        treat_missing_data: a.treat_missing_data().map(str::to_string),
+        actions: a.alarm_actions().to_vec(),
+    }
+}
+
+impl Alarms {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Every metric alarm whose name starts with `prefix`.
+    pub async fn with_prefix(&self, prefix: &str) -> Result<Vec<ObservedAlarm>, AwsError> {
+        collect_pages("DescribeAlarms", |token| {
+            let req = self
+                .client
+                .describe_alarms()
+                .alarm_name_prefix(prefix)
+                .max_records(ALARM_PAGE)
+                .set_next_token(token);
+            async move {
+                let out = req
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DescribeAlarms", e))?;
+                let items = out.metric_alarms().iter().map(to_alarm).collect::<Vec<_>>();
+                Ok((items, out.next_token().map(str::to_string)))
+            }
+        })
+        .await
+    }
+
+    /// Creates or replaces an alarm whose one action is `policy_arn`.
+    pub async fn put(&self, alarm: &DesiredAlarm, policy_arn: &str) -> Result<(), AwsError> {
+        let mut req = self
+            .client
+            .put_metric_alarm()
+            .alarm_name(&alarm.name)
+            .alarm_description(
+                "Drives an autoscaling-guard step-scaling policy; managed by autoscaling-guard.",
+            )
+            .namespace(&alarm.namespace)
+            .metric_name(&alarm.metric_name)
+            .statistic(Statistic::from(alarm.statistic.as_str()))
+            .period(alarm.period)
+            .evaluation_periods(alarm.evaluation_periods)
+            .set_datapoints_to_alarm(alarm.datapoints_to_alarm)
+            .threshold(alarm.threshold)
+            .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
+            .treat_missing_data(&alarm.treat_missing_data)
+            .actions_enabled(true)
+            .alarm_actions(policy_arn);
+        for (name, value) in &alarm.dimensions {
+            req = req.dimensions(Dimension::builder().name(name).value(value).build());
+        }
+        req.send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutMetricAlarm", e))?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<(), AwsError> {
+        // Deleting an alarm that does not exist succeeds.
+        self.client
+            .delete_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteAlarms", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! The scaling store the reconcile uses: Application Auto Scaling for
+//! targets, policies and scheduled actions, CloudWatch for the alarms of
+//! step policies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::alarms::Alarms;
+use super::autoscaling::AutoScaling;
+use super::AwsError;
+use crate::domain::desired::parse_alarm_name;
+use crate::domain::parse_variant_resource_id;
+use crate::domain::plan::Change;
+use crate::domain::snapshot::{ObservedAlarm, VariantScaling};
+use crate::domain::OWNED_PREFIX;
+
+#[derive(Debug, Clone)]
+pub struct AwsScaling {
+    pub autoscaling: AutoScaling,
+    pub alarms: Alarms,
+}
+
+impl AwsScaling {
+    pub fn new(autoscaling: AutoScaling, alarms: Alarms) -> Self {
+        Self {
+            autoscaling,
+            alarms,
+        }
+    }
+
+    pub async fn observe(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
+        let mut state = self.autoscaling.observe(resource_ids).await?;
+        // One DescribeAlarms per endpoint covers all of its variants.
+        let endpoints: BTreeSet<&str> = resource_ids
+            .iter()
+            .filter_map(|id| parse_variant_resource_id(id).map(|(e, _)| e))
+            .collect();
+        for endpoint in endpoints {
+            let prefix = format!("{OWNED_PREFIX}{endpoint}/");
+            for alarm in self.alarms.with_prefix(&prefix).await? {
+                assign_alarm(&mut state, alarm);
+            }
+        }
+        Ok(state)
+    }
+
+    /// Every alarm this tool owns in the account and Region.
+    pub async fn all_alarms(&self) -> Result<Vec<ObservedAlarm>, AwsError> {
+        self.alarms.with_prefix(OWNED_PREFIX).await
+    }
+
+    pub async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+        match change {
+            Change::PutAlarm {
+                resource_id,
+                policy_name,
+                alarm,
+                ..
+            } => {
+                let arn = self
+                    .autoscaling
+                    .policy_arn(resource_id, policy_name)
+                    .await?;
+                self.alarms.put(alarm, &arn).await
+            }
+            Change::DeleteAlarm { alarm_name, .. } => self.alarms.delete(alarm_name).await,
+            other => self.autoscaling.apply(other).await,
+        }
+    }
+}
+
+/// Files an owned alarm under the variant its name belongs to, if that
+/// variant is being observed.
+pub fn assign_alarm(state: &mut BTreeMap<String, VariantScaling>, alarm: ObservedAlarm) {
+    if let Some((endpoint, variant)) = parse_alarm_name(&alarm.name) {
+        let rid = crate::domain::variant_resource_id(endpoint, variant);
+        if let Some(slot) = state.get_mut(&rid) {
+            slot.alarms.push(alarm);
+        }
+    }
+}

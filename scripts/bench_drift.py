@@ -5,7 +5,7 @@ them, then runs the drift check (the release binary, a new process each
 time) on the compliant fleet, after drifting 5% of the variants, and after
 remediation. Prints wall time, AWS calls by operation and peak RSS.
 
-usage: bench_drift.py BINARY [ENDPOINTS]
+usage: bench_drift.py BINARY [ENDPOINTS] [POLICY_SET_FILE]
 """
 
 import json
@@ -20,6 +20,7 @@ import boto3
 
 BINARY = sys.argv[1]
 COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+POLICY = sys.argv[3] if len(sys.argv) > 3 else None
 REPEAT = 3
 
 
@@ -38,6 +39,9 @@ def start_moto():
 moto, url = start_moto()
 env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1",
            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", LOG_LEVEL="warn")
+if POLICY:
+    env["POLICY_SET"] = open(POLICY).read()
+    print(f"policy set: {POLICY}")
 kw = dict(endpoint_url=url, region_name="us-east-1",
           aws_access_key_id="bench", aws_secret_access_key="bench")
 sm = boto3.client("sagemaker", **kw)

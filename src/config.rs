@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::policy_set::{PolicySet, Profile, TargetTrackingDoc};
+use crate::policy_set::{default_async_profile, PolicySet, Profile, TargetTrackingDoc};
 
 /// The standard scaling every managed variant receives unless an endpoint tag
 /// overrides part of it.
@@ -58,6 +58,10 @@ impl StandardPolicy {
                 }],
                 step_scaling: Vec::new(),
                 scheduled_actions: Vec::new(),
+            },
+            async_inference: Profile {
+                max_capacity: self.max_capacity,
+                ..default_async_profile()
             },
         }
     }

@@ -376,7 +376,7 @@ async fn burstable_and_serverless_variants_are_skipped() {
 }
 
 #[tokio::test]
-async fn an_async_endpoint_is_skipped() {
+async fn an_async_endpoint_tracks_its_backlog_and_can_scale_from_zero() {
     let ep = create_endpoint(
         "async",
         &[instances("primary", "ml.m5.large", 1)],
@@ -384,9 +384,46 @@ async fn an_async_endpoint_is_skipped() {
         true,
     )
     .await;
-    let report = reconciler(Settings::default()).reconcile(&ep, false).await;
-    assert_eq!(report.reason.unwrap().code(), "async_endpoint");
-    assert_eq!(target(&ep, "primary").await, None);
+    let r = reconciler(Settings::default());
+    let report = r.reconcile(&ep, false).await;
+    assert_eq!(report.outcome, Outcome::Changed, "{report:?}");
+    // Minimum 0: only asynchronous endpoints may run at zero.
+    assert_eq!(target(&ep, "primary").await, Some((0, 4)));
+    assert_eq!(
+        policies(&ep, "primary").await,
+        vec![
+            (
+                "autoscaling-guard-backlog".to_string(),
+                Some(5.0),
+                Some(300),
+                Some(60)
+            ),
+            (
+                "autoscaling-guard-backlog-from-zero".to_string(),
+                None,
+                None,
+                None
+            ),
+        ]
+    );
+    let alarms = clients()
+        .cloudwatch
+        .describe_alarms()
+        .alarm_names(format!("autoscaling-guard-{ep}/primary/backlog-from-zero"))
+        .send()
+        .await
+        .unwrap();
+    let alarm = &alarms.metric_alarms()[0];
+    assert_eq!(alarm.metric_name(), Some("HasBacklogWithoutCapacity"));
+    let dims: Vec<_> = alarm
+        .dimensions()
+        .iter()
+        .map(|d| (d.name().unwrap(), d.value().unwrap()))
+        .collect();
+    assert_eq!(dims, [("EndpointName", ep.as_str())]);
+    assert_eq!(alarm.alarm_actions().len(), 1);
+    assert!(alarm.alarm_actions()[0].contains("backlog-from-zero"));
+    assert_eq!(r.reconcile(&ep, false).await.writes, 0);
 }
 
 #[tokio::test]

@@ -9,7 +9,8 @@ use super::snapshot::{EndpointSnapshot, VariantSnapshot};
 use super::{variant_resource_id, OWNED_PREFIX};
 use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
-    instances, Profile, TargetTrackingDoc, UTILIZATION_METRICS, UTILIZATION_NAMESPACE,
+    instances, Profile, TargetTrackingDoc, ASYNC_METRICS, UTILIZATION_METRICS,
+    UTILIZATION_NAMESPACE,
 };
 
 pub const TAG_ENABLED: &str = "autoscaling:enabled";
@@ -51,7 +52,6 @@ pub enum SkipReason {
     NotInService { status: String },
     OptedOut,
     NotOptedIn,
-    AsyncEndpoint,
     Serverless,
     Burstable { instance_type: String },
     NoInstanceType,
@@ -65,7 +65,6 @@ impl SkipReason {
             SkipReason::NotInService { .. } => "not_in_service",
             SkipReason::OptedOut => "opted_out",
             SkipReason::NotOptedIn => "not_opted_in",
-            SkipReason::AsyncEndpoint => "async_endpoint",
             SkipReason::Serverless => "serverless",
             SkipReason::Burstable { .. } => "burstable_instance",
             SkipReason::NoInstanceType => "no_instance_type",
@@ -84,10 +83,6 @@ impl fmt::Display for SkipReason {
             SkipReason::NotOptedIn => write!(
                 f,
                 "REQUIRE_OPT_IN is set and the endpoint is not tagged {TAG_ENABLED}=true"
-            ),
-            SkipReason::AsyncEndpoint => write!(
-                f,
-                "asynchronous endpoint: invocations-per-instance target tracking never acts on it"
             ),
             SkipReason::Serverless => write!(f, "serverless variant: not instance-based"),
             SkipReason::Burstable { instance_type } => write!(
@@ -271,7 +266,11 @@ fn effective_profile(
     snapshot: &EndpointSnapshot,
     settings: &Settings,
 ) -> Result<Profile, TagError> {
-    let mut profile = settings.policy_set.instance.clone();
+    let mut profile = if snapshot.is_async {
+        settings.policy_set.async_inference.clone()
+    } else {
+        settings.policy_set.instance.clone()
+    };
     let tags = &snapshot.tags;
     if let Some((key, value)) = tags
         .iter()
@@ -343,8 +342,28 @@ fn is_burstable(instance_type: &str) -> bool {
         .is_some_and(|c| c.is_ascii_digit())
 }
 
+/// The dimensions a variant's metric is published with: the asynchronous
+/// backlog metrics are per endpoint, everything else per variant.
+pub fn metric_dimensions(metric: &str, endpoint: &str, variant: &str) -> Vec<(String, String)> {
+    if ASYNC_METRICS.contains(&metric) {
+        vec![("EndpointName".to_string(), endpoint.to_string())]
+    } else {
+        vec![
+            ("EndpointName".to_string(), endpoint.to_string()),
+            ("VariantName".to_string(), variant.to_string()),
+        ]
+    }
+}
+
 fn metric_spec(metric: &str, endpoint: &str, variant: &str) -> MetricSpec {
-    if UTILIZATION_METRICS.contains(&metric) {
+    if ASYNC_METRICS.contains(&metric) {
+        MetricSpec::Custom {
+            namespace: "AWS/SageMaker".to_string(),
+            metric_name: metric.to_string(),
+            dimensions: metric_dimensions(metric, endpoint, variant),
+            statistic: "Average".to_string(),
+        }
+    } else if UTILIZATION_METRICS.contains(&metric) {
         MetricSpec::Custom {
             namespace: UTILIZATION_NAMESPACE.to_string(),
             metric_name: metric.to_string(),
@@ -428,12 +447,6 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
             disable_scale_in: doc.disable_scale_in,
         });
     }
-    let variant_dimensions = || {
-        vec![
-            ("EndpointName".to_string(), endpoint.to_string()),
-            ("VariantName".to_string(), variant.name.clone()),
-        ]
-    };
     let step_policies = profile
         .step_scaling
         .iter()
@@ -456,7 +469,7 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
                 name: alarm_name(endpoint, &variant.name, &doc.name),
                 namespace: doc.alarm.namespace.clone(),
                 metric_name: doc.alarm.metric.clone(),
-                dimensions: variant_dimensions(),
+                dimensions: metric_dimensions(&doc.alarm.metric, endpoint, &variant.name),
                 statistic: doc.alarm.statistic.clone(),
                 period: doc.alarm.period,
                 evaluation_periods: doc.alarm.evaluation_periods,
@@ -512,9 +525,6 @@ pub fn desired_for(
         _ => {}
     }
     let profile = effective_profile(snapshot, settings)?;
-    if snapshot.is_async {
-        return Ok(EndpointIntent::Skip(SkipReason::AsyncEndpoint));
-    }
     Ok(EndpointIntent::Variants(
         snapshot
             .variants
@@ -694,7 +704,7 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_not_in_service_and_async_endpoints_are_skipped() {
+    fn endpoints_not_in_service_are_skipped() {
         let mut snap = endpoint(&[]);
         snap.status = "Updating".into();
         assert_eq!(
@@ -703,12 +713,41 @@ mod tests {
                 status: "Updating".into()
             }
         );
+    }
+
+    #[test]
+    fn async_endpoints_track_the_backlog_and_scale_out_from_zero() {
         let mut snap = endpoint(&[]);
         snap.is_async = true;
+        let d = managed(desired_for(&snap, &Settings::default()).unwrap());
+        assert_eq!((d[0].min_capacity, d[0].max_capacity), (0, 4));
+        let backlog = &d[0].policies[0];
+        assert_eq!(backlog.name, "autoscaling-guard-backlog");
         assert_eq!(
-            skipped(desired_for(&snap, &Settings::default()).unwrap()),
-            SkipReason::AsyncEndpoint
+            backlog.metric,
+            MetricSpec::Custom {
+                namespace: "AWS/SageMaker".into(),
+                metric_name: "ApproximateBacklogSizePerInstance".into(),
+                dimensions: vec![("EndpointName".into(), "fraud".into())],
+                statistic: "Average".into(),
+            }
         );
+        let from_zero = &d[0].step_policies[0];
+        assert_eq!(from_zero.alarm.metric_name, "HasBacklogWithoutCapacity");
+        assert_eq!(
+            from_zero.alarm.dimensions,
+            vec![("EndpointName".to_string(), "fraud".to_string())]
+        );
+        assert_eq!(
+            from_zero.alarm.name,
+            "autoscaling-guard-fraud/a/backlog-from-zero"
+        );
+        assert_eq!(from_zero.steps[0].adjustment, 1);
+        // No invocations-per-instance policy: async endpoints never publish it.
+        assert!(d[0]
+            .policies
+            .iter()
+            .all(|p| p.name != "autoscaling-guard-invocations"));
     }
 
     #[test]

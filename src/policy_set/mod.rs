@@ -33,11 +33,98 @@ pub const INSTANCE_PREDEFINED_METRICS: [&str; 2] = [
     "SageMakerVariantConcurrentRequestsPerModelHighResolution",
 ];
 
+/// Metrics of asynchronous endpoints (namespace `AWS/SageMaker`, dimension
+/// `EndpointName` only): they publish no invocations per instance.
+pub const ASYNC_METRICS: [&str; 3] = [
+    "ApproximateBacklogSizePerInstance",
+    "ApproximateBacklogSize",
+    "HasBacklogWithoutCapacity",
+];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySet {
     /// Instance-based real-time variants.
     pub instance: Profile,
+    /// Variants of asynchronous endpoints (`AsyncInferenceConfig`).
+    #[serde(default = "default_async_profile", rename = "async")]
+    pub async_inference: Profile,
+}
+
+/// The kinds of variant a profile applies to; they differ in the metrics
+/// they publish and in whether they may scale to zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Instance,
+    Async,
+}
+
+impl Kind {
+    fn min_floor(self) -> i32 {
+        match self {
+            Kind::Instance => 1,
+            // Only asynchronous endpoints can run at zero and scale out from it.
+            Kind::Async => 0,
+        }
+    }
+
+    fn target_metrics(self) -> Vec<&'static str> {
+        let mut metrics: Vec<&str> = match self {
+            Kind::Instance => INSTANCE_PREDEFINED_METRICS.to_vec(),
+            Kind::Async => vec!["ApproximateBacklogSizePerInstance"],
+        };
+        metrics.extend(UTILIZATION_METRICS);
+        metrics
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Instance => "instance-based variants",
+            Kind::Async => "asynchronous endpoints",
+        }
+    }
+}
+
+/// The default for asynchronous endpoints: track the backlog per instance,
+/// and scale out from zero when a backlog waits with no instance at all.
+pub fn default_async_profile() -> Profile {
+    Profile {
+        min_capacity: 0,
+        max_capacity: 4,
+        target_tracking: vec![TargetTrackingDoc {
+            name: "backlog".to_string(),
+            metric: "ApproximateBacklogSizePerInstance".to_string(),
+            target_value: Some(5.0),
+            target_per_core: None,
+            scale_in_cooldown: 300,
+            scale_out_cooldown: 60,
+            disable_scale_in: false,
+        }],
+        step_scaling: vec![StepScalingDoc {
+            name: "backlog-from-zero".to_string(),
+            adjustment_type: "ChangeInCapacity".to_string(),
+            cooldown: 150,
+            metric_aggregation_type: "Average".to_string(),
+            min_adjustment_magnitude: None,
+            steps: vec![StepDoc {
+                lower: Some(0.0),
+                upper: None,
+                adjustment: 1,
+            }],
+            alarm: AlarmDoc {
+                namespace: "AWS/SageMaker".to_string(),
+                metric: "HasBacklogWithoutCapacity".to_string(),
+                statistic: "Average".to_string(),
+                period: 60,
+                evaluation_periods: 2,
+                datapoints_to_alarm: None,
+                threshold: 1.0,
+                comparison: "GreaterThanOrEqualToThreshold".to_string(),
+                treat_missing_data: "missing".to_string(),
+            },
+        }],
+        scheduled_actions: Vec::new(),
+    }
 }
 
 /// The scaling of one kind of variant.
@@ -238,12 +325,14 @@ impl PolicySet {
     }
 
     pub fn validate(&self) -> Result<(), PolicySetError> {
-        self.instance.validate("instance", 1)
+        self.instance.validate("instance", Kind::Instance)?;
+        self.async_inference.validate("async", Kind::Async)
     }
 }
 
 impl Profile {
-    fn validate(&self, at: &str, min_floor: i32) -> Result<(), PolicySetError> {
+    fn validate(&self, at: &str, kind: Kind) -> Result<(), PolicySetError> {
+        let min_floor = kind.min_floor();
         if self.min_capacity < min_floor {
             return Err(error(
                 format!("{at}.min_capacity"),
@@ -293,7 +382,7 @@ impl Profile {
                     format!("{:?} is used twice", p.name),
                 ));
             }
-            p.validate(&at)?;
+            p.validate(&at, kind)?;
         }
         for (i, p) in self.step_scaling.iter().enumerate() {
             let at = format!("{at}.step_scaling[{i}]");
@@ -333,17 +422,16 @@ impl Profile {
 }
 
 impl TargetTrackingDoc {
-    fn validate(&self, at: &str) -> Result<(), PolicySetError> {
-        let known = INSTANCE_PREDEFINED_METRICS.contains(&self.metric.as_str())
-            || UTILIZATION_METRICS.contains(&self.metric.as_str());
-        if !known {
+    fn validate(&self, at: &str, kind: Kind) -> Result<(), PolicySetError> {
+        let allowed = kind.target_metrics();
+        if !allowed.contains(&self.metric.as_str()) {
             return Err(error(
                 format!("{at}.metric"),
                 format!(
-                    "{:?} is not a metric for instance-based variants; use one of {}, {}",
+                    "{:?} is not a metric for {}; use one of {}",
                     self.metric,
-                    INSTANCE_PREDEFINED_METRICS.join(", "),
-                    UTILIZATION_METRICS.join(", ")
+                    kind.label(),
+                    allowed.join(", ")
                 ),
             ));
         }

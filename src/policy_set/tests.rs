@@ -321,3 +321,30 @@ fn not_json_is_an_error_too() {
     let err = PolicySet::from_json("{\"instance\": ").unwrap_err();
     assert!(err.to_string().contains("EOF"), "{err}");
 }
+
+#[test]
+fn async_profiles_may_reach_zero_and_track_the_backlog() {
+    let set = parse(&example()).unwrap();
+    // Absent from the document: the default async profile.
+    assert_eq!(set.async_inference.min_capacity, 0);
+    assert_eq!(
+        set.async_inference.target_tracking[0].metric,
+        "ApproximateBacklogSizePerInstance"
+    );
+    let doc = json!({"instance": {"min_capacity": 1, "max_capacity": 2},
+        "async": {"min_capacity": 0, "max_capacity": 3,
+            "target_tracking": [{"name": "backlog", "metric": "ApproximateBacklogSizePerInstance", "target_value": 10}]}});
+    assert_eq!(parse(&doc).unwrap().async_inference.max_capacity, 3);
+    let err = error_of(|d| d["instance"]["min_capacity"] = json!(0));
+    assert_eq!(err.path, "instance.min_capacity");
+    let err = parse(&json!({"instance": {"min_capacity": 1, "max_capacity": 2},
+        "async": {"min_capacity": 0, "max_capacity": 3,
+            "target_tracking": [{"name": "i", "metric": "SageMakerVariantInvocationsPerInstance", "target_value": 10}]}}))
+    .unwrap_err();
+    assert_eq!(err.path, "async.target_tracking[0].metric");
+    assert!(
+        err.problem
+            .contains("not a metric for asynchronous endpoints"),
+        "{err}"
+    );
+}

@@ -20,6 +20,7 @@ use crate::domain::snapshot::{
     ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, StepConfig, TargetTracking,
     VariantScaling,
 };
+use crate::domain::Dimension;
 
 /// DescribeScalableTargets takes at most 50 resource ids.
 pub const RESOURCE_ID_BATCH: usize = 50;
@@ -36,8 +37,11 @@ pub struct AutoScaling {
     settle_delays: Vec<Duration>,
 }
 
-fn dimension() -> ScalableDimension {
-    ScalableDimension::SageMakerVariantDesiredInstanceCount
+fn dimension_of(d: Option<&ScalableDimension>) -> Dimension {
+    // Anything else in the namespace is still someone's scaling: keep it,
+    // filed under the default dimension.
+    d.and_then(|d| Dimension::parse(d.as_str()))
+        .unwrap_or_default()
 }
 
 /// Calls `op` again after each delay while `transient` says the error may
@@ -103,6 +107,7 @@ fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> Scalin
     ScalingPolicy {
         name: p.policy_name().to_string(),
         resource_id: p.resource_id().to_string(),
+        dimension: dimension_of(Some(p.scalable_dimension())),
         arn: p.policy_arn().to_string(),
         policy_type: p.policy_type().as_str().to_string(),
         step: p.step_scaling_policy_configuration().map(|c| StepConfig {
@@ -138,6 +143,7 @@ fn to_scheduled(s: &aws_sdk_applicationautoscaling::types::ScheduledAction) -> S
     ScheduledAction {
         name: s.scheduled_action_name().to_string(),
         resource_id: s.resource_id().to_string(),
+        dimension: dimension_of(s.scalable_dimension()),
         schedule: s.schedule().to_string(),
         timezone: s.timezone().map(str::to_string),
         min_capacity: s.scalable_target_action().and_then(|a| a.min_capacity()),
@@ -238,7 +244,6 @@ impl AutoScaling {
                     .client
                     .describe_scalable_targets()
                     .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension())
                     .set_resource_ids(Some(batch.to_vec()))
                     .set_next_token(token);
                 async move {
@@ -251,6 +256,7 @@ impl AutoScaling {
                         .iter()
                         .map(|t| ScalableTarget {
                             resource_id: t.resource_id().to_string(),
+                            dimension: dimension_of(Some(t.scalable_dimension())),
                             min_capacity: t.min_capacity(),
                             max_capacity: t.max_capacity(),
                         })
@@ -275,7 +281,6 @@ impl AutoScaling {
                 .client
                 .describe_scaling_policies()
                 .service_namespace(ServiceNamespace::Sagemaker)
-                .scalable_dimension(dimension())
                 .set_resource_id(resource_id.map(str::to_string))
                 // AWS's page size; asking for it keeps call counts the same
                 // against any implementation.
@@ -323,7 +328,6 @@ impl AutoScaling {
                 .client
                 .describe_scheduled_actions()
                 .service_namespace(ServiceNamespace::Sagemaker)
-                .scalable_dimension(dimension())
                 .set_resource_id(resource_id.map(str::to_string))
                 .max_results(SCHEDULED_PAGE)
                 .set_next_token(token);
@@ -379,6 +383,7 @@ impl AutoScaling {
     }
 
     pub async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+        let dimension = ScalableDimension::from(change.dimension().as_str());
         match change {
             Change::RegisterTarget {
                 resource_id,
@@ -389,7 +394,7 @@ impl AutoScaling {
                 self.client
                     .register_scalable_target()
                     .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension())
+                    .scalable_dimension(dimension.clone())
                     .resource_id(resource_id)
                     .min_capacity(*min_capacity)
                     .max_capacity(*max_capacity)
@@ -406,7 +411,7 @@ impl AutoScaling {
                     .client
                     .delete_scaling_policy()
                     .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension())
+                    .scalable_dimension(dimension.clone())
                     .resource_id(resource_id)
                     .policy_name(policy_name)
                     .send()
@@ -428,7 +433,7 @@ impl AutoScaling {
                             .client
                             .put_scaling_policy()
                             .service_namespace(ServiceNamespace::Sagemaker)
-                            .scalable_dimension(dimension())
+                            .scalable_dimension(dimension.clone())
                             .resource_id(resource_id)
                             .policy_name(&policy.name)
                             .policy_type(PolicyType::StepScaling)
@@ -462,7 +467,7 @@ impl AutoScaling {
                             .client
                             .put_scheduled_action()
                             .service_namespace(ServiceNamespace::Sagemaker)
-                            .scalable_dimension(dimension())
+                            .scalable_dimension(dimension.clone())
                             .resource_id(resource_id)
                             .scheduled_action_name(&action.name)
                             .schedule(&action.schedule)
@@ -486,7 +491,7 @@ impl AutoScaling {
                     .client
                     .delete_scheduled_action()
                     .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension())
+                    .scalable_dimension(dimension.clone())
                     .resource_id(resource_id)
                     .scheduled_action_name(scheduled_action_name)
                     .send()
@@ -499,7 +504,7 @@ impl AutoScaling {
                     .client
                     .deregister_scalable_target()
                     .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension())
+                    .scalable_dimension(dimension.clone())
                     .resource_id(resource_id)
                     .send()
                     .await
@@ -522,7 +527,7 @@ impl AutoScaling {
                             .client
                             .put_scaling_policy()
                             .service_namespace(ServiceNamespace::Sagemaker)
-                            .scalable_dimension(dimension())
+                            .scalable_dimension(dimension.clone())
                             .resource_id(resource_id)
                             .policy_name(&policy.name)
                             .policy_type(PolicyType::TargetTrackingScaling)

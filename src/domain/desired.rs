@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::snapshot::{EndpointSnapshot, VariantSnapshot};
-use super::{variant_resource_id, OWNED_PREFIX};
+use super::{variant_resource_id, Dimension, OWNED_PREFIX};
 use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
     instances, Profile, TargetTrackingDoc, ASYNC_METRICS, UTILIZATION_METRICS,
@@ -220,6 +220,7 @@ pub struct DesiredSchedule {
 pub struct DesiredScaling {
     pub variant: String,
     pub resource_id: String,
+    pub dimension: Dimension,
     pub min_capacity: i32,
     pub max_capacity: i32,
     /// The configured maximum was below the running instance count and was
@@ -495,6 +496,7 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
     VariantIntent::Manage(DesiredScaling {
         variant: variant.name.clone(),
         resource_id: variant_resource_id(endpoint, &variant.name),
+        dimension: Dimension::VariantInstances,
         min_capacity: profile.min_capacity,
         max_capacity: profile.max_capacity.max(running),
         max_raised_to_running: running > profile.max_capacity,

@@ -9,10 +9,10 @@ use super::desired::{
     DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedule, DesiredStepPolicy, MetricSpec,
     SkipReason,
 };
-use super::is_owned;
 use super::snapshot::{
     ObservedAlarm, ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling,
 };
+use super::{is_owned, Dimension};
 
 pub const TARGET_TRACKING: &str = "TargetTrackingScaling";
 
@@ -44,22 +44,26 @@ impl Difference {
 pub enum Change {
     RegisterTarget {
         resource_id: String,
+        dimension: Dimension,
         min_capacity: i32,
         max_capacity: i32,
         because: Vec<Difference>,
     },
     DeletePolicy {
         resource_id: String,
+        dimension: Dimension,
         policy_name: String,
         because: Vec<Difference>,
     },
     PutTargetTrackingPolicy {
         resource_id: String,
+        dimension: Dimension,
         policy: DesiredPolicy,
         because: Vec<Difference>,
     },
     PutStepPolicy {
         resource_id: String,
+        dimension: Dimension,
         policy: DesiredStepPolicy,
         because: Vec<Difference>,
     },
@@ -67,28 +71,33 @@ pub enum Change {
     /// change is applied (the policy may have just been created).
     PutAlarm {
         resource_id: String,
+        dimension: Dimension,
         policy_name: String,
         alarm: DesiredAlarm,
         because: Vec<Difference>,
     },
     DeleteAlarm {
         resource_id: String,
+        dimension: Dimension,
         alarm_name: String,
         because: Vec<Difference>,
     },
     PutScheduledAction {
         resource_id: String,
+        dimension: Dimension,
         scheduled_action: DesiredSchedule,
         because: Vec<Difference>,
     },
     DeleteScheduledAction {
         resource_id: String,
+        dimension: Dimension,
         scheduled_action_name: String,
         because: Vec<Difference>,
     },
     /// Only for orphans: targets whose endpoint or variant is gone.
     DeregisterTarget {
         resource_id: String,
+        dimension: Dimension,
         because: Vec<Difference>,
     },
 }
@@ -119,6 +128,20 @@ impl Change {
             Change::PutScheduledAction { .. } => "put_scheduled_action",
             Change::DeleteScheduledAction { .. } => "delete_scheduled_action",
             Change::DeregisterTarget { .. } => "deregister_target",
+        }
+    }
+
+    pub fn dimension(&self) -> Dimension {
+        match self {
+            Change::RegisterTarget { dimension, .. }
+            | Change::DeletePolicy { dimension, .. }
+            | Change::PutTargetTrackingPolicy { dimension, .. }
+            | Change::PutStepPolicy { dimension, .. }
+            | Change::PutAlarm { dimension, .. }
+            | Change::DeleteAlarm { dimension, .. }
+            | Change::PutScheduledAction { dimension, .. }
+            | Change::DeleteScheduledAction { dimension, .. }
+            | Change::DeregisterTarget { dimension, .. } => *dimension,
         }
     }
 
@@ -477,7 +500,11 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
 
-    match &actual.target {
+    match actual
+        .target
+        .as_ref()
+        .filter(|t| t.dimension == desired.dimension)
+    {
         None => register.push(Difference::new(
             "scalable_target",
             "registered",
@@ -513,6 +540,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
                 if !because.is_empty() && have.policy_type != TARGET_TRACKING {
                     deletes.push(Change::DeletePolicy {
                         resource_id: rid.clone(),
+                        dimension: desired.dimension,
                         policy_name: have.name.clone(),
                         because: because.clone(),
                     });
@@ -523,6 +551,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         if !because.is_empty() {
             puts.push(Change::PutTargetTrackingPolicy {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 policy: want.clone(),
                 because,
             });
@@ -538,6 +567,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
                 if !because.is_empty() && have.policy_type != STEP_SCALING {
                     deletes.push(Change::DeletePolicy {
                         resource_id: rid.clone(),
+                        dimension: desired.dimension,
                         policy_name: have.name.clone(),
                         because: because.clone(),
                     });
@@ -549,6 +579,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         if policy_changes {
             puts.push(Change::PutStepPolicy {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 policy: want.clone(),
                 because,
             });
@@ -572,6 +603,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         if !alarm_because.is_empty() {
             alarm_puts.push(Change::PutAlarm {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 policy_name: want.name.clone(),
                 alarm: want.alarm.clone(),
                 because: alarm_because,
@@ -586,6 +618,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         {
             deletes.push(Change::DeleteAlarm {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 alarm_name: have.name.clone(),
                 because: not_in_set(format!("alarm {}", have.name)),
             });
@@ -599,6 +632,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         {
             deletes.push(Change::DeletePolicy {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 policy_name: have.name.clone(),
                 because: not_in_set(format!("policy {}", have.name)),
             });
@@ -613,6 +647,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         if !because.is_empty() {
             puts.push(Change::PutScheduledAction {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 scheduled_action: want.clone(),
                 because,
             });
@@ -622,6 +657,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         if !desired.scheduled.iter().any(|w| w.name == have.name) {
             deletes.push(Change::DeleteScheduledAction {
                 resource_id: rid.clone(),
+                dimension: desired.dimension,
                 scheduled_action_name: have.name.clone(),
                 because: not_in_set(format!("scheduled action {}", have.name)),
             });
@@ -632,6 +668,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
     if !register.is_empty() {
         changes.push(Change::RegisterTarget {
             resource_id: rid.clone(),
+            dimension: desired.dimension,
             min_capacity: desired.min_capacity,
             max_capacity: desired.max_capacity,
             because: register,
@@ -655,6 +692,7 @@ mod tests {
         DesiredScaling {
             variant: "v".into(),
             resource_id: RID.into(),
+            dimension: Default::default(),
             min_capacity: 1,
             max_capacity: 4,
             max_raised_to_running: false,
@@ -676,6 +714,7 @@ mod tests {
     fn target(min: i32, max: i32) -> ScalableTarget {
         ScalableTarget {
             resource_id: RID.into(),
+            dimension: Default::default(),
             min_capacity: min,
             max_capacity: max,
         }
@@ -685,6 +724,7 @@ mod tests {
         ScalingPolicy {
             name: "autoscaling-guard-invocations".into(),
             resource_id: RID.into(),
+            dimension: Default::default(),
             arn: String::new(),
             step: None,
             policy_type: TARGET_TRACKING.into(),
@@ -893,6 +933,7 @@ mod step_tests {
         DesiredScaling {
             variant: "v".into(),
             resource_id: RID.into(),
+            dimension: Default::default(),
             min_capacity: 1,
             max_capacity: 4,
             max_raised_to_running: false,
@@ -943,12 +984,14 @@ mod step_tests {
         VariantScaling {
             target: Some(ScalableTarget {
                 resource_id: RID.into(),
+                dimension: Default::default(),
                 min_capacity: 1,
                 max_capacity: 4,
             }),
             policies: vec![ScalingPolicy {
                 name: "autoscaling-guard-burst".into(),
                 resource_id: RID.into(),
+                dimension: Default::default(),
                 arn: ARN.into(),
                 policy_type: STEP_SCALING.into(),
                 target_tracking: None,

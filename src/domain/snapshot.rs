@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Dimension;
+
 /// An endpoint as observed, with everything the desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointSnapshot {
@@ -43,6 +45,7 @@ impl VariantSnapshot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalableTarget {
     pub resource_id: String,
+    pub dimension: Dimension,
     pub min_capacity: i32,
     pub max_capacity: i32,
 }
@@ -52,6 +55,7 @@ pub struct ScalableTarget {
 pub struct ScalingPolicy {
     pub name: String,
     pub resource_id: String,
+    pub dimension: Dimension,
     pub arn: String,
     pub policy_type: String,
     pub target_tracking: Option<TargetTracking>,
@@ -115,6 +119,7 @@ pub enum ObservedMetric {
 pub struct ScheduledAction {
     pub name: String,
     pub resource_id: String,
+    pub dimension: Dimension,
     pub schedule: String,
     pub timezone: Option<String>,
     pub min_capacity: Option<i32>,

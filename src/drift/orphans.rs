@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::domain::desired::parse_alarm_name;
 use crate::domain::plan::{Change, Difference};
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
-use crate::domain::variant_resource_id;
 use crate::domain::{is_owned, parse_variant_resource_id};
+use crate::domain::{variant_resource_id, Dimension};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,6 +23,7 @@ pub enum OrphanCause {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Orphan {
     pub resource_id: String,
+    pub dimension: Dimension,
     pub endpoint: String,
     pub variant: String,
     pub cause: OrphanCause,
@@ -89,6 +90,15 @@ pub fn find_orphans(
             .3
             .push(name.clone());
     }
+    let dimension_of: BTreeMap<&str, Dimension> = policies
+        .iter()
+        .map(|p| (p.resource_id.as_str(), p.dimension))
+        .chain(
+            scheduled
+                .iter()
+                .map(|s| (s.resource_id.as_str(), s.dimension)),
+        )
+        .collect();
     let mut orphans = Vec::new();
     for (rid, (mut owned_policies, mut owned_scheduled, mut foreign, mut owned_alarms)) in
         by_resource
@@ -110,6 +120,7 @@ pub fn find_orphans(
         foreign.sort();
         orphans.push(Orphan {
             resource_id: rid.to_string(),
+            dimension: dimension_of.get(rid).copied().unwrap_or_default(),
             endpoint: endpoint.to_string(),
             variant: variant.to_string(),
             cause,
@@ -140,6 +151,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
         .iter()
         .map(|name| Change::DeletePolicy {
             resource_id: orphan.resource_id.clone(),
+            dimension: orphan.dimension,
             policy_name: name.clone(),
             because: vec![gone.clone()],
         })
@@ -147,6 +159,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     changes.extend(orphan.owned_scheduled_actions.iter().map(|name| {
         Change::DeleteScheduledAction {
             resource_id: orphan.resource_id.clone(),
+            dimension: orphan.dimension,
             scheduled_action_name: name.clone(),
             because: vec![gone.clone()],
         }
@@ -155,6 +168,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     // the alarms that were created for them.
     changes.extend(orphan.owned_alarms.iter().map(|name| Change::DeleteAlarm {
         resource_id: orphan.resource_id.clone(),
+        dimension: orphan.dimension,
         alarm_name: name.clone(),
         because: vec![gone.clone()],
     }));
@@ -163,6 +177,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     if ours && orphan.foreign.is_empty() {
         changes.push(Change::DeregisterTarget {
             resource_id: orphan.resource_id.clone(),
+            dimension: orphan.dimension,
             because: vec![gone],
         });
     }
@@ -178,6 +193,7 @@ mod tests {
         ScalingPolicy {
             name: name.into(),
             resource_id: rid.into(),
+            dimension: Default::default(),
             arn: String::new(),
             step: None,
             policy_type: "TargetTrackingScaling".into(),
@@ -266,6 +282,7 @@ mod tests {
         let scheduled = [ScheduledAction {
             name: "autoscaling-guard-morning".into(),
             resource_id: "endpoint/gone/variant/a".into(),
+            dimension: Default::default(),
             schedule: "cron(0 8 ? * MON-FRI *)".into(),
             timezone: None,
             min_capacity: Some(2),

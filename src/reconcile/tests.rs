@@ -76,6 +76,7 @@ impl ScalingStore for FakeScaling {
                     .push(crate::domain::snapshot::ScheduledAction {
                         name: a.name.clone(),
                         resource_id: rid.clone(),
+                        dimension: Default::default(),
                         schedule: a.schedule.clone(),
                         timezone: a.timezone.clone(),
                         min_capacity: a.min_capacity,
@@ -93,6 +94,7 @@ impl ScalingStore for FakeScaling {
             } => {
                 slot.target = Some(ScalableTarget {
                     resource_id: rid,
+                    dimension: Default::default(),
                     min_capacity: *min_capacity,
                     max_capacity: *max_capacity,
                 })
@@ -113,6 +115,7 @@ impl ScalingStore for FakeScaling {
                 slot.policies.push(ScalingPolicy {
                     name: policy.name.clone(),
                     resource_id: rid,
+                    dimension: Default::default(),
                     arn: String::new(),
                     step: None,
                     policy_type: TARGET_TRACKING.into(),
@@ -275,12 +278,14 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
         VariantScaling {
             target: Some(ScalableTarget {
                 resource_id: "endpoint/e/variant/a".into(),
+                dimension: Default::default(),
                 min_capacity: 2,
                 max_capacity: 12,
             }),
             policies: vec![ScalingPolicy {
                 name: "team-policy".into(),
                 resource_id: "endpoint/e/variant/a".into(),
+                dimension: Default::default(),
                 arn: String::new(),
                 step: None,
                 policy_type: "StepScaling".into(),

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use crate::policy_set::{default_async_profile, PolicySet, Profile, TargetTrackingDoc};
+use crate::policy_set::{
+    default_async_profile, default_serverless_profile, PolicySet, Profile, TargetTrackingDoc,
+};
 
 /// The standard scaling every managed variant receives unless an endpoint tag
 /// overrides part of it.
@@ -63,6 +65,7 @@ impl StandardPolicy {
                 max_capacity: self.max_capacity,
                 ..default_async_profile()
             },
+            serverless: default_serverless_profile(),
         }
     }
 }

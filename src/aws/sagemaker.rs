@@ -9,15 +9,21 @@ use futures::StreamExt;
 
 use super::paging::collect_pages;
 use super::AwsError;
-use crate::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
+use crate::domain::snapshot::{EndpointSnapshot, Serverless, VariantSnapshot};
 
 /// What an endpoint config says about its variants. Endpoint configs are
 /// immutable, so this is cached for the life of the process.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigFacts {
     pub is_async: bool,
-    /// Variant name to (instance type, serverless).
-    pub variants: HashMap<String, (Option<String>, bool)>,
+    pub variants: HashMap<String, VariantFacts>,
+}
+
+/// What an endpoint config says about one variant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VariantFacts {
+    pub instance_type: Option<String>,
+    pub serverless: Option<Serverless>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,10 +77,13 @@ impl SageMakerEndpoints {
                 .map(|v| {
                     (
                         v.variant_name().unwrap_or_default().to_string(),
-                        (
-                            v.instance_type().map(|t| t.as_str().to_string()),
-                            v.serverless_config().is_some(),
-                        ),
+                        VariantFacts {
+                            instance_type: v.instance_type().map(|t| t.as_str().to_string()),
+                            serverless: v.serverless_config().map(|c| Serverless {
+                                max_concurrency: c.max_concurrency(),
+                                provisioned_concurrency: c.provisioned_concurrency(),
+                            }),
+                        },
                     )
                 })
                 .collect(),
@@ -230,14 +239,23 @@ impl EndpointRecord {
             .iter()
             .map(|v| {
                 let name = v.variant_name().unwrap_or_default().to_string();
-                let (instance_type, serverless_in_config) = facts
+                let config = facts
                     .and_then(|f| f.variants.get(&name).cloned())
-                    .unwrap_or((None, false));
+                    .unwrap_or_default();
+                // The endpoint's current serverless config wins: provisioned
+                // concurrency is what autoscaling changes.
+                let serverless = match (v.current_serverless_config(), config.serverless) {
+                    (Some(c), _) => Some(Serverless {
+                        max_concurrency: c.max_concurrency(),
+                        provisioned_concurrency: c.provisioned_concurrency(),
+                    }),
+                    (None, from_config) => from_config,
+                };
                 VariantSnapshot {
-                    instance_type,
+                    instance_type: config.instance_type,
                     current_instance_count: v.current_instance_count(),
                     desired_instance_count: v.desired_instance_count(),
-                    serverless: serverless_in_config || v.current_serverless_config().is_some(),
+                    serverless,
                     name,
                 }
             })

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::snapshot::{EndpointSnapshot, VariantSnapshot};
+use super::snapshot::{EndpointSnapshot, Serverless, VariantSnapshot};
 use super::{variant_resource_id, Dimension, OWNED_PREFIX};
 use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
@@ -84,7 +84,12 @@ impl fmt::Display for SkipReason {
                 f,
                 "REQUIRE_OPT_IN is set and the endpoint is not tagged {TAG_ENABLED}=true"
             ),
-            SkipReason::Serverless => write!(f, "serverless variant: not instance-based"),
+            SkipReason::Serverless => {
+                write!(
+                    f,
+                    "serverless variant without provisioned concurrency: nothing to scale"
+                )
+            }
             SkipReason::Burstable { instance_type } => write!(
                 f,
                 "burstable instance type {instance_type} cannot be autoscaled"
@@ -263,15 +268,8 @@ fn tag_error(tag: &str, value: &str, problem: impl Into<String>) -> TagError {
 /// The instance profile of the policy set after the endpoint's tag
 /// overrides: tags set the capacities and the first target-tracking
 /// policy's target value and cooldowns.
-fn effective_profile(
-    snapshot: &EndpointSnapshot,
-    settings: &Settings,
-) -> Result<Profile, TagError> {
-    let mut profile = if snapshot.is_async {
-        settings.policy_set.async_inference.clone()
-    } else {
-        settings.policy_set.instance.clone()
-    };
+fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Profile, TagError> {
+    let mut profile = base.clone();
     let tags = &snapshot.tags;
     if let Some((key, value)) = tags
         .iter()
@@ -408,13 +406,54 @@ fn per_core_target(
     Ok(per_core * f64::from(cores))
 }
 
-fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) -> VariantIntent {
+/// The profiles that apply to an endpoint's variants, after its tags.
+struct Profiles {
+    /// Instance-based variants (the async profile on asynchronous endpoints).
+    instances: Profile,
+    /// Only worked out when the endpoint has serverless variants, so that
+    /// its tags are not judged against a profile that does not apply.
+    serverless: Option<Profile>,
+}
+
+fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles) -> VariantIntent {
     let skip = |reason| VariantIntent::Skip {
         variant: variant.name.clone(),
         reason,
     };
-    if variant.serverless {
-        return skip(SkipReason::Serverless);
+    let error = |message: String| VariantIntent::Error {
+        variant: variant.name.clone(),
+        message,
+    };
+    if let Some(serverless) = variant.serverless {
+        let provisioned = serverless.provisioned_concurrency.unwrap_or(0);
+        if provisioned <= 0 {
+            return skip(SkipReason::Serverless);
+        }
+        let profile = profiles
+            .serverless
+            .as_ref()
+            .expect("worked out for endpoints with serverless variants");
+        let mut max = profile.max_capacity.max(provisioned);
+        if let Some(ceiling) = serverless.max_concurrency {
+            // Provisioned concurrency can never exceed the variant's maximum
+            // concurrency.
+            if profile.min_capacity > ceiling {
+                return error(format!(
+                    "minimum provisioned concurrency {} is above the variant's MaxConcurrency {ceiling}",
+                    profile.min_capacity
+                ));
+            }
+            max = max.min(ceiling);
+        }
+        return match scaling(endpoint, variant, profile, None) {
+            Ok(mut d) => {
+                d.dimension = Dimension::VariantProvisionedConcurrency;
+                d.max_raised_to_running = provisioned > profile.max_capacity;
+                d.max_capacity = max;
+                VariantIntent::Manage(d)
+            }
+            Err(message) => error(message),
+        };
     }
     let Some(instance_type) = &variant.instance_type else {
         return skip(SkipReason::NoInstanceType);
@@ -424,19 +463,27 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
             instance_type: instance_type.clone(),
         });
     }
+    match scaling(endpoint, variant, &profiles.instances, Some(instance_type)) {
+        Ok(d) => VariantIntent::Manage(d),
+        Err(message) => error(message),
+    }
+}
+
+/// A variant's desired scaling from a profile. The instance type is needed
+/// only for per-core targets.
+fn scaling(
+    endpoint: &str,
+    variant: &VariantSnapshot,
+    profile: &Profile,
+    instance_type: Option<&str>,
+) -> Result<DesiredScaling, String> {
     let mut policies = Vec::new();
     for doc in &profile.target_tracking {
         let target_value = match (doc.target_value, doc.target_per_core) {
             (Some(v), _) => v,
-            (None, Some(per_core)) => match per_core_target(doc, per_core, instance_type) {
-                Ok(v) => v,
-                Err(message) => {
-                    return VariantIntent::Error {
-                        variant: variant.name.clone(),
-                        message,
-                    }
-                }
-            },
+            (None, Some(per_core)) => {
+                per_core_target(doc, per_core, instance_type.unwrap_or("(none)"))?
+            }
             (None, None) => unreachable!("the policy set validates one target"),
         };
         policies.push(DesiredPolicy {
@@ -493,7 +540,7 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profile: &Profile) 
         })
         .collect();
     let running = variant.running_count().unwrap_or(0);
-    VariantIntent::Manage(DesiredScaling {
+    Ok(DesiredScaling {
         variant: variant.name.clone(),
         resource_id: variant_resource_id(endpoint, &variant.name),
         dimension: Dimension::VariantInstances,
@@ -526,12 +573,25 @@ pub fn desired_for(
         None if settings.require_opt_in => return Ok(EndpointIntent::Skip(SkipReason::NotOptedIn)),
         _ => {}
     }
-    let profile = effective_profile(snapshot, settings)?;
+    let set = &settings.policy_set;
+    let instances = if snapshot.is_async {
+        &set.async_inference
+    } else {
+        &set.instance
+    };
+    let profiles = Profiles {
+        instances: effective_profile(snapshot, instances)?,
+        serverless: if snapshot.variants.iter().any(|v| v.serverless.is_some()) {
+            Some(effective_profile(snapshot, &set.serverless)?)
+        } else {
+            None
+        },
+    };
     Ok(EndpointIntent::Variants(
         snapshot
             .variants
             .iter()
-            .map(|v| variant_intent(&snapshot.name, v, &profile))
+            .map(|v| variant_intent(&snapshot.name, v, &profiles))
             .collect(),
     ))
 }
@@ -547,7 +607,7 @@ mod tests {
             instance_type: Some(instance_type.into()),
             current_instance_count: Some(count),
             desired_instance_count: Some(count),
-            serverless: false,
+            serverless: None,
         }
     }
 
@@ -760,7 +820,10 @@ mod tests {
             variant("t2", "ml.t2.medium", 1),
             variant("t3", "ml.t3.large", 1),
             VariantSnapshot {
-                serverless: true,
+                serverless: Some(Serverless {
+                    max_concurrency: Some(5),
+                    provisioned_concurrency: None,
+                }),
                 instance_type: None,
                 ..variant("sls", "x", 0)
             },
@@ -834,7 +897,7 @@ mod policy_set_tests {
                 instance_type: Some(instance_type.into()),
                 current_instance_count: Some(1),
                 desired_instance_count: Some(1),
-                serverless: false,
+                serverless: None,
             }],
         }
     }
@@ -922,5 +985,92 @@ mod policy_set_tests {
         assert_eq!(d.policies[0].target_value, 55.0);
         assert_eq!(d.policies[0].scale_in_cooldown, 900);
         assert_eq!(d.policies[1].target_value, 50.0);
+    }
+}
+
+#[cfg(test)]
+mod serverless_tests {
+    use super::*;
+
+    fn endpoint(
+        provisioned: Option<i32>,
+        max_concurrency: i32,
+        tags: &[(&str, &str)],
+    ) -> EndpointSnapshot {
+        EndpointSnapshot {
+            name: "sls".into(),
+            arn: String::new(),
+            status: "InService".into(),
+            config_name: "c".into(),
+            is_async: false,
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            variants: vec![VariantSnapshot {
+                name: "v".into(),
+                instance_type: None,
+                current_instance_count: None,
+                desired_instance_count: None,
+                serverless: Some(Serverless {
+                    max_concurrency: Some(max_concurrency),
+                    provisioned_concurrency: provisioned,
+                }),
+            }],
+        }
+    }
+
+    fn one(snapshot: &EndpointSnapshot) -> VariantIntent {
+        match desired_for(snapshot, &Settings::default()).unwrap() {
+            EndpointIntent::Variants(mut v) => v.remove(0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn provisioned_concurrency_is_scaled_on_its_own_dimension() {
+        let VariantIntent::Manage(d) = one(&endpoint(Some(2), 50, &[])) else {
+            panic!()
+        };
+        assert_eq!(d.dimension, Dimension::VariantProvisionedConcurrency);
+        assert_eq!(d.resource_id, "endpoint/sls/variant/v");
+        assert_eq!((d.min_capacity, d.max_capacity), (1, 10));
+        assert_eq!(
+            d.policies[0].metric,
+            MetricSpec::Predefined {
+                metric_type: "SageMakerVariantProvisionedConcurrencyUtilization".into()
+            }
+        );
+        assert_eq!(d.policies[0].target_value, 0.7);
+    }
+
+    #[test]
+    fn the_maximum_stays_within_max_concurrency_and_above_what_runs() {
+        let VariantIntent::Manage(d) = one(&endpoint(Some(4), 6, &[])) else {
+            panic!()
+        };
+        assert_eq!(d.max_capacity, 6);
+        let VariantIntent::Manage(d) = one(&endpoint(Some(12), 20, &[])) else {
+            panic!()
+        };
+        assert_eq!(d.max_capacity, 12);
+        assert!(d.max_raised_to_running);
+        match one(&endpoint(Some(1), 1, &[("autoscaling:min-capacity", "3")])) {
+            VariantIntent::Error { message, .. } => assert!(
+                message.contains("above the variant's MaxConcurrency 1"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_provisioned_concurrency_there_is_nothing_to_scale() {
+        for provisioned in [None, Some(0)] {
+            match one(&endpoint(provisioned, 10, &[])) {
+                VariantIntent::Skip { reason, .. } => assert_eq!(reason.code(), "serverless"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

@@ -27,7 +27,15 @@ pub struct VariantSnapshot {
     pub instance_type: Option<String>,
     pub current_instance_count: Option<i32>,
     pub desired_instance_count: Option<i32>,
-    pub serverless: bool,
+    /// Present for serverless variants.
+    pub serverless: Option<Serverless>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serverless {
+    pub max_concurrency: Option<i32>,
+    /// Absent or 0 without provisioned concurrency.
+    pub provisioned_concurrency: Option<i32>,
 }
 
 impl VariantSnapshot {
@@ -147,7 +155,7 @@ mod tests {
             instance_type: Some("ml.m5.large".into()),
             current_instance_count: Some(3),
             desired_instance_count: Some(5),
-            serverless: false,
+            serverless: None,
         };
         assert_eq!(v.running_count(), Some(5));
         v.desired_instance_count = None;

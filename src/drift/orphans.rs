@@ -216,7 +216,7 @@ mod tests {
                     instance_type: None,
                     current_instance_count: None,
                     desired_instance_count: None,
-                    serverless: false,
+                    serverless: None,
                 })
                 .collect(),
         }

@@ -49,6 +49,10 @@ pub struct PolicySet {
     /// Variants of asynchronous endpoints (`AsyncInferenceConfig`).
     #[serde(default = "default_async_profile", rename = "async")]
     pub async_inference: Profile,
+    /// Serverless variants with provisioned concurrency: capacities are
+    /// provisioned concurrency, not instances.
+    #[serde(default = "default_serverless_profile")]
+    pub serverless: Profile,
 }
 
 /// The kinds of variant a profile applies to; they differ in the metrics
@@ -57,12 +61,13 @@ pub struct PolicySet {
 pub enum Kind {
     Instance,
     Async,
+    Serverless,
 }
 
 impl Kind {
     fn min_floor(self) -> i32 {
         match self {
-            Kind::Instance => 1,
+            Kind::Instance | Kind::Serverless => 1,
             // Only asynchronous endpoints can run at zero and scale out from it.
             Kind::Async => 0,
         }
@@ -72,6 +77,8 @@ impl Kind {
         let mut metrics: Vec<&str> = match self {
             Kind::Instance => INSTANCE_PREDEFINED_METRICS.to_vec(),
             Kind::Async => vec!["ApproximateBacklogSizePerInstance"],
+            // Serverless variants have no instances to report utilization.
+            Kind::Serverless => return vec![PROVISIONED_CONCURRENCY_METRIC],
         };
         metrics.extend(UTILIZATION_METRICS);
         metrics
@@ -81,7 +88,31 @@ impl Kind {
         match self {
             Kind::Instance => "instance-based variants",
             Kind::Async => "asynchronous endpoints",
+            Kind::Serverless => "serverless variants",
         }
+    }
+}
+
+pub const PROVISIONED_CONCURRENCY_METRIC: &str =
+    "SageMakerVariantProvisionedConcurrencyUtilization";
+
+/// The default for serverless variants with provisioned concurrency: keep
+/// the provisioned concurrency 70 % used.
+pub fn default_serverless_profile() -> Profile {
+    Profile {
+        min_capacity: 1,
+        max_capacity: 10,
+        target_tracking: vec![TargetTrackingDoc {
+            name: "provisioned-concurrency".to_string(),
+            metric: PROVISIONED_CONCURRENCY_METRIC.to_string(),
+            target_value: Some(0.7),
+            target_per_core: None,
+            scale_in_cooldown: 300,
+            scale_out_cooldown: 60,
+            disable_scale_in: false,
+        }],
+        step_scaling: Vec::new(),
+        scheduled_actions: Vec::new(),
     }
 }
 
@@ -326,7 +357,8 @@ impl PolicySet {
 
     pub fn validate(&self) -> Result<(), PolicySetError> {
         self.instance.validate("instance", Kind::Instance)?;
-        self.async_inference.validate("async", Kind::Async)
+        self.async_inference.validate("async", Kind::Async)?;
+        self.serverless.validate("serverless", Kind::Serverless)
     }
 }
 

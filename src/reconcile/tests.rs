@@ -146,7 +146,7 @@ fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
         instance_type: Some("ml.m5.large".into()),
         current_instance_count: Some(1),
         desired_instance_count: Some(1),
-        serverless: false,
+        serverless: None,
     };
     EndpointSnapshot {
         name: name.into(),

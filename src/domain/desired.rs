@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::snapshot::{EndpointSnapshot, Serverless, VariantSnapshot};
+use super::snapshot::{EndpointSnapshot, VariantSnapshot};
 use super::{variant_resource_id, Dimension, OWNED_PREFIX};
 use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
@@ -599,6 +599,7 @@ pub fn desired_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::snapshot::Serverless;
     use crate::domain::snapshot::VariantSnapshot;
 
     fn variant(name: &str, instance_type: &str, count: i32) -> VariantSnapshot {
@@ -991,6 +992,7 @@ mod policy_set_tests {
 #[cfg(test)]
 mod serverless_tests {
     use super::*;
+    use crate::domain::snapshot::Serverless;
 
     fn endpoint(
         provisioned: Option<i32>,

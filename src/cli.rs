@@ -133,7 +133,7 @@ pub async fn run() -> ExitCode {
             match reconciler.drift_check(options).await {
                 Ok(report) => {
                     if json {
-                        print_json(&serde_json::to_value(&report).expect("reports serialize"));
+                        print_serialized(&report);
                     } else {
                         print_text(&drift::report::table(&report));
                     }
@@ -188,7 +188,17 @@ fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {
 }
 
 fn print_json(value: &Value) {
-    print_text(&serde_json::to_string_pretty(value).expect("JSON values serialize"));
+    print_serialized(value);
+}
+
+/// Streams JSON to standard output without building it in memory first.
+fn print_serialized<T: serde::Serialize>(value: &T) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A closed pipe (`| head`) is the reader's choice, not an error here.
+    if serde_json::to_writer_pretty(&mut out, value).is_ok() {
+        let _ = writeln!(out);
+    }
 }
 
 fn print_text(text: &str) {

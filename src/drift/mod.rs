@@ -206,12 +206,16 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
             )
             .await;
         let summary = summarize(&found, &entries, &orphans);
+        drop(found);
+        let (endpoints, endpoints_not_listed) =
+            report::bounded(entries, report::MAX_LISTED_ENDPOINTS);
         Ok(DriftReport {
             action: "drift-check",
             mode: self.settings.drift_mode,
             dry_run: options.dry_run,
             summary,
-            endpoints: entries,
+            endpoints,
+            endpoints_not_listed,
             orphans,
             calls_by_operation: BTreeMap::new(),
         })
@@ -255,7 +259,14 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         let mut by_name: BTreeMap<String, Option<EndpointReport>> = results.into_iter().collect();
         for entry in entries.iter_mut() {
             match by_name.remove(&entry.found.endpoint) {
-                Some(Some(report)) => entry.remediation = Some(report),
+                Some(Some(report)) => {
+                    // The repair's changes say what differed and what was
+                    // done; the planned ones would only repeat them.
+                    for v in &mut entry.found.variants {
+                        v.changes.clear();
+                    }
+                    entry.remediation = Some(report);
+                }
                 Some(None) => entry.not_reached = true,
                 None => {}
             }

@@ -64,9 +64,47 @@ pub struct DriftReport {
     pub mode: DriftMode,
     pub dry_run: bool,
     pub summary: DriftSummary,
+    /// The endpoints that need attention, errors first, at most
+    /// `MAX_LISTED_ENDPOINTS` of them.
     pub endpoints: Vec<DriftEntry>,
+    /// How many more there were (the summary counts them all; the logs have
+    /// one line per change).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub endpoints_not_listed: u64,
     pub orphans: Vec<OrphanReport>,
     pub calls_by_operation: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Keeps a Lambda result well under its 6 MB limit, even when a whole fleet
+/// is onboarded at once.
+pub const MAX_LISTED_ENDPOINTS: usize = 200;
+
+/// Keeps at most `limit` entries, the most serious first (errors, then
+/// repairs and drift, then skips), in name order within each.
+pub fn bounded(mut entries: Vec<DriftEntry>, limit: usize) -> (Vec<DriftEntry>, u64) {
+    let rank = |e: &DriftEntry| {
+        let outcome = e
+            .remediation
+            .as_ref()
+            .map_or(e.found.outcome, |r| r.outcome);
+        match outcome {
+            Outcome::Error => 0,
+            Outcome::Changed | Outcome::Drifted => 1,
+            _ => 2,
+        }
+    };
+    entries.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.found.endpoint.cmp(&b.found.endpoint))
+    });
+    let omitted = entries.len().saturating_sub(limit) as u64;
+    entries.truncate(limit);
+    (entries, omitted)
 }
 
 fn variant_count(report: &EndpointReport) -> u64 {
@@ -233,6 +271,13 @@ pub fn table(report: &DriftReport) -> String {
             let _ = writeln!(out, "  {a:<w0$}  {b:<w1$}  {c}");
         }
     }
+    if report.endpoints_not_listed > 0 {
+        let _ = writeln!(
+            out,
+            "  ... and {} more endpoints (counted above; see the logs)",
+            report.endpoints_not_listed
+        );
+    }
     out
 }
 
@@ -299,6 +344,27 @@ mod tests {
                 ..DriftSummary::default()
             }
         );
+    }
+
+    #[test]
+    fn the_listed_endpoints_are_bounded_most_serious_first() {
+        let entry = |name: &str, outcome| DriftEntry {
+            found: report(name, outcome, &[]),
+            remediation: None,
+            not_reached: false,
+        };
+        let entries = vec![
+            entry("a", Outcome::Skipped),
+            entry("b", Outcome::Drifted),
+            entry("c", Outcome::Error),
+            entry("d", Outcome::Drifted),
+        ];
+        let (kept, omitted) = bounded(entries, 3);
+        let names: Vec<_> = kept.iter().map(|e| e.found.endpoint.as_str()).collect();
+        assert_eq!(names, ["c", "b", "d"]);
+        assert_eq!(omitted, 1);
+        let (kept, omitted) = bounded(vec![entry("x", Outcome::Drifted)], 3);
+        assert_eq!((kept.len(), omitted), (1, 0));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::aws::autoscaling::AutoScaling;
 use crate::aws::sagemaker::SageMakerEndpoints;
 use crate::aws::store::AwsScaling;
 use crate::aws::Clients;
-use crate::config::Settings;
+use crate::config::{Settings, LOG_LEVELS};
 use crate::reconcile::Reconciler;
 
 pub type AwsReconciler = Reconciler<SageMakerEndpoints, AwsScaling>;
@@ -18,7 +18,17 @@ pub type AwsReconciler = Reconciler<SageMakerEndpoints, AwsScaling>;
 fn filter() -> EnvFilter {
     EnvFilter::try_from_default_env()
         .or_else(|_| {
-            EnvFilter::try_new(std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()))
+            let level = std::env::var("LOG_LEVEL")
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            // An unknown level is refused by the settings; until then, info.
+            let level = if LOG_LEVELS.contains(&level.as_str()) {
+                level
+            } else {
+                "info".to_string()
+            };
+            EnvFilter::try_new(level)
         })
         .unwrap_or_else(|_| EnvFilter::new("info"))
 }

@@ -70,6 +70,8 @@ impl StandardPolicy {
     }
 }
 
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
 /// The variables that are shorthand for the default policy set.
 pub const SHORTHAND_VARIABLES: [&str; 5] = [
     "MIN_CAPACITY",
@@ -234,6 +236,15 @@ impl Settings {
             settings.require_opt_in =
                 parse_bool(&raw).map_err(|p| invalid("REQUIRE_OPT_IN", &raw, p))?;
         }
+        if let Some(raw) = get("LOG_LEVEL") {
+            if !LOG_LEVELS.contains(&raw.trim().to_ascii_lowercase().as_str()) {
+                return Err(invalid(
+                    "LOG_LEVEL",
+                    &raw,
+                    format!("must be one of {}", LOG_LEVELS.join(", ")),
+                ));
+            }
+        }
         if let Some(raw) = get("DRIFT_MODE") {
             settings.drift_mode = match raw.trim().to_ascii_lowercase().as_str() {
                 "remediate" => DriftMode::Remediate,
@@ -348,6 +359,11 @@ mod tests {
             ("SCALE_OUT_COOLDOWN", "300000", "at most 86400"),
             ("REQUIRE_OPT_IN", "yes", "true or false"),
             ("DRIFT_MODE", "fix", "remediate or report"),
+            (
+                "LOG_LEVEL",
+                "verbose",
+                "one of error, warn, info, debug, trace",
+            ),
             ("DRIFT_CONCURRENCY", "0", "at least 1"),
         ];
         for (name, value, problem) in cases {

@@ -4,12 +4,9 @@
 use lambda_runtime::Diagnostic;
 
 use crate::aws::AwsError;
-use crate::config::ConfigError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     #[error("invalid event: {0}")]
     InvalidEvent(String),
     #[error("endpoint {endpoint}: {detail}")]
@@ -23,7 +20,6 @@ pub enum GuardError {
 impl GuardError {
     pub fn error_type(&self) -> &'static str {
         match self {
-            GuardError::Config(_) => "InvalidConfiguration",
             GuardError::InvalidEvent(_) => "InvalidEvent",
             GuardError::InvalidTag { .. } => "InvalidTag",
             GuardError::DriftCheckFailed(_) => "DriftCheckFailed",

@@ -6,7 +6,8 @@
 use std::fmt;
 
 use crate::policy_set::{
-    default_async_profile, default_serverless_profile, PolicySet, Profile, TargetTrackingDoc,
+    default_async_profile, default_component_profile, default_serverless_profile, PolicySet,
+    Profile, TargetTrackingDoc,
 };
 
 /// The standard scaling every managed variant receives unless an endpoint tag
@@ -66,6 +67,7 @@ impl StandardPolicy {
                 ..default_async_profile()
             },
             serverless: default_serverless_profile(),
+            inference_components: default_component_profile(),
         }
     }
 }

@@ -9,7 +9,7 @@ use futures::StreamExt;
 
 use super::paging::collect_pages;
 use super::AwsError;
-use crate::domain::snapshot::{EndpointSnapshot, Serverless, VariantSnapshot};
+use crate::domain::snapshot::{ComponentSnapshot, EndpointSnapshot, Serverless, VariantSnapshot};
 
 /// What an endpoint config says about its variants. Endpoint configs are
 /// immutable, so this is cached for the life of the process.
@@ -23,6 +23,8 @@ pub struct ConfigFacts {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VariantFacts {
     pub instance_type: Option<String>,
+    /// Instances without a model: the endpoint runs inference components.
+    pub hosts_components: bool,
     pub serverless: Option<Serverless>,
 }
 
@@ -79,6 +81,8 @@ impl SageMakerEndpoints {
                         v.variant_name().unwrap_or_default().to_string(),
                         VariantFacts {
                             instance_type: v.instance_type().map(|t| t.as_str().to_string()),
+                            hosts_components: v.model_name().is_none()
+                                && v.serverless_config().is_none(),
                             serverless: v.serverless_config().map(|c| Serverless {
                                 max_concurrency: c.max_concurrency(),
                                 provisioned_concurrency: c.provisioned_concurrency(),
@@ -154,7 +158,9 @@ impl SageMakerEndpoints {
             variants: out.production_variants().to_vec(),
         };
         let facts = self.config_facts(&record.config_name).await?;
-        Ok(Some(record.into_snapshot(facts.as_ref())))
+        let mut snapshot = record.into_snapshot(facts.as_ref());
+        self.add_components(&mut snapshot).await?;
+        Ok(Some(snapshot))
     }
 
     /// Every endpoint in the account and Region, with variants and tags, from
@@ -202,15 +208,84 @@ impl SageMakerEndpoints {
         .await?;
         let listed = futures::stream::iter(records)
             .map(|record| async move {
-                match self.config_facts(&record.config_name).await {
-                    Ok(facts) => Ok(record.into_snapshot(facts.as_ref())),
-                    Err(e) => Err((record.name, e)),
-                }
+                let name = record.name.clone();
+                let facts = self
+                    .config_facts(&record.config_name)
+                    .await
+                    .map_err(|e| (name.clone(), e))?;
+                let mut snapshot = record.into_snapshot(facts.as_ref());
+                self.add_components(&mut snapshot)
+                    .await
+                    .map_err(|e| (name, e))?;
+                Ok(snapshot)
             })
             .buffered(concurrency.max(1))
             .collect()
             .await;
         Ok(listed)
+    }
+}
+
+impl SageMakerEndpoints {
+    /// Reads the inference components of an endpoint whose variants host
+    /// them: ListInferenceComponents, then DescribeInferenceComponent each
+    /// for its copy counts. Other endpoints cost nothing here.
+    async fn add_components(&self, snapshot: &mut EndpointSnapshot) -> Result<(), AwsError> {
+        if !snapshot.variants.iter().any(|v| v.hosts_components) {
+            return Ok(());
+        }
+        let names = collect_pages("ListInferenceComponents", |token| {
+            let req = self
+                .client
+                .list_inference_components()
+                .endpoint_name_equals(&snapshot.name)
+                .max_results(100)
+                .set_next_token(token);
+            async move {
+                let out = req
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ListInferenceComponents", e))?;
+                let page: Vec<String> = out
+                    .inference_components()
+                    .iter()
+                    .filter_map(|c| c.inference_component_name().map(str::to_string))
+                    .collect();
+                Ok((page, out.next_token().map(str::to_string)))
+            }
+        })
+        .await?;
+        for name in names {
+            let out = match self
+                .client
+                .describe_inference_component()
+                .inference_component_name(&name)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let err = AwsError::from_sdk("DescribeInferenceComponent", e);
+                    // Deleted between the listing and now.
+                    if is_not_found(&err) {
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            let runtime = out.runtime_config();
+            snapshot.components.push(ComponentSnapshot {
+                variant: out.variant_name().unwrap_or_default().to_string(),
+                status: out
+                    .inference_component_status()
+                    .map_or("Unknown", |s| s.as_str())
+                    .to_string(),
+                current_copies: runtime.and_then(|r| r.current_copy_count()),
+                desired_copies: runtime.and_then(|r| r.desired_copy_count()),
+                name,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -255,6 +330,7 @@ impl EndpointRecord {
                     instance_type: config.instance_type,
                     current_instance_count: v.current_instance_count(),
                     desired_instance_count: v.desired_instance_count(),
+                    hosts_components: config.hosts_components,
                     serverless,
                     name,
                 }
@@ -268,6 +344,7 @@ impl EndpointRecord {
             is_async: facts.is_some_and(|f| f.is_async),
             tags: self.tags,
             variants,
+            components: Vec::new(),
         }
     }
 }

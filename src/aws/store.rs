@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::alarms::Alarms;
 use super::autoscaling::AutoScaling;
 use super::AwsError;
-use crate::domain::desired::parse_alarm_name;
+use crate::domain::desired::alarm_resource_id;
 use crate::domain::parse_variant_resource_id;
 use crate::domain::plan::Change;
 use crate::domain::snapshot::{ObservedAlarm, VariantScaling};
@@ -32,13 +32,21 @@ impl AwsScaling {
         resource_ids: &[String],
     ) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
         let mut state = self.autoscaling.observe(resource_ids).await?;
-        // One DescribeAlarms per endpoint covers all of its variants.
-        let endpoints: BTreeSet<&str> = resource_ids
+        // One DescribeAlarms per endpoint covers all of its variants; each
+        // inference component has alarms of its own.
+        let mut prefixes: BTreeSet<String> = resource_ids
             .iter()
-            .filter_map(|id| parse_variant_resource_id(id).map(|(e, _)| e))
+            .filter_map(|id| {
+                parse_variant_resource_id(id).map(|(e, _)| format!("{OWNED_PREFIX}{e}/"))
+            })
             .collect();
-        for endpoint in endpoints {
-            let prefix = format!("{OWNED_PREFIX}{endpoint}/");
+        prefixes.extend(
+            resource_ids
+                .iter()
+                .filter_map(|id| id.strip_prefix("inference-component/"))
+                .map(|c| format!("{OWNED_PREFIX}ic:{c}/")),
+        );
+        for prefix in prefixes {
             for alarm in self.alarms.with_prefix(&prefix).await? {
                 assign_alarm(&mut state, alarm);
             }
@@ -74,8 +82,7 @@ impl AwsScaling {
 /// Files an owned alarm under the variant its name belongs to, if that
 /// variant is being observed.
 pub fn assign_alarm(state: &mut BTreeMap<String, VariantScaling>, alarm: ObservedAlarm) {
-    if let Some((endpoint, variant)) = parse_alarm_name(&alarm.name) {
-        let rid = crate::domain::variant_resource_id(endpoint, variant);
+    if let Some(rid) = alarm_resource_id(&alarm.name) {
         if let Some(slot) = state.get_mut(&rid) {
             slot.alarms.push(alarm);
         }

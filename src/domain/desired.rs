@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::snapshot::{EndpointSnapshot, VariantSnapshot};
+use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
 use super::{variant_resource_id, Dimension, OWNED_PREFIX};
 use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
@@ -55,6 +55,7 @@ pub enum SkipReason {
     Serverless,
     Burstable { instance_type: String },
     NoInstanceType,
+    HostsComponents,
     ForeignPolicies { names: Vec<String> },
 }
 
@@ -68,6 +69,7 @@ impl SkipReason {
             SkipReason::Serverless => "serverless",
             SkipReason::Burstable { .. } => "burstable_instance",
             SkipReason::NoInstanceType => "no_instance_type",
+            SkipReason::HostsComponents => "hosts_inference_components",
             SkipReason::ForeignPolicies { .. } => "foreign_policy",
         }
     }
@@ -93,6 +95,10 @@ impl fmt::Display for SkipReason {
             SkipReason::Burstable { instance_type } => write!(
                 f,
                 "burstable instance type {instance_type} cannot be autoscaled"
+            ),
+            SkipReason::HostsComponents => write!(
+                f,
+                "variant hosts inference components: their copy counts are scaled instead"
             ),
             SkipReason::NoInstanceType => {
                 write!(
@@ -194,6 +200,30 @@ pub fn alarm_name(endpoint: &str, variant: &str, policy_short_name: &str) -> Str
 /// slash).
 pub fn alarm_prefix(endpoint: &str, variant: &str) -> String {
     format!("{OWNED_PREFIX}{endpoint}/{variant}")
+}
+
+/// The alarm of an inference component's step policy. `:` cannot appear in
+/// endpoint names, so these never collide with variant alarms.
+pub fn component_alarm_name(component: &str, policy_short_name: &str) -> String {
+    format!("{OWNED_PREFIX}ic:{component}/{policy_short_name}")
+}
+
+/// The resource id an owned alarm's name belongs to.
+pub fn alarm_resource_id(name: &str) -> Option<String> {
+    if let Some(rest) = name
+        .strip_prefix(OWNED_PREFIX)
+        .and_then(|r| r.strip_prefix("ic:"))
+    {
+        let (component, policy) = rest.split_once('/')?;
+        return (!component.is_empty() && !policy.is_empty())
+            .then(|| component_resource_id(component));
+    }
+    parse_alarm_name(name).map(|(e, v)| variant_resource_id(e, v))
+}
+
+/// The Application Auto Scaling resource id of an inference component.
+pub fn component_resource_id(component: &str) -> String {
+    format!("inference-component/{component}")
 }
 
 /// Splits an owned alarm name into (endpoint, variant).
@@ -410,6 +440,8 @@ fn per_core_target(
 struct Profiles {
     /// Instance-based variants (the async profile on asynchronous endpoints).
     instances: Profile,
+    /// Only worked out when the endpoint hosts inference components.
+    components: Option<Profile>,
     /// Only worked out when the endpoint has serverless variants, so that
     /// its tags are not judged against a profile that does not apply.
     serverless: Option<Profile>,
@@ -424,6 +456,9 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
         variant: variant.name.clone(),
         message,
     };
+    if variant.hosts_components {
+        return skip(SkipReason::HostsComponents);
+    }
     if let Some(serverless) = variant.serverless {
         let provisioned = serverless.provisioned_concurrency.unwrap_or(0);
         if provisioned <= 0 {
@@ -466,6 +501,50 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
     match scaling(endpoint, variant, &profiles.instances, Some(instance_type)) {
         Ok(d) => VariantIntent::Manage(d),
         Err(message) => error(message),
+    }
+}
+
+/// An inference component's desired scaling: its copies are the capacity.
+/// Reported under the name `inference-component/<name>`.
+fn component_intent(
+    endpoint: &str,
+    component: &ComponentSnapshot,
+    profile: &Profile,
+) -> VariantIntent {
+    let label = component_resource_id(&component.name);
+    if component.status != "InService" {
+        return VariantIntent::Skip {
+            variant: label,
+            reason: SkipReason::NotInService {
+                status: component.status.clone(),
+            },
+        };
+    }
+    // The copies play the part of a variant's instances.
+    let unit = VariantSnapshot {
+        name: component.name.clone(),
+        instance_type: None,
+        current_instance_count: component.current_copies,
+        desired_instance_count: component.desired_copies,
+        hosts_components: false,
+        serverless: None,
+    };
+    match scaling(endpoint, &unit, profile, None) {
+        Ok(mut d) => {
+            d.variant = label.clone();
+            d.resource_id = label;
+            d.dimension = Dimension::ComponentCopies;
+            for (policy, doc) in d.step_policies.iter_mut().zip(&profile.step_scaling) {
+                policy.alarm.name = component_alarm_name(&component.name, &doc.name);
+                policy.alarm.dimensions =
+                    vec![("InferenceComponentName".to_string(), component.name.clone())];
+            }
+            VariantIntent::Manage(d)
+        }
+        Err(message) => VariantIntent::Error {
+            variant: label,
+            message,
+        },
     }
 }
 
@@ -586,14 +665,26 @@ pub fn desired_for(
         } else {
             None
         },
+        components: if snapshot.components.is_empty() {
+            None
+        } else {
+            Some(effective_profile(snapshot, &set.inference_components)?)
+        },
     };
-    Ok(EndpointIntent::Variants(
-        snapshot
-            .variants
-            .iter()
-            .map(|v| variant_intent(&snapshot.name, v, &profiles))
-            .collect(),
-    ))
+    let mut intents: Vec<VariantIntent> = snapshot
+        .variants
+        .iter()
+        .map(|v| variant_intent(&snapshot.name, v, &profiles))
+        .collect();
+    if let Some(profile) = &profiles.components {
+        intents.extend(
+            snapshot
+                .components
+                .iter()
+                .map(|c| component_intent(&snapshot.name, c, profile)),
+        );
+    }
+    Ok(EndpointIntent::Variants(intents))
 }
 
 #[cfg(test)]
@@ -608,6 +699,7 @@ mod tests {
             instance_type: Some(instance_type.into()),
             current_instance_count: Some(count),
             desired_instance_count: Some(count),
+            hosts_components: false,
             serverless: None,
         }
     }
@@ -623,6 +715,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            components: Vec::new(),
             variants: vec![
                 variant("a", "ml.m5.large", 1),
                 variant("b", "ml.c5.xlarge", 2),
@@ -893,11 +986,13 @@ mod policy_set_tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            components: Vec::new(),
             variants: vec![VariantSnapshot {
                 name: "v".into(),
                 instance_type: Some(instance_type.into()),
                 current_instance_count: Some(1),
                 desired_instance_count: Some(1),
+                hosts_components: false,
                 serverless: None,
             }],
         }
@@ -1009,11 +1104,13 @@ mod serverless_tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            components: Vec::new(),
             variants: vec![VariantSnapshot {
                 name: "v".into(),
                 instance_type: None,
                 current_instance_count: None,
                 desired_instance_count: None,
+                hosts_components: false,
                 serverless: Some(Serverless {
                     max_concurrency: Some(max_concurrency),
                     provisioned_concurrency: provisioned,
@@ -1074,5 +1171,131 @@ mod serverless_tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod component_tests {
+    use super::*;
+    use crate::policy_set::PolicySet;
+
+    fn endpoint() -> EndpointSnapshot {
+        let component = |name: &str, status: &str, copies: i32| ComponentSnapshot {
+            name: name.into(),
+            variant: "AllTraffic".into(),
+            status: status.into(),
+            current_copies: Some(copies),
+            desired_copies: Some(copies),
+        };
+        EndpointSnapshot {
+            name: "llm".into(),
+            arn: String::new(),
+            status: "InService".into(),
+            config_name: "c".into(),
+            is_async: false,
+            tags: Default::default(),
+            variants: vec![VariantSnapshot {
+                name: "AllTraffic".into(),
+                instance_type: Some("ml.g5.12xlarge".into()),
+                current_instance_count: Some(2),
+                desired_instance_count: Some(2),
+                hosts_components: true,
+                serverless: None,
+            }],
+            components: vec![
+                component("chat", "InService", 6),
+                component("embed", "Creating", 1),
+            ],
+        }
+    }
+
+    fn intents(settings: &Settings) -> Vec<VariantIntent> {
+        match desired_for(&endpoint(), settings).unwrap() {
+            EndpointIntent::Variants(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn components_are_scaled_by_copies_and_their_host_variant_is_left_alone() {
+        let all = intents(&Settings::default());
+        assert_eq!(all.len(), 3);
+        match &all[0] {
+            VariantIntent::Skip { variant, reason } => {
+                assert_eq!(
+                    (variant.as_str(), reason.code()),
+                    ("AllTraffic", "hosts_inference_components")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let VariantIntent::Manage(chat) = &all[1] else {
+            panic!("{:?}", all[1])
+        };
+        assert_eq!(chat.resource_id, "inference-component/chat");
+        assert_eq!(chat.variant, "inference-component/chat");
+        assert_eq!(chat.dimension, Dimension::ComponentCopies);
+        // Six copies run: the maximum of 4 is raised, never scaled in.
+        assert_eq!((chat.min_capacity, chat.max_capacity), (1, 6));
+        assert_eq!(
+            chat.policies[0].metric,
+            MetricSpec::Predefined {
+                metric_type: "SageMakerInferenceComponentInvocationsPerCopy".into()
+            }
+        );
+        match &all[2] {
+            VariantIntent::Skip { variant, reason } => {
+                assert_eq!(
+                    (variant.as_str(), reason.code()),
+                    ("inference-component/embed", "not_in_service")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn component_step_alarms_are_named_and_measured_per_component() {
+        let doc = r#"{"instance": {"min_capacity": 1, "max_capacity": 2},
+            "inference_components": {"min_capacity": 0, "max_capacity": 8,
+              "step_scaling": [{"name": "burst", "adjustment_type": "ChangeInCapacity",
+                "steps": [{"lower": 0, "adjustment": 2}],
+                "alarm": {"metric": "InvocationsPerCopy", "statistic": "Sum", "period": 60,
+                          "evaluation_periods": 1, "threshold": 100,
+                          "comparison": "GreaterThanOrEqualToThreshold"}}]}}"#;
+        let settings = Settings {
+            policy_set: PolicySet::from_json(doc).unwrap(),
+            ..Settings::default()
+        };
+        let VariantIntent::Manage(chat) = &intents(&settings)[1] else {
+            panic!()
+        };
+        assert_eq!(chat.min_capacity, 0);
+        let alarm = &chat.step_policies[0].alarm;
+        assert_eq!(alarm.name, "autoscaling-guard-ic:chat/burst");
+        assert_eq!(
+            alarm.dimensions,
+            vec![("InferenceComponentName".to_string(), "chat".to_string())]
+        );
+        assert_eq!(
+            alarm_resource_id(&alarm.name).as_deref(),
+            Some("inference-component/chat")
+        );
+    }
+
+    #[test]
+    fn alarm_names_lead_back_to_their_resource() {
+        assert_eq!(
+            alarm_resource_id("autoscaling-guard-fraud/primary/burst").as_deref(),
+            Some("endpoint/fraud/variant/primary")
+        );
+        assert_eq!(
+            alarm_resource_id("autoscaling-guard-ic:chat/burst").as_deref(),
+            Some("inference-component/chat")
+        );
+        assert_eq!(alarm_resource_id("autoscaling-guard-ic:chat"), None);
+        assert_eq!(alarm_resource_id("someone-elses-alarm"), None);
+        // A component alarm is never read as a variant's.
+        assert_eq!(parse_alarm_name("autoscaling-guard-ic:chat/burst"), None);
     }
 }

@@ -17,6 +17,20 @@ pub struct EndpointSnapshot {
     pub is_async: bool,
     pub tags: BTreeMap<String, String>,
     pub variants: Vec<VariantSnapshot>,
+    /// Inference components the endpoint hosts (read only for endpoints
+    /// whose config has component-hosting variants).
+    pub components: Vec<ComponentSnapshot>,
+}
+
+/// An inference component: its copies are what gets scaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentSnapshot {
+    pub name: String,
+    pub variant: String,
+    /// The API spelling (`InService`, `Creating`, ...).
+    pub status: String,
+    pub current_copies: Option<i32>,
+    pub desired_copies: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +41,8 @@ pub struct VariantSnapshot {
     pub instance_type: Option<String>,
     pub current_instance_count: Option<i32>,
     pub desired_instance_count: Option<i32>,
+    /// The variant runs inference components (its config names no model).
+    pub hosts_components: bool,
     /// Present for serverless variants.
     pub serverless: Option<Serverless>,
 }
@@ -155,6 +171,7 @@ mod tests {
             instance_type: Some("ml.m5.large".into()),
             current_instance_count: Some(3),
             desired_instance_count: Some(5),
+            hosts_components: false,
             serverless: None,
         };
         assert_eq!(v.running_count(), Some(5));

@@ -209,6 +209,7 @@ mod tests {
             config_name: String::new(),
             is_async: false,
             tags: Default::default(),
+            components: Vec::new(),
             variants: variants
                 .iter()
                 .map(|v| VariantSnapshot {
@@ -216,6 +217,7 @@ mod tests {
                     instance_type: None,
                     current_instance_count: None,
                     desired_instance_count: None,
+                    hosts_components: false,
                     serverless: None,
                 })
                 .collect(),

@@ -53,6 +53,9 @@ pub struct PolicySet {
     /// provisioned concurrency, not instances.
     #[serde(default = "default_serverless_profile")]
     pub serverless: Profile,
+    /// Inference components: capacities are copies of the component.
+    #[serde(default = "default_component_profile")]
+    pub inference_components: Profile,
 }
 
 /// The kinds of variant a profile applies to; they differ in the metrics
@@ -62,14 +65,15 @@ pub enum Kind {
     Instance,
     Async,
     Serverless,
+    Component,
 }
 
 impl Kind {
     fn min_floor(self) -> i32 {
         match self {
             Kind::Instance | Kind::Serverless => 1,
-            // Only asynchronous endpoints can run at zero and scale out from it.
-            Kind::Async => 0,
+            // Asynchronous endpoints and inference components can run at zero.
+            Kind::Async | Kind::Component => 0,
         }
     }
 
@@ -79,6 +83,7 @@ impl Kind {
             Kind::Async => vec!["ApproximateBacklogSizePerInstance"],
             // Serverless variants have no instances to report utilization.
             Kind::Serverless => return vec![PROVISIONED_CONCURRENCY_METRIC],
+            Kind::Component => return COMPONENT_METRICS.to_vec(),
         };
         metrics.extend(UTILIZATION_METRICS);
         metrics
@@ -89,12 +94,38 @@ impl Kind {
             Kind::Instance => "instance-based variants",
             Kind::Async => "asynchronous endpoints",
             Kind::Serverless => "serverless variants",
+            Kind::Component => "inference components",
         }
     }
 }
 
 pub const PROVISIONED_CONCURRENCY_METRIC: &str =
     "SageMakerVariantProvisionedConcurrencyUtilization";
+
+/// Predefined target-tracking metrics for inference components.
+pub const COMPONENT_METRICS: [&str; 2] = [
+    "SageMakerInferenceComponentInvocationsPerCopy",
+    "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
+];
+
+/// The default for inference components: invocations per copy.
+pub fn default_component_profile() -> Profile {
+    Profile {
+        min_capacity: 1,
+        max_capacity: 4,
+        target_tracking: vec![TargetTrackingDoc {
+            name: "invocations-per-copy".to_string(),
+            metric: COMPONENT_METRICS[0].to_string(),
+            target_value: Some(70.0),
+            target_per_core: None,
+            scale_in_cooldown: 300,
+            scale_out_cooldown: 60,
+            disable_scale_in: false,
+        }],
+        step_scaling: Vec::new(),
+        scheduled_actions: Vec::new(),
+    }
+}
 
 /// The default for serverless variants with provisioned concurrency: keep
 /// the provisioned concurrency 70 % used.
@@ -358,7 +389,9 @@ impl PolicySet {
     pub fn validate(&self) -> Result<(), PolicySetError> {
         self.instance.validate("instance", Kind::Instance)?;
         self.async_inference.validate("async", Kind::Async)?;
-        self.serverless.validate("serverless", Kind::Serverless)
+        self.serverless.validate("serverless", Kind::Serverless)?;
+        self.inference_components
+            .validate("inference_components", Kind::Component)
     }
 }
 

@@ -146,6 +146,7 @@ fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
         instance_type: Some("ml.m5.large".into()),
         current_instance_count: Some(1),
         desired_instance_count: Some(1),
+        hosts_components: false,
         serverless: None,
     };
     EndpointSnapshot {
@@ -158,6 +159,7 @@ fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        components: Vec::new(),
         variants: vec![variant("a"), variant("b")],
     }
 }

@@ -57,6 +57,10 @@ impl EndpointReader for OneServerlessEndpoint {
             }],
         }))
     }
+
+    async fn component_exists(&self, _name: &str) -> Result<bool, AwsError> {
+        Ok(false)
+    }
 }
 
 fn pc_dimension(d: Option<&ScalableDimension>) -> bool {

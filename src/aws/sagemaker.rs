@@ -227,6 +227,26 @@ impl SageMakerEndpoints {
 }
 
 impl SageMakerEndpoints {
+    pub async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
+        match self
+            .client
+            .describe_inference_component()
+            .inference_component_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = AwsError::from_sdk("DescribeInferenceComponent", e);
+                if is_not_found(&err) {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
     /// Reads the inference components of an endpoint whose variants host
     /// them: ListInferenceComponents, then DescribeInferenceComponent each
     /// for its copy counts. Other endpoints cost nothing here.

@@ -23,7 +23,7 @@ use crate::domain::snapshot::{
 };
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
-use orphans::{find_orphans, plan_orphan};
+use orphans::{find_orphans, plan_orphan, OrphanCause};
 use report::{summarize, DriftEntry, DriftReport, OrphanReport};
 
 /// Stop starting new work when less than this is left before the deadline,
@@ -299,8 +299,24 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 out.push(report);
                 continue;
             }
-            match self.endpoints.describe(&report.orphan.endpoint).await {
-                Ok(Some(e)) if e.variants.iter().any(|v| v.name == report.orphan.variant) => {
+            let still_there = match report.orphan.cause {
+                OrphanCause::ComponentGone => {
+                    self.endpoints
+                        .component_exists(&report.orphan.variant)
+                        .await
+                }
+                _ => self
+                    .endpoints
+                    .describe(&report.orphan.endpoint)
+                    .await
+                    .map(|e| {
+                        e.is_some_and(|e| {
+                            e.variants.iter().any(|v| v.name == report.orphan.variant)
+                        })
+                    }),
+            };
+            match still_there {
+                Ok(true) => {
                     report.status = "still_in_use";
                 }
                 Err(e) => {

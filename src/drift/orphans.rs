@@ -7,17 +7,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::domain::desired::parse_alarm_name;
+use crate::domain::desired::alarm_resource_id;
 use crate::domain::plan::{Change, Difference};
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
+use crate::domain::Dimension;
 use crate::domain::{is_owned, parse_variant_resource_id};
-use crate::domain::{variant_resource_id, Dimension};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrphanCause {
     EndpointGone,
     VariantGone,
+    ComponentGone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,9 +80,11 @@ pub fn find_orphans(
     }
     let alarm_resources: Vec<(String, String)> = alarms
         .iter()
-        .filter_map(|a| {
-            parse_alarm_name(&a.name).map(|(e, v)| (variant_resource_id(e, v), a.name.clone()))
-        })
+        .filter_map(|a| alarm_resource_id(&a.name).map(|rid| (rid, a.name.clone())))
+        .collect();
+    let components: BTreeSet<&str> = endpoints
+        .iter()
+        .flat_map(|e| e.components.iter().map(|c| c.name.as_str()))
         .collect();
     for (rid, name) in &alarm_resources {
         by_resource
@@ -103,14 +106,24 @@ pub fn find_orphans(
     for (rid, (mut owned_policies, mut owned_scheduled, mut foreign, mut owned_alarms)) in
         by_resource
     {
-        let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
-            continue;
-        };
-        let cause = match variants.get(endpoint) {
-            None => OrphanCause::EndpointGone,
-            Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
-            Some(_) => continue,
-        };
+        // For a component, `endpoint` stays empty and `variant` is its name.
+        let (endpoint, variant, cause) =
+            if let Some(component) = rid.strip_prefix("inference-component/") {
+                if components.contains(component) {
+                    continue;
+                }
+                ("", component, OrphanCause::ComponentGone)
+            } else {
+                let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
+                    continue;
+                };
+                let cause = match variants.get(endpoint) {
+                    None => OrphanCause::EndpointGone,
+                    Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
+                    Some(_) => continue,
+                };
+                (endpoint, variant, cause)
+            };
         if owned_policies.is_empty() && owned_scheduled.is_empty() && owned_alarms.is_empty() {
             continue;
         }
@@ -142,6 +155,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
         match orphan.cause {
             OrphanCause::EndpointGone => "endpoint_exists",
             OrphanCause::VariantGone => "variant_exists",
+            OrphanCause::ComponentGone => "inference_component_exists",
         },
         json!(false),
         json!(false),
@@ -234,7 +248,6 @@ mod tests {
             policy("endpoint/deleted/variant/a", OWNED),
             policy("endpoint/deleted/variant/a", "team-policy"),
             policy("endpoint/deleted/variant/b", "team-only"),
-            policy("inference-component/ic-1", OWNED),
         ];
         let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])]);
         assert_eq!(orphans.len(), 2, "{orphans:?}");
@@ -277,6 +290,43 @@ mod tests {
         assert!(
             matches!(&changes[0], Change::DeletePolicy { policy_name, .. } if policy_name == OWNED)
         );
+    }
+
+    #[test]
+    fn scaling_left_on_a_gone_inference_component_is_an_orphan() {
+        let mut live = endpoint("llm", &["AllTraffic"]);
+        live.components
+            .push(crate::domain::snapshot::ComponentSnapshot {
+                name: "chat".into(),
+                variant: "AllTraffic".into(),
+                status: "InService".into(),
+                current_copies: Some(1),
+                desired_copies: Some(1),
+            });
+        let mut gone = policy(
+            "inference-component/old-chat",
+            "autoscaling-guard-invocations-per-copy",
+        );
+        gone.dimension = Dimension::ComponentCopies;
+        let policies = [
+            policy(
+                "inference-component/chat",
+                "autoscaling-guard-invocations-per-copy",
+            ),
+            gone,
+        ];
+        let orphans = find_orphans(&policies, &[], &[], &[live]);
+        assert_eq!(orphans.len(), 1, "{orphans:?}");
+        assert_eq!(orphans[0].cause, OrphanCause::ComponentGone);
+        assert_eq!(
+            (orphans[0].endpoint.as_str(), orphans[0].variant.as_str()),
+            ("", "old-chat")
+        );
+        let changes = plan_orphan(&orphans[0]);
+        assert!(changes
+            .iter()
+            .all(|c| c.dimension() == Dimension::ComponentCopies));
+        assert_eq!(changes.last().unwrap().name(), "deregister_target");
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub trait EndpointReader: Send + Sync {
         &self,
         name: &str,
     ) -> impl Future<Output = Result<Option<EndpointSnapshot>, AwsError>> + Send;
+    /// Whether an inference component still exists (a fresh read).
+    fn component_exists(&self, name: &str) -> impl Future<Output = Result<bool, AwsError>> + Send;
 }
 
 /// Reads and writes variant scaling. Implemented over Application Auto
@@ -41,6 +43,9 @@ pub trait ScalingStore: Send + Sync {
 impl EndpointReader for SageMakerEndpoints {
     async fn describe(&self, name: &str) -> Result<Option<EndpointSnapshot>, AwsError> {
         SageMakerEndpoints::describe(self, name).await
+    }
+    async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
+        SageMakerEndpoints::component_exists(self, name).await
     }
 }
 

@@ -27,6 +27,13 @@ impl EndpointReader for FakeEndpoints {
         }
         Ok(self.endpoints.get(name).cloned())
     }
+
+    async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
+        Ok(self
+            .endpoints
+            .values()
+            .any(|e| e.components.iter().any(|c| c.name == name)))
+    }
 }
 
 #[derive(Default)]

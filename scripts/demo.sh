@@ -56,6 +56,11 @@ done
 echo "== resulting scaling"
 "$PY" scripts/demo_fleet.py show
 
+echo "== someone edits a policy by hand; the drift check finds it, then repairs it"
+"$PY" scripts/demo_fleet.py tamper
+"$BIN" drift-check --report-only | sed 's/^/  /'
+"$BIN" drift-check | sed 's/^/  /'
+
 echo "== the same events again: nothing left to write"
 for name in demo-recommender demo-fraud; do
     send "$WORK/$name.json" "$name IN_SERVICE (again)"

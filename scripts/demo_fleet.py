@@ -4,6 +4,7 @@
   demo_fleet.py show     prints every endpoint's scaling as a table
   demo_fleet.py names    prints the sample endpoints' names
   demo_fleet.py summary  reads a handler result on stdin, prints one line
+  demo_fleet.py tamper   edits the scaling of demo-recommender by hand
 
 Reads AWS_ENDPOINT_URL from the environment, like the binary.
 """
@@ -127,6 +128,22 @@ def show() -> None:
         print("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
 
 
+def tamper() -> None:
+    rid = "endpoint/demo-recommender/variant/primary"
+    aas.put_scaling_policy(
+        PolicyName="autoscaling-guard-invocations", ServiceNamespace="sagemaker",
+        ResourceId=rid, ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 5.0, "ScaleInCooldown": 300, "ScaleOutCooldown": 60,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+    print("  set the target value of demo-recommender/primary to 5 by hand")
+
+
 def names() -> None:
     print(" ".join(FLEET))
 
@@ -137,6 +154,12 @@ def summary() -> None:
         print(f"error {r['errorType']}: {r['errorMessage']}")
     elif r.get("action") == "ignored":
         print(f"ignored: {r['reason']}")
+    elif r.get("action") == "drift-check":
+        c = r["summary"]
+        print(f"drift check: {c['endpoints']} endpoints, {c['compliant']} variants compliant, "
+              f"{c['drifted']} drifted, {c['remediated']} remediated, {c['skipped']} skipped, "
+              f"{c['errors']} errors, {c['orphans_found']} orphans; "
+              f"reads {c['reads']} writes {c['writes']}")
     else:
         why = (r.get("reason") or {}).get("code") or ", ".join(
             f"{v['variant']} {v['reason']['code']}" for v in r["variants"] if v.get("reason")
@@ -145,4 +168,4 @@ def summary() -> None:
 
 
 if __name__ == "__main__":
-    {"create": create, "show": show, "names": names, "summary": summary}[sys.argv[1]]()
+    {"create": create, "show": show, "names": names, "summary": summary, "tamper": tamper}[sys.argv[1]]()

@@ -229,12 +229,20 @@ pub fn table(report: &DriftReport) -> String {
             rows.push((found.endpoint.clone(), "error".to_string(), err.clone()));
         }
         for v in &found.variants {
-            let what = match v.status {
-                VariantStatus::Skipped => {
-                    v.reason.as_ref().map(|r| r.to_string()).unwrap_or_default()
-                }
-                VariantStatus::Error => v.error.clone().unwrap_or_default(),
-                _ => v
+            let after = entry
+                .remediation
+                .as_ref()
+                .and_then(|done| done.variants.iter().find(|a| a.variant == v.variant));
+            // What a repair did says what differed; otherwise the plan does.
+            let shown = after.unwrap_or(v);
+            let what = match shown.status {
+                VariantStatus::Skipped => shown
+                    .reason
+                    .as_ref()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+                VariantStatus::Error => shown.error.clone().unwrap_or_default(),
+                _ => shown
                     .changes
                     .iter()
                     .flat_map(|c| c.because())
@@ -243,10 +251,8 @@ pub fn table(report: &DriftReport) -> String {
                     .join("; "),
             };
             let mut status = format!("{:?}", v.status).to_lowercase();
-            if let Some(done) = &entry.remediation {
-                if let Some(after) = done.variants.iter().find(|a| a.variant == v.variant) {
-                    status = format!("{status} -> {:?}", after.status).to_lowercase();
-                }
+            if let Some(after) = after {
+                status = format!("{status} -> {:?}", after.status).to_lowercase();
             }
             if entry.not_reached {
                 status.push_str(" (not reached)");
@@ -344,6 +350,57 @@ mod tests {
                 ..DriftSummary::default()
             }
         );
+    }
+
+    #[test]
+    fn the_table_shows_what_a_repair_changed_and_why() {
+        use crate::domain::plan::Difference;
+        use serde_json::json;
+        let mut found = report("fraud", Outcome::Drifted, &[VariantStatus::Drifted]);
+        found.variants[0].variant = "primary".into();
+        let mut done = report("fraud", Outcome::Changed, &[VariantStatus::Changed]);
+        done.variants[0].variant = "primary".into();
+        done.variants[0].changes = vec![Change::RegisterTarget {
+            resource_id: "endpoint/fraud/variant/primary".into(),
+            dimension: Default::default(),
+            min_capacity: 1,
+            max_capacity: 4,
+            because: vec![Difference::new(
+                "scalable_target",
+                "max_capacity",
+                json!(9),
+                json!(4),
+            )],
+        }];
+        let drift = DriftReport {
+            action: "drift-check",
+            mode: DriftMode::Remediate,
+            dry_run: false,
+            summary: DriftSummary {
+                endpoints: 1,
+                drifted: 1,
+                remediated: 1,
+                ..DriftSummary::default()
+            },
+            endpoints: vec![DriftEntry {
+                found,
+                remediation: Some(done),
+                not_reached: false,
+            }],
+            endpoints_not_listed: 3,
+            orphans: vec![],
+            calls_by_operation: BTreeMap::new(),
+        };
+        let text = table(&drift);
+        assert!(text.starts_with("drift check (remediate)"), "{text}");
+        assert!(text.contains("variants remediated         1"), "{text}");
+        assert!(
+            text.contains(
+                "fraud/primary  drifted -> changed  scalable_target max_capacity: 9 -> 4"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("... and 3 more endpoints"), "{text}");
     }
 
     #[test]

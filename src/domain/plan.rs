@@ -217,126 +217,142 @@ fn same_metric(desired: &MetricSpec, actual: &ObservedMetric) -> bool {
     }
 }
 
+/// Collects the differences of one subject, one field at a time.
+struct Differences {
+    subject: String,
+    found: Vec<Difference>,
+}
+
+impl Differences {
+    fn of(subject: String) -> Self {
+        Self {
+            subject,
+            found: Vec::new(),
+        }
+    }
+
+    /// Records `field` unless `same`.
+    fn field(&mut self, field: &str, same: bool, actual: impl Serialize, desired: impl Serialize) {
+        if !same {
+            self.found.push(Difference::new(
+                self.subject.clone(),
+                field,
+                json!(actual),
+                json!(desired),
+            ));
+        }
+    }
+
+    /// Records a text field observed as optional.
+    fn text(&mut self, field: &str, actual: &Option<String>, desired: &str) {
+        self.field(field, actual.as_deref() == Some(desired), actual, desired);
+    }
+
+    fn done(self) -> Vec<Difference> {
+        self.found
+    }
+}
+
+fn same_bound(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same_value(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
-    let subject = format!("policy {}", desired.name);
-    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
+    let mut d = Differences::of(format!("policy {}", desired.name));
     if actual.policy_type != TARGET_TRACKING {
-        return vec![diff(
-            "policy_type",
-            json!(actual.policy_type),
-            json!(TARGET_TRACKING),
-        )];
+        d.field("policy_type", false, &actual.policy_type, TARGET_TRACKING);
+        return d.done();
     }
     let Some(tt) = &actual.target_tracking else {
-        return vec![diff("configuration", Value::Null, json!("target tracking"))];
+        d.field("configuration", false, Value::Null, "target tracking");
+        return d.done();
     };
-    let mut out = Vec::new();
-    if !same_metric(&desired.metric, &tt.metric) {
-        out.push(diff(
-            "metric",
-            observed_metric_json(&tt.metric),
-            metric_json(&desired.metric),
-        ));
-    }
-    if !same_value(tt.target_value, desired.target_value) {
-        out.push(diff(
-            "target_value",
-            json!(tt.target_value),
-            json!(desired.target_value),
-        ));
-    }
-    if tt.scale_in_cooldown != Some(desired.scale_in_cooldown) {
-        out.push(diff(
-            "scale_in_cooldown",
-            json!(tt.scale_in_cooldown),
-            json!(desired.scale_in_cooldown),
-        ));
-    }
-    if tt.scale_out_cooldown != Some(desired.scale_out_cooldown) {
-        out.push(diff(
-            "scale_out_cooldown",
-            json!(tt.scale_out_cooldown),
-            json!(desired.scale_out_cooldown),
-        ));
-    }
-    if tt.disable_scale_in != desired.disable_scale_in {
-        out.push(diff(
-            "disable_scale_in",
-            json!(tt.disable_scale_in),
-            json!(desired.disable_scale_in),
-        ));
-    }
-    out
+    d.field(
+        "metric",
+        same_metric(&desired.metric, &tt.metric),
+        observed_metric_json(&tt.metric),
+        metric_json(&desired.metric),
+    );
+    d.field(
+        "target_value",
+        same_value(tt.target_value, desired.target_value),
+        tt.target_value,
+        desired.target_value,
+    );
+    d.field(
+        "scale_in_cooldown",
+        tt.scale_in_cooldown == Some(desired.scale_in_cooldown),
+        tt.scale_in_cooldown,
+        desired.scale_in_cooldown,
+    );
+    d.field(
+        "scale_out_cooldown",
+        tt.scale_out_cooldown == Some(desired.scale_out_cooldown),
+        tt.scale_out_cooldown,
+        desired.scale_out_cooldown,
+    );
+    d.field(
+        "disable_scale_in",
+        tt.disable_scale_in == desired.disable_scale_in,
+        tt.disable_scale_in,
+        desired.disable_scale_in,
+    );
+    d.done()
 }
 
 pub const STEP_SCALING: &str = "StepScaling";
 
 fn step_differences(desired: &DesiredStepPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
-    let subject = format!("policy {}", desired.name);
-    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
+    let mut d = Differences::of(format!("policy {}", desired.name));
     if actual.policy_type != STEP_SCALING {
-        return vec![diff(
-            "policy_type",
-            json!(actual.policy_type),
-            json!(STEP_SCALING),
-        )];
+        d.field("policy_type", false, &actual.policy_type, STEP_SCALING);
+        return d.done();
     }
     let Some(step) = &actual.step else {
-        return vec![diff("configuration", Value::Null, json!("step scaling"))];
+        d.field("configuration", false, Value::Null, "step scaling");
+        return d.done();
     };
-    let mut out = Vec::new();
-    if step.adjustment_type.as_deref() != Some(desired.adjustment_type.as_str()) {
-        out.push(diff(
-            "adjustment_type",
-            json!(step.adjustment_type),
-            json!(desired.adjustment_type),
-        ));
-    }
-    if step.cooldown != Some(desired.cooldown) {
-        out.push(diff(
-            "cooldown",
-            json!(step.cooldown),
-            json!(desired.cooldown),
-        ));
-    }
-    if step.metric_aggregation_type.as_deref() != Some(desired.metric_aggregation_type.as_str()) {
-        out.push(diff(
-            "metric_aggregation_type",
-            json!(step.metric_aggregation_type),
-            json!(desired.metric_aggregation_type),
-        ));
-    }
-    if step.min_adjustment_magnitude != desired.min_adjustment_magnitude {
-        out.push(diff(
-            "min_adjustment_magnitude",
-            json!(step.min_adjustment_magnitude),
-            json!(desired.min_adjustment_magnitude),
-        ));
-    }
-    let same_bound = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) => same_value(a, b),
-        (None, None) => true,
-        _ => false,
-    };
+    d.text(
+        "adjustment_type",
+        &step.adjustment_type,
+        &desired.adjustment_type,
+    );
+    d.field(
+        "cooldown",
+        step.cooldown == Some(desired.cooldown),
+        step.cooldown,
+        desired.cooldown,
+    );
+    d.text(
+        "metric_aggregation_type",
+        &step.metric_aggregation_type,
+        &desired.metric_aggregation_type,
+    );
+    d.field(
+        "min_adjustment_magnitude",
+        step.min_adjustment_magnitude == desired.min_adjustment_magnitude,
+        step.min_adjustment_magnitude,
+        desired.min_adjustment_magnitude,
+    );
     let same_steps = step.steps.len() == desired.steps.len()
-        && step.steps.iter().zip(&desired.steps).all(|(a, d)| {
-            same_bound(a.0, d.lower) && same_bound(a.1, d.upper) && a.2 == d.adjustment
+        && step.steps.iter().zip(&desired.steps).all(|(a, w)| {
+            same_bound(a.0, w.lower) && same_bound(a.1, w.upper) && a.2 == w.adjustment
         });
-    if !same_steps {
-        let show = |lower: Option<f64>, upper: Option<f64>, adj: i32| json!([lower, upper, adj]);
-        out.push(diff(
-            "steps",
-            Value::Array(step.steps.iter().map(|s| show(s.0, s.1, s.2)).collect()),
-            Value::Array(
-                desired
-                    .steps
-                    .iter()
-                    .map(|s| show(s.lower, s.upper, s.adjustment))
-                    .collect(),
-            ),
-        ));
-    }
-    out
+    d.field(
+        "steps",
+        same_steps,
+        &step.steps,
+        desired
+            .steps
+            .iter()
+            .map(|s| (s.lower, s.upper, s.adjustment))
+            .collect::<Vec<_>>(),
+    );
+    d.done()
 }
 
 fn alarm_differences(
@@ -344,73 +360,62 @@ fn alarm_differences(
     actual: &ObservedAlarm,
     policy_arn: &str,
 ) -> Vec<Difference> {
-    let subject = format!("alarm {}", desired.name);
-    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
-    let mut out = Vec::new();
-    let mut text = |field: &str, a: &Option<String>, d: &str| {
-        if a.as_deref() != Some(d) {
-            out.push(diff(field, json!(a), json!(d)));
-        }
-    };
-    text("namespace", &actual.namespace, &desired.namespace);
-    text("metric_name", &actual.metric_name, &desired.metric_name);
-    text("statistic", &actual.statistic, &desired.statistic);
-    text("comparison", &actual.comparison, &desired.comparison);
-    text(
+    let mut d = Differences::of(format!("alarm {}", desired.name));
+    d.text("namespace", &actual.namespace, &desired.namespace);
+    d.text("metric_name", &actual.metric_name, &desired.metric_name);
+    d.text("statistic", &actual.statistic, &desired.statistic);
+    d.text("comparison", &actual.comparison, &desired.comparison);
+    d.text(
         "treat_missing_data",
         &actual.treat_missing_data,
         &desired.treat_missing_data,
     );
-    if actual.dimensions != desired.dimensions {
-        out.push(diff(
-            "dimensions",
-            json!(actual.dimensions),
-            json!(desired.dimensions),
-        ));
-    }
-    if actual.period != Some(desired.period) {
-        out.push(diff("period", json!(actual.period), json!(desired.period)));
-    }
-    if actual.evaluation_periods != Some(desired.evaluation_periods) {
-        out.push(diff(
-            "evaluation_periods",
-            json!(actual.evaluation_periods),
-            json!(desired.evaluation_periods),
-        ));
-    }
+    d.field(
+        "dimensions",
+        actual.dimensions == desired.dimensions,
+        &actual.dimensions,
+        &desired.dimensions,
+    );
+    d.field(
+        "period",
+        actual.period == Some(desired.period),
+        actual.period,
+        desired.period,
+    );
+    d.field(
+        "evaluation_periods",
+        actual.evaluation_periods == Some(desired.evaluation_periods),
+        actual.evaluation_periods,
+        desired.evaluation_periods,
+    );
     // CloudWatch reports an unset value as the evaluation periods.
     let datapoints = desired
         .datapoints_to_alarm
         .unwrap_or(desired.evaluation_periods);
-    if actual
-        .datapoints_to_alarm
-        .unwrap_or(actual.evaluation_periods.unwrap_or(0))
-        != datapoints
-    {
-        out.push(diff(
-            "datapoints_to_alarm",
-            json!(actual.datapoints_to_alarm),
-            json!(datapoints),
-        ));
-    }
-    if !actual
-        .threshold
-        .is_some_and(|t| same_value(t, desired.threshold))
-    {
-        out.push(diff(
-            "threshold",
-            json!(actual.threshold),
-            json!(desired.threshold),
-        ));
-    }
-    if actual.actions != [policy_arn] {
-        out.push(diff(
-            "alarm_actions",
-            json!(actual.actions),
-            json!([policy_arn]),
-        ));
-    }
-    out
+    d.field(
+        "datapoints_to_alarm",
+        actual
+            .datapoints_to_alarm
+            .unwrap_or(actual.evaluation_periods.unwrap_or(0))
+            == datapoints,
+        actual.datapoints_to_alarm,
+        datapoints,
+    );
+    d.field(
+        "threshold",
+        actual
+            .threshold
+            .is_some_and(|t| same_value(t, desired.threshold)),
+        actual.threshold,
+        desired.threshold,
+    );
+    d.field(
+        "alarm_actions",
+        actual.actions == [policy_arn],
+        &actual.actions,
+        [policy_arn],
+    );
+    d.done()
 }
 
 /// No time zone and UTC mean the same schedule.
@@ -423,38 +428,32 @@ fn same_timezone(desired: Option<&str>, actual: Option<&str>) -> bool {
 }
 
 fn schedule_differences(desired: &DesiredSchedule, actual: &ScheduledAction) -> Vec<Difference> {
-    let subject = format!("scheduled action {}", desired.name);
-    let diff = |field: &str, a: Value, d: Value| Difference::new(subject.clone(), field, a, d);
-    let mut out = Vec::new();
-    if desired.schedule != actual.schedule {
-        out.push(diff(
-            "schedule",
-            json!(actual.schedule),
-            json!(desired.schedule),
-        ));
-    }
-    if !same_timezone(desired.timezone.as_deref(), actual.timezone.as_deref()) {
-        out.push(diff(
-            "timezone",
-            json!(actual.timezone),
-            json!(desired.timezone),
-        ));
-    }
-    if desired.min_capacity != actual.min_capacity {
-        out.push(diff(
-            "min_capacity",
-            json!(actual.min_capacity),
-            json!(desired.min_capacity),
-        ));
-    }
-    if desired.max_capacity != actual.max_capacity {
-        out.push(diff(
-            "max_capacity",
-            json!(actual.max_capacity),
-            json!(desired.max_capacity),
-        ));
-    }
-    out
+    let mut d = Differences::of(format!("scheduled action {}", desired.name));
+    d.field(
+        "schedule",
+        desired.schedule == actual.schedule,
+        &actual.schedule,
+        &desired.schedule,
+    );
+    d.field(
+        "timezone",
+        same_timezone(desired.timezone.as_deref(), actual.timezone.as_deref()),
+        &actual.timezone,
+        &desired.timezone,
+    );
+    d.field(
+        "min_capacity",
+        desired.min_capacity == actual.min_capacity,
+        actual.min_capacity,
+        desired.min_capacity,
+    );
+    d.field(
+        "max_capacity",
+        desired.max_capacity == actual.max_capacity,
+        actual.max_capacity,
+        desired.max_capacity,
+    );
+    d.done()
 }
 
 fn present(subject: String) -> Vec<Difference> {
@@ -496,40 +495,32 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
     }
 
     let rid = &desired.resource_id;
-    let mut register = Vec::new();
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
 
+    let mut target = Differences::of("scalable_target".to_string());
     match actual
         .target
         .as_ref()
         .filter(|t| t.dimension == desired.dimension)
     {
-        None => register.push(Difference::new(
-            "scalable_target",
-            "registered",
-            json!(false),
-            json!(true),
-        )),
+        None => target.field("registered", false, false, true),
         Some(t) => {
-            if t.min_capacity != desired.min_capacity {
-                register.push(Difference::new(
-                    "scalable_target",
-                    "min_capacity",
-                    json!(t.min_capacity),
-                    json!(desired.min_capacity),
-                ));
-            }
-            if t.max_capacity != desired.max_capacity {
-                register.push(Difference::new(
-                    "scalable_target",
-                    "max_capacity",
-                    json!(t.max_capacity),
-                    json!(desired.max_capacity),
-                ));
-            }
+            target.field(
+                "min_capacity",
+                t.min_capacity == desired.min_capacity,
+                t.min_capacity,
+                desired.min_capacity,
+            );
+            target.field(
+                "max_capacity",
+                t.max_capacity == desired.max_capacity,
+                t.max_capacity,
+                desired.max_capacity,
+            );
         }
     }
+    let register = target.done();
 
     for want in &desired.policies {
         let because = match actual.policies.iter().find(|p| p.name == want.name) {

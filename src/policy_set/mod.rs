@@ -368,6 +368,27 @@ pub fn per_core_metric(metric: &str) -> bool {
     matches!(metric, "CPUUtilization" | "GPUUtilization")
 }
 
+/// A short name must be usable in AWS names and unique among its kind.
+fn check_name<'a>(
+    at: &str,
+    name: &'a str,
+    seen: &mut BTreeSet<&'a str>,
+) -> Result<(), PolicySetError> {
+    if !valid_name(name) {
+        return Err(error(
+            format!("{at}.name"),
+            format!("{name:?}: use 1-64 letters, digits and hyphens"),
+        ));
+    }
+    if !seen.insert(name) {
+        return Err(error(
+            format!("{at}.name"),
+            format!("{name:?} is used twice"),
+        ));
+    }
+    Ok(())
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -432,54 +453,23 @@ impl Profile {
                 ),
             ));
         }
-        let mut names = BTreeSet::new();
+        // Policies of both kinds share one name space; scheduled actions
+        // have their own.
+        let mut policy_names = BTreeSet::new();
         for (i, p) in self.target_tracking.iter().enumerate() {
             let at = format!("{at}.target_tracking[{i}]");
-            if !valid_name(&p.name) {
-                return Err(error(
-                    format!("{at}.name"),
-                    format!("{:?}: use 1-64 letters, digits and hyphens", p.name),
-                ));
-            }
-            if !names.insert(p.name.as_str()) {
-                return Err(error(
-                    format!("{at}.name"),
-                    format!("{:?} is used twice", p.name),
-                ));
-            }
+            check_name(&at, &p.name, &mut policy_names)?;
             p.validate(&at, kind)?;
         }
         for (i, p) in self.step_scaling.iter().enumerate() {
             let at = format!("{at}.step_scaling[{i}]");
-            if !valid_name(&p.name) {
-                return Err(error(
-                    format!("{at}.name"),
-                    format!("{:?}: use 1-64 letters, digits and hyphens", p.name),
-                ));
-            }
-            if !names.insert(p.name.as_str()) {
-                return Err(error(
-                    format!("{at}.name"),
-                    format!("{:?} is used twice", p.name),
-                ));
-            }
+            check_name(&at, &p.name, &mut policy_names)?;
             p.validate(&at)?;
         }
-        let mut names = BTreeSet::new();
+        let mut action_names = BTreeSet::new();
         for (i, s) in self.scheduled_actions.iter().enumerate() {
             let at = format!("{at}.scheduled_actions[{i}]");
-            if !valid_name(&s.name) {
-                return Err(error(
-                    format!("{at}.name"),
-                    format!("{:?}: use 1-64 letters, digits and hyphens", s.name),
-                ));
-            }
-            if !names.insert(s.name.as_str()) {
-                return Err(error(
-                    format!("{at}.name"),
-                    format!("{:?} is used twice", s.name),
-                ));
-            }
+            check_name(&at, &s.name, &mut action_names)?;
             s.validate(&at)?;
         }
         Ok(())

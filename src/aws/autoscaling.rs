@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+use aws_sdk_applicationautoscaling::operation::put_scaling_policy::builders::PutScalingPolicyFluentBuilder;
 use aws_sdk_applicationautoscaling::types::{
     AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
     MetricStatistic, MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension,
@@ -382,6 +383,50 @@ impl AutoScaling {
         Ok(state)
     }
 
+    /// A PutScalingPolicy request for one policy of one target, before its
+    /// type and configuration.
+    fn policy_request(
+        &self,
+        resource_id: &str,
+        dimension: &ScalableDimension,
+        name: &str,
+    ) -> PutScalingPolicyFluentBuilder {
+        self.client
+            .put_scaling_policy()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(dimension.clone())
+            .resource_id(resource_id)
+            .policy_name(name)
+    }
+
+    async fn put_policy(&self, req: PutScalingPolicyFluentBuilder) -> Result<(), AwsError> {
+        self.on_settled_target(|| {
+            let req = req.clone();
+            async move {
+                req.send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// RegisterScalableTarget is eventually consistent: a policy or
+    /// scheduled action put right after it can briefly see no target.
+    async fn on_settled_target<T, F, Fut>(&self, send: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        retry_while(
+            &self.settle_delays,
+            |e| e.code_is("ObjectNotFoundException"),
+            send,
+        )
+        .await
+    }
+
     pub async fn apply(&self, change: &Change) -> Result<(), AwsError> {
         let dimension = ScalableDimension::from(change.dimension().as_str());
         match change {
@@ -424,28 +469,11 @@ impl AutoScaling {
                 policy,
                 ..
             } => {
-                let config = step_config(policy)?;
-                retry_while(
-                    &self.settle_delays,
-                    |e| e.code_is("ObjectNotFoundException"),
-                    || {
-                        let req = self
-                            .client
-                            .put_scaling_policy()
-                            .service_namespace(ServiceNamespace::Sagemaker)
-                            .scalable_dimension(dimension.clone())
-                            .resource_id(resource_id)
-                            .policy_name(&policy.name)
-                            .policy_type(PolicyType::StepScaling)
-                            .step_scaling_policy_configuration(config.clone());
-                        async move {
-                            req.send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
-                        }
-                    },
-                )
-                .await?;
+                let req = self
+                    .policy_request(resource_id, &dimension, &policy.name)
+                    .policy_type(PolicyType::StepScaling)
+                    .step_scaling_policy_configuration(step_config(policy)?);
+                self.put_policy(req).await?;
             }
             Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => {
                 unreachable!("alarm changes go to CloudWatch, not Application Auto Scaling")
@@ -459,27 +487,24 @@ impl AutoScaling {
                     .set_min_capacity(action.min_capacity)
                     .set_max_capacity(action.max_capacity)
                     .build();
-                retry_while(
-                    &self.settle_delays,
-                    |e| e.code_is("ObjectNotFoundException"),
-                    || {
-                        let req = self
-                            .client
-                            .put_scheduled_action()
-                            .service_namespace(ServiceNamespace::Sagemaker)
-                            .scalable_dimension(dimension.clone())
-                            .resource_id(resource_id)
-                            .scheduled_action_name(&action.name)
-                            .schedule(&action.schedule)
-                            .set_timezone(action.timezone.clone())
-                            .scalable_target_action(capacity.clone());
-                        async move {
-                            req.send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk("PutScheduledAction", e))
-                        }
-                    },
-                )
+                let req = self
+                    .client
+                    .put_scheduled_action()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .scalable_dimension(dimension.clone())
+                    .resource_id(resource_id)
+                    .scheduled_action_name(&action.name)
+                    .schedule(&action.schedule)
+                    .set_timezone(action.timezone.clone())
+                    .scalable_target_action(capacity);
+                self.on_settled_target(|| {
+                    let req = req.clone();
+                    async move {
+                        req.send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("PutScheduledAction", e))
+                    }
+                })
                 .await?;
             }
             Change::DeleteScheduledAction {
@@ -516,30 +541,11 @@ impl AutoScaling {
                 policy,
                 ..
             } => {
-                let config = tracking_config(policy)?;
-                // RegisterScalableTarget is eventually consistent: a policy
-                // put right after it can briefly see no target.
-                retry_while(
-                    &self.settle_delays,
-                    |e| e.code_is("ObjectNotFoundException"),
-                    || {
-                        let req = self
-                            .client
-                            .put_scaling_policy()
-                            .service_namespace(ServiceNamespace::Sagemaker)
-                            .scalable_dimension(dimension.clone())
-                            .resource_id(resource_id)
-                            .policy_name(&policy.name)
-                            .policy_type(PolicyType::TargetTrackingScaling)
-                            .target_tracking_scaling_policy_configuration(config.clone());
-                        async move {
-                            req.send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
-                        }
-                    },
-                )
-                .await?;
+                let req = self
+                    .policy_request(resource_id, &dimension, &policy.name)
+                    .policy_type(PolicyType::TargetTrackingScaling)
+                    .target_tracking_scaling_policy_configuration(tracking_config(policy)?);
+                self.put_policy(req).await?;
             }
         }
         Ok(())

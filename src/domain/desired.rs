@@ -447,19 +447,69 @@ struct Profiles {
     serverless: Option<Profile>,
 }
 
+/// What gets scaled, and how its alarms are named and measured.
+struct Unit<'a> {
+    /// The name in reports.
+    label: String,
+    resource_id: String,
+    dimension: Dimension,
+    owner: Owner<'a>,
+    /// Capacity running now; the maximum is never set below it.
+    running: i32,
+    /// A hard upper bound (a serverless variant's MaxConcurrency).
+    ceiling: Option<i32>,
+    /// Needed only for per-core targets.
+    instance_type: Option<&'a str>,
+}
+
+/// Whose metrics a unit's alarms watch.
+enum Owner<'a> {
+    Variant { endpoint: &'a str, variant: &'a str },
+    Component { name: &'a str },
+}
+
+impl Owner<'_> {
+    fn alarm_name(&self, policy: &str) -> String {
+        match self {
+            Owner::Variant { endpoint, variant } => alarm_name(endpoint, variant, policy),
+            Owner::Component { name } => component_alarm_name(name, policy),
+        }
+    }
+
+    fn dimensions(&self, metric: &str) -> Vec<(String, String)> {
+        match self {
+            Owner::Variant { endpoint, variant } => metric_dimensions(metric, endpoint, variant),
+            Owner::Component { name } => {
+                vec![("InferenceComponentName".to_string(), name.to_string())]
+            }
+        }
+    }
+
+    fn metric(&self, metric: &str) -> MetricSpec {
+        match self {
+            Owner::Variant { endpoint, variant } => metric_spec(metric, endpoint, variant),
+            // Component metrics are all predefined.
+            Owner::Component { .. } => MetricSpec::Predefined {
+                metric_type: metric.to_string(),
+            },
+        }
+    }
+}
+
 fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles) -> VariantIntent {
     let skip = |reason| VariantIntent::Skip {
         variant: variant.name.clone(),
         reason,
     };
-    let error = |message: String| VariantIntent::Error {
-        variant: variant.name.clone(),
-        message,
+    let owner = || Owner::Variant {
+        endpoint,
+        variant: &variant.name,
     };
+    let resource_id = variant_resource_id(endpoint, &variant.name);
     if variant.hosts_components {
         return skip(SkipReason::HostsComponents);
     }
-    if let Some(serverless) = variant.serverless {
+    let (unit, profile) = if let Some(serverless) = variant.serverless {
         let provisioned = serverless.provisioned_concurrency.unwrap_or(0);
         if provisioned <= 0 {
             return skip(SkipReason::Serverless);
@@ -468,49 +518,43 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
             .serverless
             .as_ref()
             .expect("worked out for endpoints with serverless variants");
-        let mut max = profile.max_capacity.max(provisioned);
-        if let Some(ceiling) = serverless.max_concurrency {
-            // Provisioned concurrency can never exceed the variant's maximum
-            // concurrency.
-            if profile.min_capacity > ceiling {
-                return error(format!(
-                    "minimum provisioned concurrency {} is above the variant's MaxConcurrency {ceiling}",
-                    profile.min_capacity
-                ));
-            }
-            max = max.min(ceiling);
-        }
-        return match scaling(endpoint, variant, profile, None) {
-            Ok(mut d) => {
-                d.dimension = Dimension::VariantProvisionedConcurrency;
-                d.max_raised_to_running = provisioned > profile.max_capacity;
-                d.max_capacity = max;
-                VariantIntent::Manage(d)
-            }
-            Err(message) => error(message),
+        let unit = Unit {
+            label: variant.name.clone(),
+            resource_id,
+            dimension: Dimension::VariantProvisionedConcurrency,
+            owner: owner(),
+            running: provisioned,
+            // Provisioned concurrency can never exceed MaxConcurrency.
+            ceiling: serverless.max_concurrency,
+            instance_type: None,
         };
-    }
-    let Some(instance_type) = &variant.instance_type else {
-        return skip(SkipReason::NoInstanceType);
+        (unit, profile)
+    } else {
+        let Some(instance_type) = &variant.instance_type else {
+            return skip(SkipReason::NoInstanceType);
+        };
+        if is_burstable(instance_type) {
+            return skip(SkipReason::Burstable {
+                instance_type: instance_type.clone(),
+            });
+        }
+        let unit = Unit {
+            label: variant.name.clone(),
+            resource_id,
+            dimension: Dimension::VariantInstances,
+            owner: owner(),
+            running: variant.running_count().unwrap_or(0),
+            ceiling: None,
+            instance_type: Some(instance_type),
+        };
+        (unit, &profiles.instances)
     };
-    if is_burstable(instance_type) {
-        return skip(SkipReason::Burstable {
-            instance_type: instance_type.clone(),
-        });
-    }
-    match scaling(endpoint, variant, &profiles.instances, Some(instance_type)) {
-        Ok(d) => VariantIntent::Manage(d),
-        Err(message) => error(message),
-    }
+    intent(unit, profile)
 }
 
 /// An inference component's desired scaling: its copies are the capacity.
 /// Reported under the name `inference-component/<name>`.
-fn component_intent(
-    endpoint: &str,
-    component: &ComponentSnapshot,
-    profile: &Profile,
-) -> VariantIntent {
+fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> VariantIntent {
     let label = component_resource_id(&component.name);
     if component.status != "InService" {
         return VariantIntent::Skip {
@@ -520,27 +564,28 @@ fn component_intent(
             },
         };
     }
-    // The copies play the part of a variant's instances.
-    let unit = VariantSnapshot {
-        name: component.name.clone(),
-        instance_type: None,
-        current_instance_count: component.current_copies,
-        desired_instance_count: component.desired_copies,
-        hosts_components: false,
-        serverless: None,
+    let running = match (component.current_copies, component.desired_copies) {
+        (Some(a), Some(b)) => a.max(b),
+        (a, b) => a.or(b).unwrap_or(0),
     };
-    match scaling(endpoint, &unit, profile, None) {
-        Ok(mut d) => {
-            d.variant = label.clone();
-            d.resource_id = label;
-            d.dimension = Dimension::ComponentCopies;
-            for (policy, doc) in d.step_policies.iter_mut().zip(&profile.step_scaling) {
-                policy.alarm.name = component_alarm_name(&component.name, &doc.name);
-                policy.alarm.dimensions =
-                    vec![("InferenceComponentName".to_string(), component.name.clone())];
-            }
-            VariantIntent::Manage(d)
-        }
+    let unit = Unit {
+        resource_id: label.clone(),
+        label,
+        dimension: Dimension::ComponentCopies,
+        owner: Owner::Component {
+            name: &component.name,
+        },
+        running,
+        ceiling: None,
+        instance_type: None,
+    };
+    intent(unit, profile)
+}
+
+fn intent(unit: Unit<'_>, profile: &Profile) -> VariantIntent {
+    let label = unit.label.clone();
+    match scaling(unit, profile) {
+        Ok(d) => VariantIntent::Manage(d),
         Err(message) => VariantIntent::Error {
             variant: label,
             message,
@@ -548,26 +593,30 @@ fn component_intent(
     }
 }
 
-/// A variant's desired scaling from a profile. The instance type is needed
-/// only for per-core targets.
-fn scaling(
-    endpoint: &str,
-    variant: &VariantSnapshot,
-    profile: &Profile,
-    instance_type: Option<&str>,
-) -> Result<DesiredScaling, String> {
+/// A unit's desired scaling from a profile.
+fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> {
+    let mut max_capacity = profile.max_capacity.max(unit.running);
+    if let Some(ceiling) = unit.ceiling {
+        if profile.min_capacity > ceiling {
+            return Err(format!(
+                "minimum provisioned concurrency {} is above the variant's MaxConcurrency {ceiling}",
+                profile.min_capacity
+            ));
+        }
+        max_capacity = max_capacity.min(ceiling);
+    }
     let mut policies = Vec::new();
     for doc in &profile.target_tracking {
         let target_value = match (doc.target_value, doc.target_per_core) {
             (Some(v), _) => v,
             (None, Some(per_core)) => {
-                per_core_target(doc, per_core, instance_type.unwrap_or("(none)"))?
+                per_core_target(doc, per_core, unit.instance_type.unwrap_or("(none)"))?
             }
             (None, None) => unreachable!("the policy set validates one target"),
         };
         policies.push(DesiredPolicy {
             name: format!("{OWNED_PREFIX}{}", doc.name),
-            metric: metric_spec(&doc.metric, endpoint, &variant.name),
+            metric: unit.owner.metric(&doc.metric),
             target_value,
             scale_in_cooldown: doc.scale_in_cooldown,
             scale_out_cooldown: doc.scale_out_cooldown,
@@ -593,10 +642,10 @@ fn scaling(
                 })
                 .collect(),
             alarm: DesiredAlarm {
-                name: alarm_name(endpoint, &variant.name, &doc.name),
+                name: unit.owner.alarm_name(&doc.name),
                 namespace: doc.alarm.namespace.clone(),
                 metric_name: doc.alarm.metric.clone(),
-                dimensions: metric_dimensions(&doc.alarm.metric, endpoint, &variant.name),
+                dimensions: unit.owner.dimensions(&doc.alarm.metric),
                 statistic: doc.alarm.statistic.clone(),
                 period: doc.alarm.period,
                 evaluation_periods: doc.alarm.evaluation_periods,
@@ -618,14 +667,13 @@ fn scaling(
             max_capacity: s.max_capacity,
         })
         .collect();
-    let running = variant.running_count().unwrap_or(0);
     Ok(DesiredScaling {
-        variant: variant.name.clone(),
-        resource_id: variant_resource_id(endpoint, &variant.name),
-        dimension: Dimension::VariantInstances,
+        variant: unit.label,
+        resource_id: unit.resource_id,
+        dimension: unit.dimension,
         min_capacity: profile.min_capacity,
-        max_capacity: profile.max_capacity.max(running),
-        max_raised_to_running: running > profile.max_capacity,
+        max_capacity,
+        max_raised_to_running: unit.running > profile.max_capacity,
         policies,
         step_policies,
         scheduled,
@@ -681,7 +729,7 @@ pub fn desired_for(
             snapshot
                 .components
                 .iter()
-                .map(|c| component_intent(&snapshot.name, c, profile)),
+                .map(|c| component_intent(c, profile)),
         );
     }
     Ok(EndpointIntent::Variants(intents))

@@ -564,10 +564,6 @@ fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> Variant
             },
         };
     }
-    let running = match (component.current_copies, component.desired_copies) {
-        (Some(a), Some(b)) => a.max(b),
-        (a, b) => a.or(b).unwrap_or(0),
-    };
     let unit = Unit {
         resource_id: label.clone(),
         label,
@@ -575,7 +571,7 @@ fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> Variant
         owner: Owner::Component {
             name: &component.name,
         },
-        running,
+        running: component.running_copies().unwrap_or(0),
         ceiling: None,
         instance_type: None,
     };

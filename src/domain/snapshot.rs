@@ -58,10 +58,22 @@ impl VariantSnapshot {
     /// The largest instance count the variant has now or is heading to; the
     /// registered maximum must never be below it.
     pub fn running_count(&self) -> Option<i32> {
-        match (self.current_instance_count, self.desired_instance_count) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        }
+        running(self.current_instance_count, self.desired_instance_count)
+    }
+}
+
+impl ComponentSnapshot {
+    /// The largest copy count the component has now or is heading to.
+    pub fn running_copies(&self) -> Option<i32> {
+        running(self.current_copies, self.desired_copies)
+    }
+}
+
+/// The larger of a current and a desired capacity, whichever are known.
+fn running(current: Option<i32>, desired: Option<i32>) -> Option<i32> {
+    match (current, desired) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 

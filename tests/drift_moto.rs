@@ -8,10 +8,6 @@ use std::collections::BTreeMap;
 use autoscaling_guard::config::{DriftMode, Settings};
 use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::handler::{handle, Invocation};
-use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ServiceNamespace,
-    TargetTrackingScalingPolicyConfiguration,
-};
 use serde_json::Value;
 use support::*;
 use tokio::sync::Mutex;
@@ -31,48 +27,6 @@ const SWEEP: SweepOptions = SweepOptions {
     dry_run: false,
     deadline: None,
 };
-
-async fn put_policy(resource_id: &str, name: &str, target_value: f64) {
-    clients()
-        .autoscaling
-        .put_scaling_policy()
-        .policy_name(name)
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(resource_id)
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(
-            TargetTrackingScalingPolicyConfiguration::builder()
-                .target_value(target_value)
-                .predefined_metric_specification(
-                    PredefinedMetricSpecification::builder()
-                        .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
-                        .build()
-                        .unwrap(),
-                )
-                .scale_in_cooldown(300)
-                .scale_out_cooldown(60)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn register(resource_id: &str, min: i32, max: i32) {
-    clients()
-        .autoscaling
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(resource_id)
-        .min_capacity(min)
-        .max_capacity(max)
-        .send()
-        .await
-        .unwrap();
-}
 
 /// Everything Application Auto Scaling holds for the given variants.
 async fn state(
@@ -136,13 +90,13 @@ async fn a_mixed_fleet_is_reported_then_repaired_then_clean() {
     }
     // Hand edits: a changed target value, changed capacities, a person's
     // own policy, and scaling owned by this tool on an endpoint that is gone.
-    put_policy(&rid(&edited), POLICY, 5.0).await;
-    register(&rid(&resized), 2, 3).await;
-    register(&rid(&foreign), 1, 9).await;
-    put_policy(&rid(&foreign), "team-own-policy", 120.0).await;
+    put_invocations_policy(&rid(&edited), POLICY, 5.0, Some((300, 60))).await;
+    register_target(&rid(&resized), 2, 3).await;
+    register_target(&rid(&foreign), 1, 9).await;
+    put_invocations_policy(&rid(&foreign), "team-own-policy", 120.0, Some((300, 60))).await;
     let ghost = unique("ghost");
-    register(&rid(&ghost), 1, 4).await;
-    put_policy(&rid(&ghost), POLICY, 70.0).await;
+    register_target(&rid(&ghost), 1, 4).await;
+    put_invocations_policy(&rid(&ghost), POLICY, 70.0, Some((300, 60))).await;
 
     let all: Vec<(&str, &str)> = [
         &compliant, &missing, &edited, &resized, &opted_out, &foreign, &burstable, &bad_tag, &ghost,

@@ -6,10 +6,6 @@ mod support;
 use autoscaling_guard::config::Settings;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
-use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ServiceNamespace,
-    TargetTrackingScalingPolicyConfiguration,
-};
 use serde_json::{json, Value};
 use support::*;
 
@@ -209,38 +205,9 @@ async fn a_foreign_policy_is_left_untouched() {
         false,
     )
     .await;
-    let aas = clients().autoscaling;
     let rid = format!("endpoint/{ep}/variant/primary");
-    aas.register_scalable_target()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(&rid)
-        .min_capacity(2)
-        .max_capacity(12)
-        .send()
-        .await
-        .unwrap();
-    aas.put_scaling_policy()
-        .policy_name("team-hand-tuned")
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(&rid)
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(
-            TargetTrackingScalingPolicyConfiguration::builder()
-                .target_value(400.0)
-                .predefined_metric_specification(
-                    PredefinedMetricSpecification::builder()
-                        .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    register_target(&rid, 2, 12).await;
+    put_invocations_policy(&rid, "team-hand-tuned", 400.0, None).await;
 
     let report = reconciler(Settings::default()).reconcile(&ep, false).await;
     let primary = &report.variants[0];
@@ -268,17 +235,7 @@ async fn a_registered_target_without_policies_is_adopted() {
         false,
     )
     .await;
-    clients()
-        .autoscaling
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(format!("endpoint/{ep}/variant/primary"))
-        .min_capacity(1)
-        .max_capacity(4)
-        .send()
-        .await
-        .unwrap();
+    register_target(&format!("endpoint/{ep}/variant/primary"), 1, 4).await;
     let report = reconciler(Settings::default()).reconcile(&ep, false).await;
     assert_eq!(report.outcome, Outcome::Changed);
     // The target was already right: only the policy is written.
@@ -297,31 +254,13 @@ async fn a_hand_edited_owned_policy_is_restored() {
     .await;
     let r = reconciler(Settings::default());
     r.reconcile(&ep, false).await;
-    clients()
-        .autoscaling
-        .put_scaling_policy()
-        .policy_name(POLICY)
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(format!("endpoint/{ep}/variant/primary"))
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(
-            TargetTrackingScalingPolicyConfiguration::builder()
-                .target_value(5.0)
-                .predefined_metric_specification(
-                    PredefinedMetricSpecification::builder()
-                        .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
-                        .build()
-                        .unwrap(),
-                )
-                .scale_in_cooldown(300)
-                .scale_out_cooldown(60)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    put_invocations_policy(
+        &format!("endpoint/{ep}/variant/primary"),
+        POLICY,
+        5.0,
+        Some((300, 60)),
+    )
+    .await;
     let report = r.reconcile(&ep, false).await;
     assert_eq!(report.outcome, Outcome::Changed);
     assert_eq!(report.writes, 1);

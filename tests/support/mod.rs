@@ -13,7 +13,10 @@ use std::sync::{Mutex, OnceLock};
 use autoscaling_guard::aws::Clients;
 use autoscaling_guard::config::Settings;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
 use aws_sdk_sagemaker::types::{
     AsyncInferenceConfig, AsyncInferenceOutputConfig, ContainerDefinition, ProductionVariant,
     ProductionVariantInstanceType, ProductionVariantServerlessConfig, Tag,
@@ -228,4 +231,54 @@ pub async fn policies(endpoint: &str, variant: &str) -> Vec<PolicyRow> {
 
 pub fn dimension() -> ScalableDimension {
     ScalableDimension::SageMakerVariantDesiredInstanceCount
+}
+
+/// Registers a target by hand, as a person (or an earlier run) would.
+pub async fn register_target(resource_id: &str, min: i32, max: i32) {
+    clients()
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(resource_id)
+        .min_capacity(min)
+        .max_capacity(max)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Puts an invocations-per-instance target-tracking policy by hand, with
+/// (scale-in, scale-out) cooldowns or none.
+pub async fn put_invocations_policy(
+    resource_id: &str,
+    name: &str,
+    target_value: f64,
+    cooldowns: Option<(i32, i32)>,
+) {
+    let mut config = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(target_value)
+        .predefined_metric_specification(
+            PredefinedMetricSpecification::builder()
+                .predefined_metric_type(MetricType::SageMakerVariantInvocationsPerInstance)
+                .build()
+                .unwrap(),
+        );
+    if let Some((scale_in, scale_out)) = cooldowns {
+        config = config
+            .scale_in_cooldown(scale_in)
+            .scale_out_cooldown(scale_out);
+    }
+    clients()
+        .autoscaling
+        .put_scaling_policy()
+        .policy_name(name)
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(resource_id)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(config.build().unwrap())
+        .send()
+        .await
+        .unwrap();
 }

@@ -53,7 +53,7 @@ impl ScalingStore for FakeScaling {
             .collect())
     }
 
-    async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+    async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
         let rid = change.resource_id().to_string();
         if self.broken.contains(&rid) {
             return Err(AwsError {
@@ -143,7 +143,7 @@ impl ScalingStore for FakeScaling {
                 });
             }
         }
-        Ok(())
+        Ok(Applied::default())
     }
 }
 

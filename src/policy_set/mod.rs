@@ -306,6 +306,8 @@ fn default_missing_data() -> String {
     "missing".to_string()
 }
 
+/// Application Auto Scaling's default quota of step adjustments per step
+/// policy (the service model sets no limit; an account may have it raised).
 pub const MAX_STEPS: usize = 20;
 pub const ADJUSTMENT_TYPES: [&str; 3] = [
     "ChangeInCapacity",

@@ -190,6 +190,9 @@ pub struct DesiredStepPolicy {
     pub alarm: DesiredAlarm,
 }
 
+/// CloudWatch's limit on alarm names (PutMetricAlarm, `AlarmName`).
+pub const MAX_ALARM_NAME: usize = 255;
+
 /// The name of the alarm of a variant's step policy: unique in the account
 /// (endpoint names are unique per Region) and under the owned prefix.
 pub fn alarm_name(endpoint: &str, variant: &str, policy_short_name: &str) -> String {
@@ -619,7 +622,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
             disable_scale_in: doc.disable_scale_in,
         });
     }
-    let step_policies = profile
+    let step_policies: Vec<DesiredStepPolicy> = profile
         .step_scaling
         .iter()
         .map(|doc| DesiredStepPolicy {
@@ -652,6 +655,20 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
             },
         })
         .collect();
+    // SageMaker's 63-character endpoint, variant and component names and
+    // the 64-character short names keep alarm names well within the limit;
+    // should one still be longer, it is this unit's error, not a CloudWatch
+    // rejection halfway through applying.
+    if let Some(long) = step_policies
+        .iter()
+        .map(|p| &p.alarm.name)
+        .find(|name| name.chars().count() > MAX_ALARM_NAME)
+    {
+        return Err(format!(
+            "alarm name {long:?} is {} characters; CloudWatch allows {MAX_ALARM_NAME}",
+            long.chars().count()
+        ));
+    }
     let scheduled = profile
         .scheduled_actions
         .iter()
@@ -948,6 +965,28 @@ mod tests {
             .policies
             .iter()
             .all(|p| p.name != "autoscaling-guard-invocations"));
+    }
+
+    #[test]
+    fn an_alarm_name_over_cloudwatchs_limit_is_the_variants_error() {
+        let mut snap = endpoint(&[]);
+        snap.is_async = true;
+        snap.name = "e".repeat(240);
+        let EndpointIntent::Variants(vs) = desired_for(&snap, &Settings::default()).unwrap() else {
+            panic!()
+        };
+        match &vs[0] {
+            VariantIntent::Error { variant, message } => {
+                assert_eq!(variant, "a");
+                assert!(
+                    message.contains(
+                        "/a/backlog-from-zero\" is 278 characters; CloudWatch allows 255"
+                    ),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -1302,10 +1341,10 @@ mod component_tests {
     fn component_step_alarms_are_named_and_measured_per_component() {
         let doc = r#"{"instance": {"min_capacity": 1, "max_capacity": 2},
             "inference_components": {"min_capacity": 0, "max_capacity": 8,
-              "step_scaling": [{"name": "burst", "adjustment_type": "ChangeInCapacity",
-                "steps": [{"lower": 0, "adjustment": 2}],
-                "alarm": {"metric": "InvocationsPerCopy", "statistic": "Sum", "period": 60,
-                          "evaluation_periods": 1, "threshold": 100,
+              "step_scaling": [{"name": "from-zero", "adjustment_type": "ChangeInCapacity",
+                "steps": [{"lower": 0, "adjustment": 1}],
+                "alarm": {"metric": "NoCapacityInvocationFailures", "statistic": "Sum",
+                          "period": 60, "evaluation_periods": 1, "threshold": 1,
                           "comparison": "GreaterThanOrEqualToThreshold"}}]}}"#;
         let settings = Settings {
             policy_set: PolicySet::from_json(doc).unwrap(),
@@ -1316,7 +1355,7 @@ mod component_tests {
         };
         assert_eq!(chat.min_capacity, 0);
         let alarm = &chat.step_policies[0].alarm;
-        assert_eq!(alarm.name, "autoscaling-guard-ic:chat/burst");
+        assert_eq!(alarm.name, "autoscaling-guard-ic:chat/from-zero");
         assert_eq!(
             alarm.dimensions,
             vec![("InferenceComponentName".to_string(), "chat".to_string())]

@@ -33,6 +33,7 @@ usage: check_iam.py [--template T] [--table P] [--op-log FILE] [--lint]
 """
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -370,7 +371,7 @@ def load_table(path):
 
 def shown(path):
     """A path as the messages show it: relative to the project when inside it."""
-    rel = shown(path)
+    rel = os.path.relpath(path, ROOT)
     return path if rel.startswith("..") else rel
 
 
@@ -400,6 +401,7 @@ def read_op_log(path, access_key):
     return performed
 
 
+@functools.lru_cache(maxsize=None)
 def _operation_names(service):
     import botocore.session
     from botocore import xform_name
@@ -429,7 +431,8 @@ def scan_sources(src_root):
             if not name.endswith(".rs"):
                 continue
             path = os.path.join(dirpath, name)
-            text = open(path).read()
+            with open(path) as f:
+                text = f.read()
             calls = list(re.finditer(r"\.client\s*\.\s*([a-z][a-z0-9_]*)\s*\(", text))
             if calls:
                 crates = set(re.findall(r"aws_sdk_(\w+)::(?:Client\b|\{[^}]*\bClient\b)", text))

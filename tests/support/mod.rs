@@ -72,8 +72,19 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The access key id the tool's own clients sign with. Setup and assertions
+/// sign with "test", so the local AWS's operation log and fault injection
+/// tell the tool's requests apart (scripts/check_iam.py reads that log).
+pub const TOOL_KEY: &str = "guard";
+
 pub fn sdk_config() -> SdkConfig {
-    let creds = aws_sdk_sagemaker::config::Credentials::new("test", "test", None, None, "tests");
+    sdk_config_with_key("test")
+}
+
+/// Clients signing with `key` (one account: moto maps unknown keys to its
+/// default account).
+pub fn sdk_config_with_key(key: &str) -> SdkConfig {
+    let creds = aws_sdk_sagemaker::config::Credentials::new(key, "test", None, None, "tests");
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -88,8 +99,9 @@ pub fn clients() -> Clients {
     Clients::new(&sdk_config())
 }
 
+/// The tool, signing with its own key.
 pub fn reconciler(settings: Settings) -> autoscaling_guard::app::AwsReconciler {
-    autoscaling_guard::app::reconciler(&clients(), settings)
+    autoscaling_guard::app::reconciler(&Clients::new(&sdk_config_with_key(TOOL_KEY)), settings)
 }
 
 /// How a test variant is hosted.

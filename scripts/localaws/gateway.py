@@ -63,7 +63,7 @@ class Gateway:
             self.stats.record(req, invalid=True)
             return self._send(req, start_response, errors.answer(
                 req.protocol, 400, "ValidationError" if req.protocol == "query" else "ValidationException",
-                problem), None, counted=True)
+                problem), None, counted=True, error=problem)
         status, headers, body = _call(self.moto, environ)
         status, headers, body = aws_answers.rewrite(req, status, headers, body)
         if fault == "lost_write" and status.startswith("2"):
@@ -71,14 +71,14 @@ class Gateway:
             _drop(environ)
         return self._send(req, start_response, (status, headers, body), None)
 
-    def _finish(self, req, status, fault, counted=False):
+    def _finish(self, req, status, fault, counted=False, error=None):
         if not counted:
             self.stats.record(req, fault=fault)
-        self.oplog.write(req, status, fault)
+        self.oplog.write(req, status, fault, error)
 
-    def _send(self, req, start_response, answer, fault, counted=False):
+    def _send(self, req, start_response, answer, fault, counted=False, error=None):
         status, headers, body = answer
-        self._finish(req, int(status.split(" ", 1)[0]), fault, counted)
+        self._finish(req, int(status.split(" ", 1)[0]), fault, counted, error)
         start_response(status, headers)
         return [body]
 

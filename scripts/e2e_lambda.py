@@ -106,7 +106,11 @@ def start_function():
     """The environment `cargo lambda watch` gives a function it starts itself;
     the Runtime API path names the function, so that the emulator hands it
     the invocations `cargo lambda invoke autoscaling-guard` sends."""
+    # The function signs with the tool's access key id, so that the local
+    # AWS's operation log tells its requests from the fleet setup's and the
+    # checks'.
     env = dict(os.environ,
+               AWS_ACCESS_KEY_ID="guard", AWS_SECRET_ACCESS_KEY="guard",
                AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{port}/.rt/{FUNCTION}",
                AWS_LAMBDA_FUNCTION_NAME=FUNCTION,
                AWS_LAMBDA_FUNCTION_VERSION="1",

@@ -1,0 +1,155 @@
+"""The WSGI layer in front of moto, and the server that runs it.
+
+For every AWS request: faults decided first (a throttled or reset request
+never reaches moto), then request-model validation, then moto, whose answer
+aws_answers may turn into AWS's where the two differ. Requests under
+/_local_aws/ are the control API (faults, stats); they are not AWS requests,
+so they are neither counted nor logged.
+"""
+
+import json
+import socket
+import struct
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import ThreadedWSGIServer
+
+from . import aws_answers, errors, request, validate
+from .faults import Faults
+from .oplog import OpLog
+from .stats import Stats
+
+_FAULT_ERRORS = {
+    "throttle": {"json": (400, "ThrottlingException", "Rate exceeded"),
+                 "query": (400, "Throttling", "Rate exceeded")},
+    "500": (500, "InternalFailure", "The request processing has failed because of an unknown error."),
+    "503": (503, "ServiceUnavailable", "The service is unavailable. Please try again later."),
+}
+
+
+class Dropped(ConnectionAbortedError):
+    """Raised to abandon a request: werkzeug then writes no answer."""
+
+
+class Gateway:
+    def __init__(self, oplog_path=None):
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.oplog = OpLog(oplog_path)
+        self.stats = Stats()
+        self.faults = Faults()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_local_aws/"):
+            return self._control(environ, start_response)
+        req = request.read(environ)
+        if req is None:
+            return self.moto(environ, start_response)
+        fault = self.faults.decide(req)
+        if fault == "reset":
+            self._finish(req, None, fault)
+            _drop(environ)
+        if fault in _FAULT_ERRORS:
+            spec = _FAULT_ERRORS[fault]
+            status, code, message = spec[req.protocol if req.protocol == "query" else "json"] \
+                if isinstance(spec, dict) else spec
+            return self._send(req, start_response, errors.answer(req.protocol, status, code, message), fault)
+        problem = validate.check(req)
+        if problem:
+            self.stats.record(req, invalid=True)
+            return self._send(req, start_response, errors.answer(
+                req.protocol, 400, "ValidationError" if req.protocol == "query" else "ValidationException",
+                problem), None, counted=True, error=problem)
+        status, headers, body = _call(self.moto, environ)
+        status, headers, body = aws_answers.rewrite(req, status, headers, body)
+        if fault == "lost_write" and status.startswith("2"):
+            self._finish(req, None, fault)
+            _drop(environ)
+        return self._send(req, start_response, (status, headers, body), None)
+
+    def _finish(self, req, status, fault, counted=False, error=None):
+        if not counted:
+            self.stats.record(req, fault=fault)
+        self.oplog.write(req, status, fault, error)
+
+    def _send(self, req, start_response, answer, fault, counted=False, error=None):
+        status, headers, body = answer
+        self._finish(req, int(status.split(" ", 1)[0]), fault, counted, error)
+        start_response(status, headers)
+        return [body]
+
+    def _control(self, environ, start_response):
+        path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
+        if path == "/_local_aws/stats" and method == "GET":
+            key = parse_qs(environ.get("QUERY_STRING", "")).get("access_key", [None])[0]
+            return _json(start_response, 200, self.stats.report(key))
+        if path == "/_local_aws/faults" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            except ValueError as e:
+                return _json(start_response, 400, {"error": f"body: not JSON ({e})"})
+            problem = self.faults.install(spec) if isinstance(spec, dict) else "body: expected an object"
+            return _json(start_response, 400 if problem else 200, {"error": problem} if problem else {})
+        return _json(start_response, 404, {"error": f"no control endpoint {method} {path}"})
+
+
+def _call(app, environ):
+    """Runs a WSGI app to completion; returns (status, headers, body)."""
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, list(headers)
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return captured["status"], captured["headers"], body
+
+
+def _json(start_response, status, value):
+    body = json.dumps(value).encode()
+    start_response(f"{status} {'OK' if status == 200 else 'Error'}",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _drop(environ):
+    """Ends the connection with a reset and no answer (see Handler.finish)."""
+    handler = environ["localaws.handler"]
+    handler.close_connection = True
+    handler.dropped = True
+    raise Dropped("fault injected")
+
+
+class Handler(MotoRequestHandler):
+    dropped = False
+
+    def make_environ(self):
+        environ = super().make_environ()
+        environ["localaws.handler"] = self
+        return environ
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+    def finish(self):
+        super().finish()
+        if self.dropped:
+            # Linger 0: closing sends RST, and no FIN precedes it, so the
+            # client sees a reset connection rather than an empty answer.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+
+def serve(oplog_path=None) -> ThreadedWSGIServer:
+    """A started-on-demand threaded server on a free loopback port."""
+    server = ThreadedWSGIServer("127.0.0.1", 0, Gateway(oplog_path), handler=Handler)
+    return server

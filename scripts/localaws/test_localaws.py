@@ -83,6 +83,46 @@ class Validation(unittest.TestCase):
             StartTime=1700000000.5, ScalableTargetAction={"MinCapacity": 1})))
 
 
+class ProseRules(unittest.TestCase):
+    def step_policy(self, steps):
+        return json_check("application-autoscaling", "PutScalingPolicy", dict(
+            SAGEMAKER_TARGET, PolicyName="p", PolicyType="StepScaling",
+            StepScalingPolicyConfiguration={"StepAdjustments": steps}))
+
+    def test_step_adjustments(self):
+        self.assertIsNone(self.step_policy([
+            {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 1},
+            {"MetricIntervalLowerBound": 10, "ScalingAdjustment": 2}]))
+        self.assertIn("can't both be null", self.step_policy([{"ScalingAdjustment": 1}]))
+        self.assertIn("positive upper bound needs a step adjustment with a null upper bound", self.step_policy([
+            {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 1}]))
+        self.assertIn("negative lower bound needs", self.step_policy([
+            {"MetricIntervalLowerBound": -10, "ScalingAdjustment": 1}]))
+        self.assertIn("gap", self.step_policy([
+            {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 1},
+            {"MetricIntervalLowerBound": 20, "ScalingAdjustment": 2}]))
+
+    def test_alarm_windows(self):
+        def alarm(period, evaluations):
+            return query_check("PutMetricAlarm", [(k, {"Period": period, "EvaluationPeriods": evaluations}.get(k, v))
+                                                  for k, v in ALARM])
+        self.assertIsNone(alarm("60", "1440"))
+        self.assertIn("at most 86400 seconds", alarm("60", "1441"))
+        self.assertIsNone(alarm("3600", "168"))
+        self.assertIn("at most 604800 seconds", alarm("3600", "169"))
+        self.assertIn("10, 30 or a multiple of 60", alarm("45", "1"))
+
+    def test_schedules_and_time_zones(self):
+        def action(schedule, zone):
+            return json_check("application-autoscaling", "PutScheduledAction", dict(
+                SAGEMAKER_TARGET, ScheduledActionName="n", Schedule=schedule, Timezone=zone))
+        self.assertIsNone(action("cron(0 8 ? * MON-FRI *)", "Europe/Berlin"))
+        self.assertIsNone(action("rate(5 minutes)", "UTC"))
+        self.assertIn("six-field cron", action("cron(0 8 ? * MON-FRI)", "Europe/Berlin"))
+        self.assertIn("alias of America/New_York", action("at(2030-01-01T00:00:00)", "US/Eastern"))
+        self.assertIn("IANA database", action("at(2030-01-01T00:00:00)", "Mars/Olympus"))
+
+
 class JavaPatterns(unittest.TestCase):
     def test_unicode_classes_and_surrogate_pairs(self):
         letters = patterns.compiled(r"[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+")

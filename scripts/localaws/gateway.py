@@ -55,15 +55,18 @@ class Gateway:
             return self.moto(environ, start_response)
         fault = self.faults.decide(req)
         protocol = "query" if req.protocol == "query" else "json"
+        json_type = environ.get("CONTENT_TYPE", "").split(";")[0] or "application/x-amz-json-1.1"
         if fault == "reset":
             self._record(req, None, fault)
             _drop(environ)
         if (fault, protocol) in _FAULT_ERRORS:
-            return self._send(req, start_response, errors.answer(protocol, *_FAULT_ERRORS[(fault, protocol)]), fault)
+            return self._send(req, start_response,
+                              errors.answer(protocol, *_FAULT_ERRORS[(fault, protocol)], json_type), fault)
         problem = validate.check(req)
         if problem:
             code = "ValidationError" if protocol == "query" else "ValidationException"
-            return self._send(req, start_response, errors.answer(protocol, 400, code, problem), None, problem)
+            return self._send(req, start_response, errors.answer(protocol, 400, code, problem, json_type),
+                              None, problem)
         answer = aws_answers.answer(req, environ, lambda env: _call(self.moto, env))
         if fault == "lost_write" and answer[0].startswith("2"):
             self._record(req, None, fault)

@@ -4,11 +4,14 @@ Run: cd scripts && ../.venv-moto/bin/python -m unittest localaws.test_localaws
 """
 
 import json
+import os
+import tempfile
 import unittest
 from urllib.parse import urlencode
 
 from . import models, patterns, query, validate
 from .faults import Faults
+from .gateway import Gateway
 from .request import AwsRequest
 
 SAGEMAKER_TARGET = {"ServiceNamespace": "sagemaker", "ResourceId": "endpoint/e/variant/v",
@@ -160,6 +163,54 @@ class FaultDecisions(unittest.TestCase):
     def test_a_bad_profile_is_refused_with_the_field(self):
         self.assertIn("kinds", Faults().install({"access_key": "k", "rate": 1, "kinds": ["boom"]}))
         self.assertIn("rate", Faults().install({"access_key": "k", "rate": 2}))
+
+
+class GatewayRequests(unittest.TestCase):
+    """The layer in process (werkzeug's test client): log, stats, answers."""
+
+    def setUp(self):
+        from werkzeug.test import Client
+        handle, self.log = tempfile.mkstemp()
+        os.close(handle)
+        self.client = Client(Gateway(self.log))
+
+    def tearDown(self):
+        os.remove(self.log)
+
+    def send(self, key, operation, params):
+        return self.client.post("/", data=json.dumps(params), headers={
+            "X-Amz-Target": f"AnyScaleFrontendService.{operation}",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/"
+                             "application-autoscaling/aws4_request, SignedHeaders=host, Signature=x"})
+
+    def test_log_stats_and_validation(self):
+        self.assertEqual(self.send("a", "RegisterScalableTarget",
+                                   dict(SAGEMAKER_TARGET, MinCapacity=1, MaxCapacity=2)).status_code, 200)
+        bad = self.send("a", "PutScalingPolicy", dict(SAGEMAKER_TARGET, PolicyName="x" * 300))
+        self.assertEqual(bad.status_code, 400)
+        self.assertEqual(json.loads(bad.data)["__type"], "ValidationException")
+        self.send("b", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"})
+        with open(self.log) as f:
+            lines = [json.loads(line) for line in f]
+        self.assertEqual([(x["operation"], x["access_key"], x["status"]) for x in lines], [
+            ("RegisterScalableTarget", "a", 200), ("PutScalingPolicy", "a", 400), ("DescribeScalableTargets", "b", 200)])
+        self.assertEqual(lines[0]["service"], "application-autoscaling")
+        self.assertIn("PolicyName", lines[1]["error"])
+        stats = self.client.get("/_local_aws/stats?access_key=a").json
+        self.assertEqual((stats["requests"], stats["reads"], stats["writes"], stats["validation_errors"]), (2, 0, 2, 1))
+        self.assertEqual(self.client.get("/_local_aws/stats").json["requests"], 3)
+
+    def test_throttle_for_one_key_only(self):
+        self.client.post("/_local_aws/faults", json={"access_key": "chaos", "seed": 1, "rate": 1.0, "kinds": ["throttle"]})
+        throttled = self.send("chaos", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"})
+        self.assertEqual((throttled.status_code, json.loads(throttled.data)["__type"]), (400, "ThrottlingException"))
+        self.assertEqual(self.send("test", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"}).status_code, 200)
+        self.assertEqual(self.client.get("/_local_aws/stats?access_key=chaos").json["faults"], {"throttle": 1})
+
+    def test_a_missing_policy_is_object_not_found(self):
+        answer = self.send("a", "DeleteScalingPolicy", dict(SAGEMAKER_TARGET, PolicyName="none"))
+        self.assertEqual((answer.status_code, json.loads(answer.data)["__type"]), (400, "ObjectNotFoundException"))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,7 @@ PLAN = [
     ("endpoint-failed.json", "ignored"),
     ("endpoint-deleting.json", "ignored"),
     ("endpoint-in-service.json", "onboards"),
+    ("endpoint-in-service-doc-sample.json", "gone"),
     ("direct-reconcile.json", "no-op"),
     ("drift-check-schedule-rule.json", "repairs"),
     ("drift-check-scheduler.json", "clean"),
@@ -190,6 +191,9 @@ try:
             for v in ("primary", "canary"):
                 check(after[f"endpoint/demo-recommender/variant/{v}"] ==
                       ((1, 6), [("autoscaling-guard-invocations", 70.0)]), f"{v}: min 1, max 6 (tag), policy")
+        elif expect == "gone":
+            check(error is None and result["outcome"] == "gone" and result["writes"] == 0,
+                  "the developer guide's sample: accepted; its endpoint does not exist, nothing written")
         elif expect == "no-op":
             check(error is None and result["outcome"] == "compliant" and result["writes"] == 0,
                   "the same endpoint again: compliant, no writes")

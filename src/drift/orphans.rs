@@ -21,6 +21,16 @@ pub enum OrphanCause {
     ComponentGone,
 }
 
+impl OrphanCause {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrphanCause::EndpointGone => "endpoint_gone",
+            OrphanCause::VariantGone => "variant_gone",
+            OrphanCause::ComponentGone => "component_gone",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Orphan {
     pub resource_id: String,
@@ -43,13 +53,17 @@ pub struct Orphan {
 /// owned alarms.
 type Found = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
 
-/// Finds owned policies and scheduled actions whose endpoint or variant is
-/// not in `endpoints`.
+/// Finds orphan candidates: owned policies, scheduled actions and alarms
+/// whose endpoint, variant or component is not in `endpoints`. Endpoints in
+/// `unreadable` were listed but could not be read: a failed read says
+/// nothing about what exists, so their scaling is no candidate. A
+/// candidate is an orphan only once a fresh read finds it gone.
 pub fn find_orphans(
     policies: &[ScalingPolicy],
     scheduled: &[ScheduledAction],
     alarms: &[ObservedAlarm],
     endpoints: &[EndpointSnapshot],
+    unreadable: &BTreeSet<String>,
 ) -> Vec<Orphan> {
     let variants: BTreeMap<&str, BTreeSet<&str>> = endpoints
         .iter()
@@ -117,6 +131,9 @@ pub fn find_orphans(
                 let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
                     continue;
                 };
+                if unreadable.contains(endpoint) {
+                    continue;
+                }
                 let cause = match variants.get(endpoint) {
                     None => OrphanCause::EndpointGone,
                     Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
@@ -240,6 +257,22 @@ mod tests {
 
     const OWNED: &str = "autoscaling-guard-invocations";
 
+    fn none() -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+
+    #[test]
+    fn scaling_of_an_endpoint_that_could_not_be_read_is_no_candidate() {
+        let policies = [
+            policy("endpoint/throttled/variant/a", OWNED),
+            policy("endpoint/gone/variant/a", OWNED),
+        ];
+        let unreadable = BTreeSet::from(["throttled".to_string()]);
+        let orphans = find_orphans(&policies, &[], &[], &[], &unreadable);
+        let ids: Vec<_> = orphans.iter().map(|o| o.resource_id.as_str()).collect();
+        assert_eq!(ids, ["endpoint/gone/variant/a"]);
+    }
+
     #[test]
     fn owned_policies_on_gone_endpoints_and_variants_are_orphans() {
         let policies = [
@@ -249,7 +282,7 @@ mod tests {
             policy("endpoint/deleted/variant/a", "team-policy"),
             policy("endpoint/deleted/variant/b", "team-only"),
         ];
-        let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])]);
+        let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])], &none());
         assert_eq!(orphans.len(), 2, "{orphans:?}");
         assert_eq!(orphans[0].resource_id, "endpoint/deleted/variant/a");
         assert_eq!(orphans[0].cause, OrphanCause::EndpointGone);
@@ -264,12 +297,20 @@ mod tests {
             policy("endpoint/e/variant/a", OWNED),
             policy("endpoint/e/variant/b", "x"),
         ];
-        assert!(find_orphans(&policies, &[], &[], &[endpoint("e", &["a", "b"])]).is_empty());
+        assert!(
+            find_orphans(&policies, &[], &[], &[endpoint("e", &["a", "b"])], &none()).is_empty()
+        );
     }
 
     #[test]
     fn removal_deletes_owned_policies_then_deregisters() {
-        let orphan = &find_orphans(&[policy("endpoint/gone/variant/a", OWNED)], &[], &[], &[])[0];
+        let orphan = &find_orphans(
+            &[policy("endpoint/gone/variant/a", OWNED)],
+            &[],
+            &[],
+            &[],
+            &none(),
+        )[0];
         let names: Vec<_> = plan_orphan(orphan).iter().map(Change::name).collect();
         assert_eq!(names, ["delete_policy", "deregister_target"]);
     }
@@ -284,6 +325,7 @@ mod tests {
             &[],
             &[],
             &[],
+            &none(),
         );
         let changes = plan_orphan(&orphans[0]);
         assert_eq!(changes.len(), 1);
@@ -315,7 +357,7 @@ mod tests {
             ),
             gone,
         ];
-        let orphans = find_orphans(&policies, &[], &[], &[live]);
+        let orphans = find_orphans(&policies, &[], &[], &[live], &none());
         assert_eq!(orphans.len(), 1, "{orphans:?}");
         assert_eq!(orphans[0].cause, OrphanCause::ComponentGone);
         assert_eq!(
@@ -340,7 +382,7 @@ mod tests {
             min_capacity: Some(2),
             max_capacity: None,
         }];
-        let orphans = find_orphans(&[], &scheduled, &[], &[]);
+        let orphans = find_orphans(&[], &scheduled, &[], &[], &none());
         assert_eq!(
             orphans[0].owned_scheduled_actions,
             ["autoscaling-guard-morning"]

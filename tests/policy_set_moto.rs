@@ -355,7 +355,7 @@ async fn a_hand_edited_alarm_is_named_and_restored_and_orphans_lose_their_alarm(
         .iter()
         .find(|o| o.orphan.endpoint == ep)
         .expect("orphan");
-    assert_eq!(orphan.status, "removed");
+    assert_eq!(orphan.status.as_str(), "removed");
     assert_eq!(orphan.orphan.owned_alarms, std::slice::from_ref(&name));
     assert!(alarm(&name).await.is_none(), "alarm removed");
     assert!(policies(&ep, "primary").await.is_empty());

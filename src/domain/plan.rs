@@ -613,7 +613,8 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             });
         }
     }
-    for have in &actual.alarms {
+    // Only owned alarms are ever deleted, whatever the observation holds.
+    for have in actual.alarms.iter().filter(|a| is_owned(&a.name)) {
         if !desired
             .step_policies
             .iter()
@@ -1100,6 +1101,15 @@ mod step_tests {
         let mut want = desired();
         want.step_policies[0].cooldown += 1;
         assert_eq!(arn_of_put_alarm(plan(&want, &compliant())), None);
+    }
+
+    #[test]
+    fn an_alarm_without_the_owned_prefix_is_never_deleted() {
+        let mut actual = compliant();
+        let mut theirs = observed_alarm();
+        theirs.name = "team-burst-alarm".into();
+        actual.alarms.push(theirs);
+        assert_eq!(plan(&desired(), &actual), VariantPlan::Changes(vec![]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::config::Settings;
-use crate::domain::plan::{Change, TARGET_TRACKING};
+use crate::domain::plan::{Applied, Change, TARGET_TRACKING};
 use crate::domain::snapshot::{TargetTracking, VariantSnapshot};
 use crate::domain::Dimension;
 
@@ -123,7 +123,7 @@ impl ScalingStore for FakeScaling {
             .collect())
     }
 
-    async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+    async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
         if self.broken.contains(change.resource_id()) {
             return Err(AwsError {
                 operation: "DeregisterScalableTarget".into(),
@@ -133,7 +133,7 @@ impl ScalingStore for FakeScaling {
             });
         }
         self.applied.lock().unwrap().push(change.clone());
-        Ok(())
+        Ok(Applied::default())
     }
 }
 

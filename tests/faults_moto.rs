@@ -4,7 +4,7 @@
 //! signed with the tool's own access key, while setup and checks sign with a
 //! key that never meets a fault. The tool's clients retry as the product
 //! does (`aws::retry_config`). A drift check sees the whole account, so these
-//! tests take turns and opt their endpoints out when they are done.
+//! tests take turns, each on an account of its own (the local AWS is reset).
 //!
 //! Run with `-- --nocapture` to see the figures (faults by kind, requests,
 //! passes, wall time).
@@ -26,7 +26,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_applicationautoscaling::types::{ScalableTargetAction, ServiceNamespace};
 use futures::StreamExt;
 use serde_json::Value;
-use support::fleet::{self, in_service_event, HandBack, Member, Shape, OWNED};
+use support::fleet::{self, in_service_event, Member, Shape, OWNED};
 use support::*;
 use tokio::sync::Mutex;
 
@@ -107,6 +107,7 @@ fn names(members: &[Member]) -> Vec<&str> {
 #[tokio::test]
 async fn a_fleet_onboarded_under_faults_converges_exactly_to_the_standard() {
     let _turn = TURN.lock().await;
+    reset_account();
     let started = Instant::now();
     let plain = Settings::default();
     let full = full_settings(DriftMode::Remediate);
@@ -120,7 +121,6 @@ async fn a_fleet_onboarded_under_faults_converges_exactly_to_the_standard() {
     let full_fleet = fleet::build("onboard-full", &full_shapes).await;
     let mut all = names(&plain_fleet);
     all.extend(names(&full_fleet));
-    let _hand_back = HandBack::new(&all);
     let built = started.elapsed();
 
     let key = "faults-onboard";
@@ -356,6 +356,7 @@ fn lines_of<'a>(lines: &'a [String], rid: &str) -> Vec<&'a String> {
 #[tokio::test]
 async fn a_tampered_fleet_is_repaired_under_faults_and_a_persons_scaling_stays_byte_identical() {
     let _turn = TURN.lock().await;
+    reset_account();
     let started = Instant::now();
     let settings = full_settings(DriftMode::Remediate);
     let set = settings.policy_set.clone();
@@ -368,7 +369,6 @@ async fn a_tampered_fleet_is_repaired_under_faults_and_a_persons_scaling_stays_b
     )
     .await;
     let all = names(&m);
-    let _hand_back = HandBack::new(&all);
     let rid = |i: usize, variant: &str| fleet::resource_id(&m[i].name, variant);
     // All but the last are onboarded, without faults.
     let setup = reconciler(settings.clone());
@@ -490,11 +490,14 @@ async fn a_tampered_fleet_is_repaired_under_faults_and_a_persons_scaling_stays_b
         .await
         .unwrap();
     let s = &check.summary;
+    // Eleven endpoints are left: eleven variants compliant, the person's
+    // three skipped.
     assert_eq!(
-        (s.drifted, s.errors, s.orphans_found, s.writes),
-        (0, 0, 0, 0),
+        (s.endpoints, s.compliant, s.skipped, s.drifted, s.errors),
+        (11, 11, 3, 0, 0),
         "{s:?}"
     );
+    assert_eq!((s.orphans_found, s.writes), (0, 0), "{s:?}");
     let mut want: Vec<String> = Vec::new();
     for (i, member) in m.iter().enumerate() {
         for variant in &member.variants {
@@ -547,12 +550,12 @@ fn run_cli(key: &str, args: &[&str]) -> Output {
 #[tokio::test]
 async fn a_failure_that_persists_is_reported_with_its_aws_code_and_exit_status_1() {
     let _turn = TURN.lock().await;
+    reset_account();
     let started = Instant::now();
     let one = [instances("primary", "ml.c5.xlarge", 1)];
 
     // The JSON protocol: Application Auto Scaling throttles every policy put.
     let ep = create_endpoint("cli-throttled", &one, &[], false).await;
-    let first = HandBack::new(&[&ep]);
     let key = "faults-cli-reconcile";
     set_faults_on(key, 1, 1.0, &["throttle"], &["PutScalingPolicy"]);
     let out = run_cli(key, &["reconcile", "--endpoint", &ep]);
@@ -571,12 +574,11 @@ async fn a_failure_that_persists_is_reported_with_its_aws_code_and_exit_status_1
     assert_eq!(stats["by_operation"]["PutScalingPolicy"], 6, "{stats}");
     assert_eq!(stats["faults"]["throttle"], 6, "{stats}");
     let reconcile_time = started.elapsed();
-    drop(first);
 
     // The Query protocol: CloudWatch throttles every alarm put, in a drift
-    // check with the example set.
+    // check with the example set, on an account of its own.
+    reset_account();
     let ep = create_endpoint("cli-alarm-throttled", &one, &[], false).await;
-    let _hand_back = HandBack::new(&[&ep]);
     let key = "faults-cli-drift";
     set_faults_on(key, 2, 1.0, &["throttle"], &["PutMetricAlarm"]);
     let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy-set.json");
@@ -621,6 +623,7 @@ fn tool_without_retries(key: &str, settings: Settings) -> AwsReconciler {
 #[tokio::test]
 async fn nothing_is_written_after_a_failed_read() {
     let _turn = TURN.lock().await;
+    reset_account();
     let started = Instant::now();
     let settings = full_settings(DriftMode::Remediate);
     // A fresh endpoint and an onboarded one whose policy was deleted: both
@@ -628,7 +631,6 @@ async fn nothing_is_written_after_a_failed_read() {
     use Shape::{One, Two};
     let m = fleet::build("readfail", &[One, Two]).await;
     let all = names(&m);
-    let _hand_back = HandBack::new(&all);
     let setup = reconciler(settings.clone());
     setup.reconcile(&m[1].name, false).await;
     delete_policy(

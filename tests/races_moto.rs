@@ -1,7 +1,7 @@
 //! Races on the local AWS: invocations that run at the same time, each with
 //! clients of its own as separate Lambda instances would be, converge to
 //! exactly one standard set. A drift check sees the whole account, so these
-//! tests take turns and opt their endpoints out when they are done.
+//! tests take turns, each on an account of its own (the local AWS is reset).
 
 mod support;
 
@@ -13,7 +13,7 @@ use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::Outcome;
-use support::fleet::{self, in_service_event, HandBack, Shape};
+use support::fleet::{self, in_service_event, Shape};
 use support::*;
 use tokio::sync::{Barrier, Mutex};
 
@@ -56,10 +56,10 @@ async fn assert_exactly_standard(members: &[fleet::Member], settings: &Settings)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_events_at_once_for_one_fresh_endpoint_leave_exactly_one_standard_set() {
     let _turn = TURN.lock().await;
+    reset_account();
     let started = Instant::now();
     let settings = full_settings();
     let members = fleet::build("race", &[Shape::Two]).await;
-    let _hand_back = HandBack::new(&[&members[0].name]);
     let start = Arc::new(Barrier::new(20));
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -88,12 +88,11 @@ async fn twenty_events_at_once_for_one_fresh_endpoint_leave_exactly_one_standard
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_drift_check_beside_ten_events_leaves_exactly_one_standard_set_each() {
     let _turn = TURN.lock().await;
+    reset_account();
     let started = Instant::now();
     let settings = full_settings();
     use Shape::{One, Two};
     let members = fleet::build("beside", &[One, Two, One, Two, One, One]).await;
-    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
-    let _hand_back = HandBack::new(&names);
     // Events for five endpoints, three of them twice or more; the sixth is
     // left to the drift check.
     let events: Vec<String> = [0, 1, 2, 3, 4, 0, 1, 2, 0, 3]
@@ -142,4 +141,20 @@ async fn a_drift_check_beside_ten_events_leaves_exactly_one_standard_set_each() 
     );
     assert_eq!(s.errors, 0, "{report:?}");
     assert_exactly_standard(&members, &settings).await;
+    // And the next drift check finds the six endpoints' eight variants
+    // compliant, with nothing else in the account.
+    let next = reconciler(settings)
+        .drift_check(SweepOptions {
+            dry_run: true,
+            deadline: None,
+        })
+        .await
+        .unwrap()
+        .summary;
+    assert_eq!(
+        (next.endpoints, next.compliant, next.drifted, next.errors),
+        (6, 8, 0, 0),
+        "{next:?}"
+    );
+    assert_eq!(next.orphans_found, 0, "{next:?}");
 }

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use autoscaling_guard::policy_set::{PolicySet, Profile};
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
-use aws_sdk_sagemaker::types::Tag;
 use futures::StreamExt;
 
 use super::{clients, create_endpoint, instances, VariantSpec};
@@ -232,53 +231,6 @@ pub async fn held(endpoints: &[&str]) -> Vec<String> {
     }
     lines.sort();
     lines
-}
-
-/// Opts endpoints out (`autoscaling:enabled=false`) when dropped, even by
-/// a failing test, so that later drift checks against the same account
-/// leave them exactly as they are. Endpoints already deleted are passed over.
-pub struct HandBack(pub Vec<String>);
-
-impl HandBack {
-    pub fn new(endpoints: &[&str]) -> Self {
-        HandBack(endpoints.iter().map(|e| e.to_string()).collect())
-    }
-}
-
-impl Drop for HandBack {
-    fn drop(&mut self) {
-        let names = std::mem::take(&mut self.0);
-        // Drop cannot await: tag from a runtime of its own on another thread.
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(opt_out(&names))
-        })
-        .join()
-        .expect("opt out");
-    }
-}
-
-async fn opt_out(endpoints: &[String]) {
-    let sm = clients().sagemaker;
-    for name in endpoints {
-        let Ok(described) = sm.describe_endpoint().endpoint_name(name).send().await else {
-            continue;
-        };
-        sm.add_tags()
-            .resource_arn(described.endpoint_arn().expect("endpoint arn"))
-            .tags(
-                Tag::builder()
-                    .key("autoscaling:enabled")
-                    .value("false")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("opt out");
-    }
 }
 
 /// The IN_SERVICE state-change event of an endpoint, as EventBridge sends it.

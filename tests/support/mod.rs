@@ -145,6 +145,12 @@ pub fn set_faults_on(key: &str, seed: u64, rate: f64, kinds: &[&str], operations
     control("POST", "/_local_aws/faults", &body.to_string());
 }
 
+/// Empties the local AWS (moto's own reset): for tests whose drift checks
+/// must see no account but their own. Fault profiles and stats stay.
+pub fn reset_account() {
+    control("POST", "/moto-api/reset", "");
+}
+
 /// Requests signed with `key` meet no faults any more.
 pub fn clear_faults(key: &str) {
     let body = serde_json::json!({ "access_key": key, "rate": 0 });

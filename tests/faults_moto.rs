@@ -77,10 +77,16 @@ fn tool(key: &str, settings: Settings) -> AwsReconciler {
     app::reconciler(&tool_clients(key), settings)
 }
 
+/// What the local AWS saw from `key`. Every fault is answered by one more
+/// attempt unless the call runs out of attempts (then the invocation
+/// fails), so the retries are the faults minus the failed calls.
 fn figures(key: &str) -> String {
     let s = local_aws_stats(key);
+    let faults: u64 = s["faults"]
+        .as_object()
+        .map_or(0, |f| f.values().filter_map(Value::as_u64).sum());
     format!(
-        "requests {} (reads {}, writes {}), faults {}",
+        "requests {} (reads {}, writes {}), faults {faults} {}",
         s["requests"], s["reads"], s["writes"], s["faults"]
     )
 }
@@ -703,4 +709,43 @@ async fn nothing_is_written_after_a_failed_read() {
         sweep_reads.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+#[tokio::test]
+async fn every_kind_of_failure_is_named_in_the_invocation_error() {
+    let _turn = TURN.lock().await;
+    reset_account();
+    let m = fleet::build("named", &[Shape::One]).await;
+    let event = in_service_event(&m[0].name);
+    // The JSON protocol first (no policy is ever put), then the Query
+    // protocol (the policies are put, the alarm never).
+    let cases = [
+        (
+            "PutScalingPolicy",
+            "throttle",
+            "ThrottlingException: Rate exceeded",
+        ),
+        ("PutScalingPolicy", "500", "InternalFailure: "),
+        ("PutScalingPolicy", "503", "ServiceUnavailable: "),
+        ("PutScalingPolicy", "reset", "dispatch failure"),
+        ("PutMetricAlarm", "throttle", "Throttling: Rate exceeded"),
+        ("PutMetricAlarm", "500", "InternalFailure: "),
+        ("PutMetricAlarm", "503", "ServiceUnavailable: "),
+        ("PutMetricAlarm", "reset", "dispatch failure"),
+    ];
+    for (op, kind, named) in cases {
+        let key = format!("faults-named-{op}-{kind}");
+        set_faults_on(&key, 4, 1.0, &[kind], &[op]);
+        let r = tool_without_retries(&key, full_settings(DriftMode::Remediate));
+        let err = handle(&r, event.clone(), Invocation::default())
+            .await
+            .expect_err(op);
+        clear_faults(&key);
+        assert_eq!(err.error_type(), "ReconcileFailed");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("{op} failed: {named}")),
+            "{op} {kind}: {message}"
+        );
+    }
 }

@@ -5,11 +5,12 @@
 mod support;
 
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ServiceNamespace,
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableTargetAction, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
-use support::{clients_with_key, dimension, local_aws_stats};
+use aws_smithy_runtime_api::client::result::SdkError;
+use support::{clear_faults, clients_with_key, dimension, local_aws_stats, set_faults};
 
 #[tokio::test]
 async fn requests_are_counted_per_access_key() {
@@ -143,4 +144,166 @@ fn invocations(target: f64) -> TargetTrackingScalingPolicyConfiguration {
         )
         .build()
         .unwrap()
+}
+
+// Deleting what does not exist: AWS answers ObjectNotFoundException (moto
+// itself answers ValidationException, or nothing for scheduled actions).
+#[tokio::test]
+async fn deleting_what_does_not_exist_is_object_not_found() {
+    let aas = support::clients().autoscaling;
+    let resource_id = format!("endpoint/{}/variant/a", support::unique("contract-missing"));
+    let policy = aas
+        .delete_scaling_policy()
+        .policy_name("nothing")
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .send()
+        .await
+        .expect_err("no such policy");
+    assert!(policy.into_service_error().is_object_not_found_exception());
+    let action = aas
+        .delete_scheduled_action()
+        .scheduled_action_name("nothing")
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .send()
+        .await
+        .expect_err("no such scheduled action");
+    assert!(action.into_service_error().is_object_not_found_exception());
+    let target = aas
+        .deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .send()
+        .await
+        .expect_err("no such target");
+    assert!(target.into_service_error().is_object_not_found_exception());
+}
+
+#[tokio::test]
+async fn an_existing_scheduled_action_is_deleted() {
+    let aas = support::clients().autoscaling;
+    let resource_id = format!("endpoint/{}/variant/a", support::unique("contract-action"));
+    support::register_target(&resource_id, 1, 4).await;
+    aas.put_scheduled_action()
+        .scheduled_action_name("nightly")
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .schedule("cron(0 22 * * ? *)")
+        .scalable_target_action(
+            ScalableTargetAction::builder()
+                .min_capacity(1)
+                .max_capacity(2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    aas.delete_scheduled_action()
+        .scheduled_action_name("nightly")
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .send()
+        .await
+        .expect("the action exists");
+    let left = aas
+        .describe_scheduled_actions()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&resource_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(left.scheduled_actions().is_empty());
+}
+
+/// Throttling for one key: its calls fail after the SDK's retries, while the
+/// default key's calls to the same server go through.
+#[tokio::test]
+async fn throttling_hits_only_the_key_it_was_set_for() {
+    set_faults("contract-throttle", 7, 1.0, &["throttle"]);
+    let err = clients_with_key("contract-throttle")
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .send()
+        .await
+        .expect_err("every attempt is throttled");
+    let service = err.into_service_error();
+    assert_eq!(service.meta().code(), Some("ThrottlingException"));
+    support::clients()
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .send()
+        .await
+        .expect("the default key is not throttled");
+    clear_faults("contract-throttle");
+
+    let stats = local_aws_stats("contract-throttle");
+    let attempts = stats["requests"].as_u64().unwrap();
+    assert!(attempts > 1, "the SDK retried a throttled call: {stats}");
+    assert_eq!(
+        stats["faults"]["throttle"].as_u64(),
+        Some(attempts),
+        "{stats}"
+    );
+}
+
+/// A lost write: moto applies it, the caller sees a broken connection (and
+/// retries it), never an answer.
+#[tokio::test]
+async fn a_lost_write_is_applied_although_the_caller_saw_an_error() {
+    let endpoint = support::unique("contract-lost");
+    set_faults("contract-lost", 3, 1.0, &["lost_write"]);
+    let err = clients_with_key("contract-lost")
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(format!("endpoint/{endpoint}/variant/a"))
+        .min_capacity(1)
+        .max_capacity(3)
+        .send()
+        .await
+        .expect_err("no answer ever arrives");
+    clear_faults("contract-lost");
+    assert!(
+        matches!(err, SdkError::DispatchFailure(_)),
+        "a connection error, not an answer: {err:?}"
+    );
+    assert_eq!(support::target(&endpoint, "a").await, Some((1, 3)));
+    let stats = local_aws_stats("contract-lost");
+    assert!(
+        stats["faults"]["lost_write"].as_u64().unwrap() > 1,
+        "retried: {stats}"
+    );
+}
+
+/// A reset connection: the request never reaches moto.
+#[tokio::test]
+async fn a_reset_request_is_not_applied() {
+    let endpoint = support::unique("contract-reset");
+    set_faults("contract-reset", 5, 1.0, &["reset"]);
+    let err = clients_with_key("contract-reset")
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(format!("endpoint/{endpoint}/variant/a"))
+        .min_capacity(1)
+        .max_capacity(3)
+        .send()
+        .await
+        .expect_err("the connection is reset");
+    clear_faults("contract-reset");
+    assert!(
+        matches!(err, SdkError::DispatchFailure(_)),
+        "a connection error, not an answer: {err:?}"
+    );
+    assert_eq!(support::target(&endpoint, "a").await, None);
 }

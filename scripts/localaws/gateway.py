@@ -3,7 +3,7 @@
 For every AWS request: faults decided first (a throttled or reset request
 never reaches moto), then request-model validation, then moto, whose answer
 aws_answers may turn into AWS's where the two differ. Requests under
-/_local_aws/ are the control API (faults, stats); they are not AWS requests,
+/_local_aws/ are the control API (faults, stats, validation); they are not AWS requests,
 so they are neither counted nor logged.
 """
 
@@ -19,7 +19,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import ThreadedWSGIServer
 
-from . import aws_answers, errors, request, validate
+from . import aws_answers, errors, patterns, request, validate
 from .faults import Faults
 from .oplog import OpLog
 from .stats import Stats
@@ -64,8 +64,7 @@ class Gateway:
             return self._send(req, start_response, errors.answer(
                 req.protocol, 400, "ValidationError" if req.protocol == "query" else "ValidationException",
                 problem), None, counted=True, error=problem)
-        status, headers, body = _call(self.moto, environ)
-        status, headers, body = aws_answers.rewrite(req, status, headers, body)
+        status, headers, body = aws_answers.answer(req, environ, lambda env: _call(self.moto, env))
         if fault == "lost_write" and status.startswith("2"):
             self._finish(req, None, fault)
             _drop(environ)
@@ -87,6 +86,9 @@ class Gateway:
         if path == "/_local_aws/stats" and method == "GET":
             key = parse_qs(environ.get("QUERY_STRING", "")).get("access_key", [None])[0]
             return _json(start_response, 200, self.stats.report(key))
+        if path == "/_local_aws/validation" and method == "GET":
+            # Patterns met so far that could not be checked (see patterns.py).
+            return _json(start_response, 200, {"untranslatable_patterns": dict(patterns.UNTRANSLATABLE)})
         if path == "/_local_aws/faults" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             try:

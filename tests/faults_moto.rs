@@ -749,3 +749,50 @@ async fn every_kind_of_failure_is_named_in_the_invocation_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_delete_whose_answer_was_lost_is_done() {
+    let _turn = TURN.lock().await;
+    reset_account();
+    let settings = full_settings(DriftMode::Remediate);
+    let m = fleet::build("lostdelete", &[Shape::Two]).await;
+    let report = reconciler(settings.clone())
+        .reconcile(&m[0].name, false)
+        .await;
+    assert_eq!(report.outcome, Outcome::Changed, "{report:?}");
+    delete_endpoint(&m[0].name).await;
+
+    // Every Application Auto Scaling delete is applied and its answer
+    // lost; the retry finds the item gone (ObjectNotFoundException), which
+    // is what the delete wanted. (CloudWatch's DeleteAlarms succeeds on a
+    // missing alarm, so every retry of it would be lost too: left out.)
+    let key = "faults-lost-delete";
+    let deletes = [
+        "DeleteScalingPolicy",
+        "DeleteScheduledAction",
+        "DeregisterScalableTarget",
+    ];
+    set_faults_on(key, 9, 1.0, &["lost_write"], &deletes);
+    let sweep = tool(key, settings).drift_check(SWEEP).await.unwrap();
+    clear_faults(key);
+    let stats = local_aws_stats(key);
+    println!("FIGURES lost deletes: {}", figures(key));
+    let statuses: Vec<(&str, &str)> = sweep
+        .orphans
+        .iter()
+        .map(|o| (o.orphan.variant.as_str(), o.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [("canary", "removed"), ("primary", "removed")],
+        "{:?}",
+        sweep.orphans
+    );
+    assert_eq!(sweep.summary.errors, 0, "{:?}", sweep.summary);
+    // Each of the 2 × (4 policies, 2 scheduled actions, 1 target) deletes
+    // was lost once, then answered ObjectNotFoundException; the 2 alarm
+    // deletes were answered at once.
+    assert_eq!(stats["faults"]["lost_write"], 14, "{stats}");
+    assert_eq!(stats["writes"], 2 * (7 * 2 + 1), "{stats}");
+    assert_eq!(fleet::held(&[&m[0].name]).await, Vec::<String>::new());
+}

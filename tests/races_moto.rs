@@ -13,6 +13,7 @@ use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::Outcome;
+use aws_sdk_applicationautoscaling::types::{ScalableTargetAction, ServiceNamespace};
 use support::fleet::{self, in_service_event, Shape};
 use support::*;
 use tokio::sync::{Barrier, Mutex};
@@ -93,6 +94,25 @@ async fn a_drift_check_beside_ten_events_leaves_exactly_one_standard_set_each() 
     let settings = full_settings();
     use Shape::{One, Two};
     let members = fleet::build("beside", &[One, Two, One, Two, One, One]).await;
+    // Two endpoints carry a policy and a scheduled action of the tool's that
+    // the set no longer has: several invocations delete them at once.
+    for i in [0, 5] {
+        let rid = fleet::resource_id(&members[i].name, "primary");
+        register_target(&rid, 1, 4).await;
+        put_invocations_policy(&rid, "autoscaling-guard-retired", 50.0, None).await;
+        clients()
+            .autoscaling
+            .put_scheduled_action()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(dimension())
+            .resource_id(&rid)
+            .scheduled_action_name("autoscaling-guard-retired")
+            .schedule("cron(0 6 * * ? *)")
+            .scalable_target_action(ScalableTargetAction::builder().min_capacity(2).build())
+            .send()
+            .await
+            .unwrap();
+    }
     // Events for five endpoints, three of them twice or more; the sixth is
     // left to the drift check.
     let events: Vec<String> = [0, 1, 2, 3, 4, 0, 1, 2, 0, 3]

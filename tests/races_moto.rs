@@ -47,9 +47,8 @@ async fn assert_exactly_standard(members: &[fleet::Member], settings: &Settings)
             "{plan:?}"
         );
     }
-    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
-        fleet::held(&names).await,
+        fleet::held(members).await,
         fleet::expected(members, &settings.policy_set)
     );
 }

@@ -130,12 +130,15 @@ pub fn expected(members: &[Member], set: &PolicySet) -> Vec<String> {
     lines
 }
 
-/// Everything the account holds on the variants of `endpoints`, one line
-/// per item, sorted: targets with their capacities, policies, scheduled
+/// Everything the account holds on the variants of `members`, one line per
+/// item, sorted: targets with their capacities, policies, scheduled
 /// actions, and owned alarms with the policy their action points at
-/// (`stale` when it points at no policy that exists).
-pub async fn held(endpoints: &[&str]) -> Vec<String> {
-    let wanted: BTreeSet<&str> = endpoints.iter().copied().collect();
+/// (`stale` when it points at no policy that exists). Policies, scheduled
+/// actions and alarms are listed in full; targets are looked up by resource
+/// id (the members' variants and any other resource of theirs that holds
+/// something), since moto pages a whole-namespace target listing wrongly.
+pub async fn held(members: &[Member]) -> Vec<String> {
+    let wanted: BTreeSet<&str> = members.iter().map(|m| m.name.as_str()).collect();
     let ours = |rid: &str| {
         rid.strip_prefix("endpoint/")
             .and_then(|r| r.split_once("/variant/"))
@@ -143,23 +146,7 @@ pub async fn held(endpoints: &[&str]) -> Vec<String> {
     };
     let aas = clients().autoscaling;
     let mut lines = Vec::new();
-    let mut pages = aas
-        .describe_scalable_targets()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        for t in page.expect("describe targets").scalable_targets() {
-            if ours(t.resource_id()) {
-                lines.push(format!(
-                    "{} target {}..{}",
-                    t.resource_id(),
-                    t.min_capacity(),
-                    t.max_capacity()
-                ));
-            }
-        }
-    }
+    let mut rids: BTreeSet<String> = members.iter().flat_map(Member::resource_ids).collect();
     let mut policy_by_arn: BTreeMap<String, String> = BTreeMap::new();
     let mut pages = aas
         .describe_scaling_policies()
@@ -170,6 +157,7 @@ pub async fn held(endpoints: &[&str]) -> Vec<String> {
         for p in page.expect("describe policies").scaling_policies() {
             policy_by_arn.insert(p.policy_arn().to_string(), p.policy_name().to_string());
             if ours(p.resource_id()) {
+                rids.insert(p.resource_id().to_string());
                 lines.push(format!("{} policy {}", p.resource_id(), p.policy_name()));
             }
         }
@@ -185,6 +173,7 @@ pub async fn held(endpoints: &[&str]) -> Vec<String> {
             .scheduled_actions()
         {
             if ours(s.resource_id()) {
+                rids.insert(s.resource_id().to_string());
                 lines.push(format!(
                     "{} scheduled {}",
                     s.resource_id(),
@@ -222,10 +211,26 @@ pub async fn held(endpoints: &[&str]) -> Vec<String> {
                         .unwrap_or_else(|| format!("stale {arn}"))
                 })
                 .collect();
+            let rid = resource_id(endpoint, variant);
+            lines.push(format!("{rid} alarm {name} -> {}", acts_on.join(", ")));
+            rids.insert(rid);
+        }
+    }
+    let rids: Vec<String> = rids.into_iter().collect();
+    for batch in rids.chunks(50) {
+        let out = aas
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .set_resource_ids(Some(batch.to_vec()))
+            .send()
+            .await
+            .expect("describe targets");
+        for t in out.scalable_targets() {
             lines.push(format!(
-                "{} alarm {name} -> {}",
-                resource_id(endpoint, variant),
-                acts_on.join(", ")
+                "{} target {}..{}",
+                t.resource_id(),
+                t.min_capacity(),
+                t.max_capacity()
             ));
         }
     }

@@ -5,7 +5,8 @@
 mod support;
 
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableTargetAction, ServiceNamespace,
+    AdjustmentType, MetricType, PolicyType, PredefinedMetricSpecification, ScalableTargetAction,
+    ServiceNamespace, StepAdjustment, StepScalingPolicyConfiguration,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
@@ -306,4 +307,80 @@ async fn a_reset_request_is_not_applied() {
         "a connection error, not an answer: {err:?}"
     );
     assert_eq!(support::target(&endpoint, "a").await, None);
+}
+
+/// AWS takes policies only on registered targets, and deregistering a target
+/// removes its policies and scheduled actions (moto does neither).
+#[tokio::test]
+async fn policies_need_a_registered_target_and_go_with_it() {
+    let aas = support::clients().autoscaling;
+    let endpoint = support::unique("contract-cascade");
+    let resource_id = format!("endpoint/{endpoint}/variant/a");
+    let put = || {
+        aas.put_scaling_policy()
+            .policy_name("invocations")
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(dimension())
+            .resource_id(&resource_id)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(invocations(70.0))
+            .send()
+    };
+    let unregistered = put().await.expect_err("no target yet");
+    assert!(unregistered
+        .into_service_error()
+        .is_object_not_found_exception());
+
+    support::register_target(&resource_id, 1, 4).await;
+    put().await.expect("the target is registered");
+    assert_eq!(support::policies(&endpoint, "a").await.len(), 1);
+    aas.deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(support::policies(&endpoint, "a").await.is_empty());
+}
+
+/// A rule AWS states only in prose: a step with a positive upper bound needs
+/// a step with a null upper bound.
+#[tokio::test]
+async fn step_adjustments_that_leave_the_top_open_are_rejected() {
+    let aas = support::clients().autoscaling;
+    let resource_id = format!("endpoint/{}/variant/a", support::unique("contract-steps"));
+    support::register_target(&resource_id, 1, 4).await;
+    let err = aas
+        .put_scaling_policy()
+        .policy_name("burst")
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(&resource_id)
+        .policy_type(PolicyType::StepScaling)
+        .step_scaling_policy_configuration(
+            StepScalingPolicyConfiguration::builder()
+                .adjustment_type(AdjustmentType::ChangeInCapacity)
+                .step_adjustments(
+                    StepAdjustment::builder()
+                        .metric_interval_lower_bound(0.0)
+                        .metric_interval_upper_bound(100.0)
+                        .scaling_adjustment(1)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("no step covers values above 100");
+    let service = err.into_service_error();
+    assert_eq!(service.meta().code(), Some("ValidationException"));
+    let message = service.meta().message().unwrap_or_default();
+    assert!(
+        message.contains("'PutScalingPolicy.StepScalingPolicyConfiguration.StepAdjustments'")
+            && message
+                .contains("a positive upper bound needs a step adjustment with a null upper bound"),
+        "{message}"
+    );
 }

@@ -385,6 +385,8 @@ async fn a_persons_scheduled_action_keeps_the_variant_theirs() {
         false,
     )
     .await;
+    // AWS takes a scheduled action only on a registered target.
+    support::register_target(&format!("endpoint/{ep}/variant/primary"), 1, 8).await;
     clients()
         .autoscaling
         .put_scheduled_action()

@@ -9,8 +9,12 @@ import uuid
 from xml.sax.saxutils import escape
 
 
-def answer(protocol: str, status: int, code: str, message: str):
-    """(status line, headers, body) for an error in the request's protocol."""
+def answer(protocol: str, status: int, code: str, message: str, json_type="application/x-amz-json-1.1"):
+    """(status line, headers, body) for an error in the request's protocol.
+
+    json_type: the JSON protocol's version as the request named it
+    (CloudWatch over JSON is 1.0, Application Auto Scaling and SageMaker 1.1).
+    """
     request_id = str(uuid.uuid4())
     reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
     if protocol == "query":
@@ -24,7 +28,7 @@ def answer(protocol: str, status: int, code: str, message: str):
         content_type = "text/xml"
     else:
         body = json.dumps({"__type": code, "message": message}).encode()
-        content_type = "application/x-amz-json-1.1"
+        content_type = json_type
     headers = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),

@@ -24,12 +24,16 @@ from .faults import Faults
 from .oplog import OpLog
 from .stats import Stats
 
+# (kind, protocol) -> (status, code, message); Query protocol (CloudWatch)
+# names throttling "Throttling", the JSON protocols "ThrottlingException".
 _FAULT_ERRORS = {
-    "throttle": {"json": (400, "ThrottlingException", "Rate exceeded"),
-                 "query": (400, "Throttling", "Rate exceeded")},
-    "500": (500, "InternalFailure", "The request processing has failed because of an unknown error."),
-    "503": (503, "ServiceUnavailable", "The service is unavailable. Please try again later."),
+    ("throttle", "json"): (400, "ThrottlingException", "Rate exceeded"),
+    ("throttle", "query"): (400, "Throttling", "Rate exceeded"),
+    ("500", "json"): (500, "InternalFailure", "The request processing has failed because of an unknown error."),
+    ("503", "json"): (503, "ServiceUnavailable", "The service is unavailable. Please try again later."),
 }
+_FAULT_ERRORS[("500", "query")] = _FAULT_ERRORS[("500", "json")]
+_FAULT_ERRORS[("503", "query")] = _FAULT_ERRORS[("503", "json")]
 
 
 class Dropped(ConnectionAbortedError):
@@ -50,34 +54,32 @@ class Gateway:
         if req is None:
             return self.moto(environ, start_response)
         fault = self.faults.decide(req)
+        protocol = "query" if req.protocol == "query" else "json"
+        json_type = environ.get("CONTENT_TYPE", "").split(";")[0] or "application/x-amz-json-1.1"
         if fault == "reset":
-            self._finish(req, None, fault)
+            self._record(req, None, fault)
             _drop(environ)
-        if fault in _FAULT_ERRORS:
-            spec = _FAULT_ERRORS[fault]
-            status, code, message = spec[req.protocol if req.protocol == "query" else "json"] \
-                if isinstance(spec, dict) else spec
-            return self._send(req, start_response, errors.answer(req.protocol, status, code, message), fault)
+        if (fault, protocol) in _FAULT_ERRORS:
+            return self._send(req, start_response,
+                              errors.answer(protocol, *_FAULT_ERRORS[(fault, protocol)], json_type), fault)
         problem = validate.check(req)
         if problem:
-            self.stats.record(req, invalid=True)
-            return self._send(req, start_response, errors.answer(
-                req.protocol, 400, "ValidationError" if req.protocol == "query" else "ValidationException",
-                problem), None, counted=True, error=problem)
-        status, headers, body = aws_answers.answer(req, environ, lambda env: _call(self.moto, env))
-        if fault == "lost_write" and status.startswith("2"):
-            self._finish(req, None, fault)
+            code = "ValidationError" if protocol == "query" else "ValidationException"
+            return self._send(req, start_response, errors.answer(protocol, 400, code, problem, json_type),
+                              None, problem)
+        answer = aws_answers.answer(req, environ, lambda env: _call(self.moto, env))
+        if fault == "lost_write" and answer[0].startswith("2"):
+            self._record(req, None, fault)
             _drop(environ)
-        return self._send(req, start_response, (status, headers, body), None)
+        return self._send(req, start_response, answer, None)
 
-    def _finish(self, req, status, fault, counted=False, error=None):
-        if not counted:
-            self.stats.record(req, fault=fault)
-        self.oplog.write(req, status, fault, error)
+    def _record(self, req, status, fault, problem=None):
+        self.stats.record(req, fault=fault, invalid=problem is not None)
+        self.oplog.write(req, status, fault, problem)
 
-    def _send(self, req, start_response, answer, fault, counted=False, error=None):
+    def _send(self, req, start_response, answer, fault, problem=None):
         status, headers, body = answer
-        self._finish(req, int(status.split(" ", 1)[0]), fault, counted, error)
+        self._record(req, int(status.split(" ", 1)[0]), fault, problem)
         start_response(status, headers)
         return [body]
 

@@ -4,11 +4,14 @@ Run: cd scripts && ../.venv-moto/bin/python -m unittest localaws.test_localaws
 """
 
 import json
+import os
+import tempfile
 import unittest
 from urllib.parse import urlencode
 
 from . import models, patterns, query, validate
 from .faults import Faults
+from .gateway import Gateway
 from .request import AwsRequest
 
 SAGEMAKER_TARGET = {"ServiceNamespace": "sagemaker", "ResourceId": "endpoint/e/variant/v",
@@ -83,6 +86,46 @@ class Validation(unittest.TestCase):
             StartTime=1700000000.5, ScalableTargetAction={"MinCapacity": 1})))
 
 
+class ProseRules(unittest.TestCase):
+    def step_policy(self, steps):
+        return json_check("application-autoscaling", "PutScalingPolicy", dict(
+            SAGEMAKER_TARGET, PolicyName="p", PolicyType="StepScaling",
+            StepScalingPolicyConfiguration={"StepAdjustments": steps}))
+
+    def test_step_adjustments(self):
+        self.assertIsNone(self.step_policy([
+            {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 1},
+            {"MetricIntervalLowerBound": 10, "ScalingAdjustment": 2}]))
+        self.assertIn("can't both be null", self.step_policy([{"ScalingAdjustment": 1}]))
+        self.assertIn("positive upper bound needs a step adjustment with a null upper bound", self.step_policy([
+            {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 1}]))
+        self.assertIn("negative lower bound needs", self.step_policy([
+            {"MetricIntervalLowerBound": -10, "ScalingAdjustment": 1}]))
+        self.assertIn("gap", self.step_policy([
+            {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 1},
+            {"MetricIntervalLowerBound": 20, "ScalingAdjustment": 2}]))
+
+    def test_alarm_windows(self):
+        def alarm(period, evaluations):
+            return query_check("PutMetricAlarm", [(k, {"Period": period, "EvaluationPeriods": evaluations}.get(k, v))
+                                                  for k, v in ALARM])
+        self.assertIsNone(alarm("60", "1440"))
+        self.assertIn("at most 86400 seconds", alarm("60", "1441"))
+        self.assertIsNone(alarm("3600", "168"))
+        self.assertIn("at most 604800 seconds", alarm("3600", "169"))
+        self.assertIn("10, 30 or a multiple of 60", alarm("45", "1"))
+
+    def test_schedules_and_time_zones(self):
+        def action(schedule, zone):
+            return json_check("application-autoscaling", "PutScheduledAction", dict(
+                SAGEMAKER_TARGET, ScheduledActionName="n", Schedule=schedule, Timezone=zone))
+        self.assertIsNone(action("cron(0 8 ? * MON-FRI *)", "Europe/Berlin"))
+        self.assertIsNone(action("rate(5 minutes)", "UTC"))
+        self.assertIn("six-field cron", action("cron(0 8 ? * MON-FRI)", "Europe/Berlin"))
+        self.assertIn("alias of America/New_York", action("at(2030-01-01T00:00:00)", "US/Eastern"))
+        self.assertIn("IANA database", action("at(2030-01-01T00:00:00)", "Mars/Olympus"))
+
+
 class JavaPatterns(unittest.TestCase):
     def test_unicode_classes_and_surrogate_pairs(self):
         letters = patterns.compiled(r"[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+")
@@ -120,6 +163,54 @@ class FaultDecisions(unittest.TestCase):
     def test_a_bad_profile_is_refused_with_the_field(self):
         self.assertIn("kinds", Faults().install({"access_key": "k", "rate": 1, "kinds": ["boom"]}))
         self.assertIn("rate", Faults().install({"access_key": "k", "rate": 2}))
+
+
+class GatewayRequests(unittest.TestCase):
+    """The layer in process (werkzeug's test client): log, stats, answers."""
+
+    def setUp(self):
+        from werkzeug.test import Client
+        handle, self.log = tempfile.mkstemp()
+        os.close(handle)
+        self.client = Client(Gateway(self.log))
+
+    def tearDown(self):
+        os.remove(self.log)
+
+    def send(self, key, operation, params):
+        return self.client.post("/", data=json.dumps(params), headers={
+            "X-Amz-Target": f"AnyScaleFrontendService.{operation}",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/"
+                             "application-autoscaling/aws4_request, SignedHeaders=host, Signature=x"})
+
+    def test_log_stats_and_validation(self):
+        self.assertEqual(self.send("a", "RegisterScalableTarget",
+                                   dict(SAGEMAKER_TARGET, MinCapacity=1, MaxCapacity=2)).status_code, 200)
+        bad = self.send("a", "PutScalingPolicy", dict(SAGEMAKER_TARGET, PolicyName="x" * 300))
+        self.assertEqual(bad.status_code, 400)
+        self.assertEqual(json.loads(bad.data)["__type"], "ValidationException")
+        self.send("b", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"})
+        with open(self.log) as f:
+            lines = [json.loads(line) for line in f]
+        self.assertEqual([(x["operation"], x["access_key"], x["status"]) for x in lines], [
+            ("RegisterScalableTarget", "a", 200), ("PutScalingPolicy", "a", 400), ("DescribeScalableTargets", "b", 200)])
+        self.assertEqual(lines[0]["service"], "application-autoscaling")
+        self.assertIn("PolicyName", lines[1]["error"])
+        stats = self.client.get("/_local_aws/stats?access_key=a").json
+        self.assertEqual((stats["requests"], stats["reads"], stats["writes"], stats["validation_errors"]), (2, 0, 2, 1))
+        self.assertEqual(self.client.get("/_local_aws/stats").json["requests"], 3)
+
+    def test_throttle_for_one_key_only(self):
+        self.client.post("/_local_aws/faults", json={"access_key": "chaos", "seed": 1, "rate": 1.0, "kinds": ["throttle"]})
+        throttled = self.send("chaos", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"})
+        self.assertEqual((throttled.status_code, json.loads(throttled.data)["__type"]), (400, "ThrottlingException"))
+        self.assertEqual(self.send("test", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"}).status_code, 200)
+        self.assertEqual(self.client.get("/_local_aws/stats?access_key=chaos").json["faults"], {"throttle": 1})
+
+    def test_a_missing_policy_is_object_not_found(self):
+        answer = self.send("a", "DeleteScalingPolicy", dict(SAGEMAKER_TARGET, PolicyName="none"))
+        self.assertEqual((answer.status_code, json.loads(answer.data)["__type"]), (400, "ObjectNotFoundException"))
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ map sizes, numeric ranges and patterns. A violation is answered like AWS's
 validation error, naming the operation, the member path and the constraint,
 so a defect in request building fails locally instead of in production.
 Query protocol fields (CloudWatch) are first decoded into the same nested
-structure the JSON protocols send.
+structure the JSON protocols send. Rules the models state only in prose
+follow (aws_rules.py).
 """
 
-from . import models, patterns, query
+from . import aws_rules, models, patterns, query
 
 _MAX_SHOWN = 5  # violations listed in one message
 
@@ -32,8 +33,12 @@ def check(req):
     else:
         params, problems = query.decode(model, op.get("input", {}).get("shape"),
                                         req.form_params(), req.operation)
+    checker = Checker(model, req.protocol == "query", problems)
     if "input" in op:
-        Checker(model, req.protocol == "query", problems).value(op["input"]["shape"], params, req.operation)
+        checker.value(op["input"]["shape"], params, req.operation)
+    if not problems:
+        for path, value, rule in aws_rules.check(req.service, req.operation, params):
+            checker.fail(path, value, rule)
     if not problems:
         return None
     shown = "; ".join(problems[:_MAX_SHOWN])
@@ -45,7 +50,7 @@ def check(req):
 def _show(value):
     if isinstance(value, str):
         return "'" + (value if len(value) <= 40 else value[:40] + "...") + "'"
-    if isinstance(value, (dict, list)):
+    if value is None or isinstance(value, (dict, list)):
         return ""
     return str(value)
 
@@ -61,11 +66,9 @@ class Checker:
         self.from_query = from_query  # query values are all strings
         self.problems = problems
 
-    def fail(self, path, value, constraint):
-        shown = _show(value)
+    def fail(self, path, value, constraint, missing=False):
+        shown = "null" if missing else _show(value)
         subject = f"Value {shown} at" if shown else "Value at"
-        if value is None:
-            subject = "Value null at"
         self.problems.append(f"{subject} '{path}' failed to satisfy constraint: {constraint}")
 
     def value(self, shape_name, value, path):
@@ -81,7 +84,7 @@ class Checker:
         members = shape.get("members", {})
         for name in shape.get("required", []):
             if value.get(name) is None:
-                self.fail(f"{path}.{name}", None, "Member must not be null")
+                self.fail(f"{path}.{name}", None, "Member must not be null", missing=True)
         present = [k for k, v in value.items() if v is not None]
         if shape.get("union") and len(present) != 1:
             self.fail(path, value, f"Member must set exactly one of {sorted(members)}, got {sorted(present)}")
@@ -97,7 +100,7 @@ class Checker:
         self._size(shape, len(value), path, value)
         for i, item in enumerate(value):
             if item is None:
-                self.fail(f"{path}[{i}]", None, "Member must not be null")
+                self.fail(f"{path}[{i}]", None, "Member must not be null", missing=True)
             else:
                 self.value(shape["member"]["shape"], item, f"{path}[{i}]")
 
@@ -108,7 +111,7 @@ class Checker:
         for key, item in value.items():
             self.value(shape["key"]["shape"], key, f"{path}.{key}(key)")
             if item is None:
-                self.fail(f"{path}.{key}", None, "Member must not be null")
+                self.fail(f"{path}.{key}", None, "Member must not be null", missing=True)
             else:
                 self.value(shape["value"]["shape"], item, f"{path}.{key}")
 

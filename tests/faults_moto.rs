@@ -286,32 +286,12 @@ async fn delete_scheduled_action(rid: &str, name: &str) {
         .unwrap();
 }
 
-/// Deregisters a target the way AWS does it: its policies and scheduled
-/// actions go with it (moto keeps them, so they are deleted here first);
-/// alarms stay.
+/// Deregisters a target by hand; its policies and scheduled actions go
+/// with it (as on AWS, and on the local AWS), its alarms stay.
 async fn deregister(rid: &str) {
-    let aas = clients().autoscaling;
-    let policies = aas
-        .describe_scaling_policies()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(rid)
-        .send()
-        .await
-        .unwrap();
-    for p in policies.scaling_policies() {
-        delete_policy(rid, p.policy_name()).await;
-    }
-    let scheduled = aas
-        .describe_scheduled_actions()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(rid)
-        .send()
-        .await
-        .unwrap();
-    for s in scheduled.scheduled_actions() {
-        delete_scheduled_action(rid, s.scheduled_action_name()).await;
-    }
-    aas.deregister_scalable_target()
+    clients()
+        .autoscaling
+        .deregister_scalable_target()
         .service_namespace(ServiceNamespace::Sagemaker)
         .scalable_dimension(dimension())
         .resource_id(rid)

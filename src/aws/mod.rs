@@ -97,7 +97,7 @@ pub struct Clients {
 
 /// Throttling is real and AWS publishes no rate limits: retry transient
 /// failures (throttling, 5xx, timeouts) with exponential backoff and jitter.
-fn retry_config() -> RetryConfig {
+pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(6)
         .with_initial_backoff(Duration::from_millis(200))

@@ -141,6 +141,21 @@ pub fn set_faults(key: &str, seed: u64, rate: f64, kinds: &[&str]) {
     control("POST", "/_local_aws/faults", &body.to_string());
 }
 
+/// Like [`set_faults`], but only requests for the named operations (e.g.
+/// "PutScalingPolicy") meet faults.
+pub fn set_faults_on(key: &str, seed: u64, rate: f64, kinds: &[&str], operations: &[&str]) {
+    let body = serde_json::json!({
+        "access_key": key, "seed": seed, "rate": rate, "kinds": kinds, "operations": operations,
+    });
+    control("POST", "/_local_aws/faults", &body.to_string());
+}
+
+/// Empties the local AWS (moto's own reset): for tests whose drift checks
+/// must see no account but their own. Fault profiles and stats stay.
+pub fn reset_account() {
+    control("POST", "/moto-api/reset", "");
+}
+
 /// Requests signed with `key` meet no faults any more.
 pub fn clear_faults(key: &str) {
     let body = serde_json::json!({ "access_key": key, "rate": 0 });
@@ -357,3 +372,5 @@ pub async fn put_invocations_policy(
         .await
         .unwrap();
 }
+
+pub mod fleet;

@@ -7,9 +7,9 @@ checks each answer and the Application Auto Scaling state that results.
 
 The function is the binary `cargo test --all-targets` builds (the CLI tests
 run it too): the emulator does not build it again, so the SDK crates are not
-compiled a second time with other features. The dev-dependencies add the SDK
-crates' `test-util` feature to that build, which adds test helpers and
-changes no code path the function runs.
+compiled a second time with other features. The dev-dependencies add the
+`test-util` feature of tokio and the SDK crates to that build: it only adds
+test helpers, and the function calls none of them.
 
 usage: e2e_lambda.py   (cargo-lambda on PATH; run by scripts/test.sh)
 """

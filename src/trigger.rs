@@ -7,6 +7,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::domain::release::{parse_duration, DEFAULT_RELEASE};
+
 pub const SAGEMAKER_SOURCE: &str = "aws.sagemaker";
 pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
 /// The event spelling of the API's `InService`.
@@ -20,6 +22,12 @@ pub enum Trigger {
     Reconcile { endpoint: String, dry_run: bool },
     /// A scheduled (or direct) request to check the whole fleet.
     DriftCheck { dry_run: bool },
+    /// A deploy pipeline releases an endpoint for an update.
+    Release {
+        endpoint: String,
+        duration: chrono::TimeDelta,
+        dry_run: bool,
+    },
 }
 
 /// The part of the event detail this tool reads. Variant names in events
@@ -50,7 +58,20 @@ struct DirectDriftCheck {
     dry_run: bool,
 }
 
-const ACTIONS: &str = "reconcile, drift-check";
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectRelease {
+    #[allow(dead_code)]
+    action: String,
+    endpoint: String,
+    /// How long the release lasts (`30m`, `2h`, `1d`).
+    #[serde(rename = "for")]
+    duration: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+const ACTIONS: &str = "reconcile, drift-check, release";
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
 
 /// SageMaker endpoint names: 1 to 63 letters, digits and hyphens, starting
@@ -117,6 +138,20 @@ fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, String> {
             let req: DirectDriftCheck = serde_json::from_value(payload.clone())
                 .map_err(|e| format!("direct drift-check payload: {e}"))?;
             Ok(Trigger::DriftCheck {
+                dry_run: req.dry_run,
+            })
+        }
+        Some("release") => {
+            let req: DirectRelease = serde_json::from_value(payload.clone())
+                .map_err(|e| format!("direct release payload: {e}"))?;
+            validate_endpoint_name(&req.endpoint).map_err(|e| format!("field `endpoint`: {e}"))?;
+            let duration = match &req.duration {
+                None => DEFAULT_RELEASE,
+                Some(raw) => parse_duration(raw).map_err(|e| format!("field `for`: {e}"))?,
+            };
+            Ok(Trigger::Release {
+                endpoint: req.endpoint,
+                duration,
                 dry_run: req.dry_run,
             })
         }
@@ -233,6 +268,52 @@ mod tests {
         let mut other = fixture("drift-check-schedule-rule.json");
         other["source"] = json!("aws.health");
         assert!(parse(&other).unwrap_err().contains("unsupported event"));
+    }
+
+    #[test]
+    fn a_release_names_the_endpoint_and_how_long() {
+        assert_eq!(
+            parse(&fixture("release.json")).unwrap(),
+            Trigger::Release {
+                endpoint: "demo-recommender".into(),
+                duration: chrono::TimeDelta::hours(2),
+                dry_run: false
+            }
+        );
+        assert_eq!(
+            parse(&json!({"action": "release", "endpoint": "x1"})).unwrap(),
+            Trigger::Release {
+                endpoint: "x1".into(),
+                duration: DEFAULT_RELEASE,
+                dry_run: false
+            }
+        );
+        for (payload, expected) in [
+            (
+                json!({"action": "release", "endpoint": "x1", "for": "3 hours"}),
+                "field `for`: \"3 hours\" is not a release duration",
+            ),
+            (
+                json!({"action": "release", "endpoint": "x1", "for": "2d"}),
+                "at most 24h",
+            ),
+            (
+                json!({"action": "release", "endpoint": "x1", "for": 2}),
+                "invalid type: integer `2`, expected a string",
+            ),
+            (
+                json!({"action": "release", "endpoint": "x1", "until": "2h"}),
+                "unknown field `until`",
+            ),
+            (json!({"action": "release"}), "missing field `endpoint`"),
+            (
+                json!({"action": "release", "endpoint": "a_b"}),
+                "field `endpoint`",
+            ),
+        ] {
+            let err = parse(&payload).unwrap_err();
+            assert!(err.contains(expected), "{payload}: {err}");
+        }
     }
 
     #[test]

@@ -220,6 +220,7 @@ mod tests {
             name: name.into(),
             arn: String::new(),
             status: "InService".into(),
+            last_modified: None,
             config_name: String::new(),
             is_async: false,
             tags: Default::default(),

@@ -15,6 +15,8 @@ struct FakeEndpoints {
     fail: bool,
     /// Tag writes, as "add <arn> k=v,..." and "delete <arn> k,...".
     tag_writes: Mutex<Vec<String>>,
+    /// Tagging moves an endpoint's LastModifiedTime by a second.
+    tagging_modifies: bool,
 }
 
 impl EndpointTagger for FakeEndpoints {
@@ -46,7 +48,13 @@ impl EndpointReader for FakeEndpoints {
                 retryable: false,
             });
         }
-        Ok(self.endpoints.get(name).cloned())
+        let mut found = self.endpoints.get(name).cloned();
+        if self.tagging_modifies && !self.tag_writes.lock().unwrap().is_empty() {
+            if let Some(e) = &mut found {
+                e.last_modified = e.last_modified.map(|t| t + chrono::TimeDelta::seconds(1));
+            }
+        }
+        Ok(found)
     }
 
     async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
@@ -513,6 +521,39 @@ mod release_mark {
             "{err}"
         );
         assert_eq!((applied(&r).len(), tag_writes(&r).len()), writes_before);
+    }
+
+    #[tokio::test]
+    async fn a_release_whose_mark_is_spent_at_once_removes_nothing() {
+        let mut e = endpoint("e", &[]);
+        e.last_modified = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
+                .unwrap()
+                .into(),
+        );
+        let r = Reconciler::new(
+            FakeEndpoints {
+                endpoints: [("e".to_string(), e)].into(),
+                tagging_modifies: true,
+                ..FakeEndpoints::default()
+            },
+            FakeScaling::default(),
+            Settings::default(),
+        );
+        r.reconcile("e", false).await;
+        let before = applied(&r);
+        let err = r
+            .release("e", chrono::TimeDelta::hours(1), false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ReleaseFailed");
+        assert!(
+            err.to_string().contains(
+                "LastModifiedTime moved from 2026-11-28T16:00:00.190Z to 2026-11-28T16:00:01.190Z"
+            ),
+            "{err}"
+        );
+        assert_eq!(applied(&r), before, "nothing removed");
     }
 
     #[tokio::test]

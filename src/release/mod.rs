@@ -12,7 +12,7 @@ use tracing::info;
 
 use crate::aws::calls::counted;
 use crate::domain::plan::Change;
-use crate::domain::release::{format_time, plan_release, release_tags, round_to_millis};
+use crate::domain::release::{format_time, plan_release, release_tags, round_to_millis, to_millis};
 use crate::domain::variant_resource_id;
 use crate::error::GuardError;
 use crate::reconcile::{now, EndpointReader, Reconciler, ScalingStore};
@@ -128,6 +128,27 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             .add_tags(&snapshot.arn, &release_tags(last_modified, until))
             .await
             .map_err(|e| failed(e.to_string()))?;
+        // If the endpoint was modified meanwhile (a scaling activity ending,
+        // or tagging itself), the mark is spent already and the scaling would
+        // come straight back: say so before anything is removed.
+        match self.endpoints.describe(endpoint).await {
+            Ok(Some(after))
+                if after.last_modified.map(to_millis) == Some(to_millis(last_modified)) => {}
+            Ok(after) => {
+                let moved = after
+                    .and_then(|a| a.last_modified)
+                    .map_or("nothing (the endpoint is gone)".to_string(), |t| {
+                        format_time(round_to_millis(t))
+                    });
+                return Err(failed(format!(
+                    "the endpoint's LastModifiedTime moved from {} to {moved} while it was being \
+                     marked, so the mark cannot wait for the update; nothing was removed: \
+                     release it again",
+                    report.last_modified
+                )));
+            }
+            Err(e) => return Err(failed(e.to_string())),
+        }
         for change in changes {
             if let Err(e) = self.scaling.apply(&change).await {
                 return Err(failed(format!(

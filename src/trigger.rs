@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(
             parse(&fixture("release.json")).unwrap(),
             Trigger::Release {
-                endpoint: "demo-recommender".into(),
+                endpoint: "demo-search".into(),
                 duration: chrono::TimeDelta::hours(2),
                 dry_run: false
             }

@@ -524,6 +524,27 @@ mod release_mark {
     }
 
     #[tokio::test]
+    async fn a_dry_run_release_lists_what_it_would_remove_and_writes_nothing() {
+        let mut e = endpoint("e", &[]);
+        e.last_modified = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
+                .unwrap()
+                .into(),
+        );
+        let r = reconciler(vec![e], FakeScaling::default());
+        r.reconcile("e", false).await;
+        let before = applied(&r);
+        let report = r
+            .release("e", chrono::TimeDelta::minutes(30), true)
+            .await
+            .unwrap();
+        assert!(report.dry_run);
+        assert_eq!(report.removed.len(), 4);
+        assert_eq!(applied(&r), before);
+        assert!(tag_writes(&r).is_empty());
+    }
+
+    #[tokio::test]
     async fn a_release_whose_mark_is_spent_at_once_removes_nothing() {
         let mut e = endpoint("e", &[]);
         e.last_modified = Some(

@@ -38,10 +38,15 @@ pub const DEFAULT_RELEASE: TimeDelta = TimeDelta::hours(1);
 /// the honest tool.
 pub const MAX_RELEASE: TimeDelta = TimeDelta::hours(24);
 
+/// What a release duration looks like, for messages about one.
+pub const DURATION_RULE: &str =
+    "a whole number of minutes, hours or days from 1m to 24h, such as 30m, 2h or 1d";
+
 /// Parses a release duration: a whole number followed by `m`, `h` or `d`
 /// (`30m`, `2h`, `1d`), from one minute to `MAX_RELEASE`.
 pub fn parse_duration(raw: &str) -> Result<TimeDelta, String> {
-    let expected = "expected a whole number of minutes, hours or days such as 30m, 2h or 1d";
+    let expected = format!("expected {DURATION_RULE}");
+    let expected = expected.as_str();
     let bad = |why: &str| format!("{raw:?} is not a release duration: {why}");
     let split = raw
         .find(|c: char| !c.is_ascii_digit())

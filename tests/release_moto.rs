@@ -9,9 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use autoscaling_guard::config::{DriftMode, Settings};
-use autoscaling_guard::domain::release::{
-    format_time, TAG_RELEASED_LAST_MODIFIED, TAG_RELEASED_UNTIL,
-};
+use autoscaling_guard::domain::release::{TAG_RELEASED_LAST_MODIFIED, TAG_RELEASED_UNTIL};
 use autoscaling_guard::drift::report::DriftEntry;
 use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::handler::{handle, Invocation};
@@ -362,7 +360,7 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     assert_eq!(done["outcome"], "changed", "{done}");
     assert_eq!(
         done["release_mark"],
-        json!({"state": "spent", "cause": "updated", "until": format_time(until), "cleared": true})
+        json!({"state": "spent", "cause": "updated", "until": marked[TAG_RELEASED_UNTIL], "cleared": true})
     );
     for v in ["primary", "blue"] {
         assert_eq!(variant_scaling(&ep, v).await, onboarded(), "{v}");
@@ -456,10 +454,7 @@ async fn releasing_twice_is_fine() {
     // Still released, until the later time.
     let report = r.reconcile(&ep, false).await;
     assert_eq!(report.reason.unwrap().code(), "released");
-    assert_eq!(
-        report.release_mark.unwrap().until,
-        second.released_until.replace('Z', ".000Z")
-    );
+    assert_eq!(report.release_mark.unwrap().until, second.released_until);
     for v in ["primary", "canary"] {
         assert_eq!(variant_scaling(&ep, v).await, nothing(), "{v}");
     }

@@ -74,9 +74,15 @@ pub fn parse_duration(raw: &str) -> Result<TimeDelta, String> {
     Ok(duration)
 }
 
-/// A time as the release tags hold it: RFC 3339, UTC, to the millisecond.
+/// A `LastModifiedTime` as its release tag holds it: RFC 3339, UTC, to the
+/// millisecond.
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A release's expiry as its tag holds it: RFC 3339, UTC, to the second.
+pub fn format_until(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Milliseconds since the epoch, rounded to the nearest: SageMaker's times
@@ -205,7 +211,7 @@ pub fn endpoint_intent(
     };
     let intent = match &release {
         ReleaseState::Released { until } => EndpointIntent::Skip(SkipReason::Released {
-            until: format_time(*until),
+            until: format_until(*until),
         }),
         ReleaseState::NotReleased | ReleaseState::Spent { .. } => desired_for(snapshot, settings)?,
     };
@@ -231,13 +237,13 @@ impl ReleaseMark {
             ReleaseState::Released { until } => Some(Self {
                 state: "released",
                 cause: None,
-                until: format_time(*until),
+                until: format_until(*until),
                 cleared: false,
             }),
             ReleaseState::Spent { cause, until } => Some(Self {
                 state: "spent",
                 cause: Some(*cause),
-                until: format_time(*until),
+                until: format_until(*until),
                 cleared,
             }),
         }
@@ -248,10 +254,7 @@ impl ReleaseMark {
 /// released until `until`.
 pub fn release_tags(last_modified: DateTime<Utc>, until: DateTime<Utc>) -> Vec<(String, String)> {
     vec![
-        (
-            TAG_RELEASED_UNTIL.to_string(),
-            until.to_rfc3339_opts(SecondsFormat::Secs, true),
-        ),
+        (TAG_RELEASED_UNTIL.to_string(), format_until(until)),
         (
             TAG_RELEASED_LAST_MODIFIED.to_string(),
             format_time(round_to_millis(last_modified)),

@@ -12,7 +12,9 @@ use tracing::info;
 
 use crate::aws::calls::counted;
 use crate::domain::plan::Change;
-use crate::domain::release::{format_time, plan_release, release_tags, round_to_millis, to_millis};
+use crate::domain::release::{
+    format_time, format_until, plan_release, release_tags, round_to_millis, to_millis,
+};
 use crate::domain::variant_resource_id;
 use crate::error::GuardError;
 use crate::reconcile::{now, EndpointReader, Reconciler, ScalingStore};
@@ -112,7 +114,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             action: "release",
             endpoint: endpoint.to_string(),
             dry_run,
-            released_until: until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            released_until: format_until(until),
             last_modified: format_time(round_to_millis(last_modified)),
             removed: Vec::new(),
             reads: 0,
@@ -179,8 +181,8 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(
-            format_time(release_until(now, TimeDelta::hours(2))),
-            "2026-11-28T18:40:07.000Z"
+            format_until(release_until(now, TimeDelta::hours(2))),
+            "2026-11-28T18:40:07Z"
         );
     }
 }

@@ -225,7 +225,7 @@ fn a_released_endpoint_is_skipped_and_a_spent_mark_manages_it_again() {
     assert_eq!(
         intent,
         EndpointIntent::Skip(SkipReason::Released {
-            until: "2026-11-28T17:00:00.000Z".into()
+            until: "2026-11-28T17:00:00Z".into()
         })
     );
     assert_eq!(ReleaseMark::of(&state, false).unwrap().state, "released");
@@ -238,7 +238,7 @@ fn a_released_endpoint_is_skipped_and_a_spent_mark_manages_it_again() {
     let mark = ReleaseMark::of(&state, true).unwrap();
     assert_eq!(
         serde_json::to_value(&mark).unwrap(),
-        json!({"state": "spent", "cause": "updated", "until": "2026-11-28T17:00:00.000Z", "cleared": true})
+        json!({"state": "spent", "cause": "updated", "until": "2026-11-28T17:00:00Z", "cleared": true})
     );
 }
 

@@ -1,9 +1,15 @@
 """End-to-end test of the Lambda path.
 
-Runs the function under `cargo lambda watch` (a local Lambda Runtime API
-emulator) with its environment pointing at the local AWS, sends every file
-under events/ with `cargo lambda invoke --data-file`, and checks each answer
-and the Application Auto Scaling state that results.
+Runs the function against `cargo lambda watch --only-lambda-apis` (a local
+Lambda Runtime API emulator) with its environment pointing at the local AWS,
+sends every file under events/ with `cargo lambda invoke --data-file`, and
+checks each answer and the Application Auto Scaling state that results.
+
+The function is the binary `cargo test --all-targets` builds (the CLI tests
+run it too): the emulator does not build it again, so the SDK crates are not
+compiled a second time with other features. The dev-dependencies add the SDK
+crates' `test-util` feature to that build, which adds test helpers and
+changes no code path the function runs.
 
 usage: e2e_lambda.py   (cargo-lambda on PATH; run by scripts/test.sh)
 """
@@ -35,6 +41,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+FUNCTION = "autoscaling-guard"
+
+
+def function_binary():
+    """The path of the autoscaling-guard binary of the test build. After
+    `cargo test --all-targets` this builds nothing; run alone, it builds what
+    the tests would."""
+    proc = subprocess.run(
+        ["cargo", "test", "--all-targets", "--no-run", "--quiet", "--message-format=json"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True,
+    )
+    for line in proc.stdout.splitlines():
+        msg = json.loads(line)
+        if (msg.get("reason") == "compiler-artifact" and msg["target"]["kind"] == ["bin"]
+                and msg["target"]["name"] == FUNCTION and not msg["profile"]["test"]):
+            return msg["executable"]
+    sys.exit(f"cargo test --no-run built no {FUNCTION} binary")
+
+
+binary = function_binary()
 moto = subprocess.Popen(
     [sys.executable, os.path.join(ROOT, "scripts/local_aws.py"), str(os.getpid())],
     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -51,36 +77,57 @@ demo_fleet.create()
 aas = demo_fleet.aas
 
 port = free_port()
-log_path = os.path.join(ROOT, "target", "e2e-lambda-watch.log")
+emulator_log_path = os.path.join(ROOT, "target", "e2e-lambda-emulator.log")
+log_path = os.path.join(ROOT, "target", "e2e-lambda-function.log")
 os.makedirs(os.path.dirname(log_path), exist_ok=True)
+emulator_log = open(emulator_log_path, "w")
 log = open(log_path, "w")
-watch = subprocess.Popen(
-    ["cargo", "lambda", "watch", "--invoke-port", str(port), "--ignore-changes"],
-    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+emulator = subprocess.Popen(
+    ["cargo", "lambda", "watch", "--only-lambda-apis", "--invoke-port", str(port)],
+    cwd=ROOT, stdout=emulator_log, stderr=subprocess.STDOUT,
 )
+function = None
 
 
 def wait_for_emulator(seconds=120):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if watch.poll() is not None:
-            sys.exit(f"cargo lambda watch exited; see {log_path}")
+        if emulator.poll() is not None:
+            sys.exit(f"cargo lambda watch exited; see {emulator_log_path}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.5)
-    sys.exit(f"the Lambda emulator did not listen on port {port}; see {log_path}")
+    sys.exit(f"the Lambda emulator did not listen on port {port}; see {emulator_log_path}")
+
+
+def start_function():
+    """The environment `cargo lambda watch` gives a function it starts itself;
+    the Runtime API path names the function, so that the emulator hands it
+    the invocations `cargo lambda invoke autoscaling-guard` sends."""
+    # The function signs with the tool's access key id, so that the local
+    # AWS's operation log tells its requests from the fleet setup's and the
+    # checks'.
+    env = dict(os.environ,
+               AWS_ACCESS_KEY_ID="guard", AWS_SECRET_ACCESS_KEY="guard",
+               AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{port}/.rt/{FUNCTION}",
+               AWS_LAMBDA_FUNCTION_NAME=FUNCTION,
+               AWS_LAMBDA_FUNCTION_VERSION="1",
+               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256")  # the template's
+    return subprocess.Popen([binary], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def invoke(event_file):
     """Returns (result JSON or None, error type or None)."""
     for _ in range(3):
         proc = subprocess.run(
-            ["cargo", "lambda", "invoke", "autoscaling-guard", "--invoke-port", str(port),
+            ["cargo", "lambda", "invoke", FUNCTION, "--invoke-port", str(port),
              "--data-file", os.path.join(ROOT, "events", event_file), "--output-format", "json"],
             cwd=ROOT, capture_output=True, text=True,
         )
+        if function.poll() is not None:
+            sys.exit(f"the function exited with status {function.returncode}; see {log_path}")
         if proc.returncode == 0:
             return json.loads(proc.stdout), None
         first = next((l for l in proc.stderr.splitlines() if l.startswith("Error: ")), "")
@@ -113,6 +160,7 @@ PLAN = [
     ("endpoint-failed.json", "ignored"),
     ("endpoint-deleting.json", "ignored"),
     ("endpoint-in-service.json", "onboards"),
+    ("endpoint-in-service-doc-sample.json", "gone"),
     ("direct-reconcile.json", "no-op"),
     ("drift-check-schedule-rule.json", "repairs"),
     ("drift-check-scheduler.json", "clean"),
@@ -127,6 +175,7 @@ check(sorted(f for f, _ in PLAN) == files, "every file under events/ has an expe
 
 try:
     wait_for_emulator()
+    function = start_function()
     for event_file, expect in PLAN:
         print(f"{event_file} ({expect})")
         before = scaling()
@@ -142,6 +191,9 @@ try:
             for v in ("primary", "canary"):
                 check(after[f"endpoint/demo-recommender/variant/{v}"] ==
                       ((1, 6), [("autoscaling-guard-invocations", 70.0)]), f"{v}: min 1, max 6 (tag), policy")
+        elif expect == "gone":
+            check(error is None and result["outcome"] == "gone" and result["writes"] == 0,
+                  "the developer guide's sample: accepted; its endpoint does not exist, nothing written")
         elif expect == "no-op":
             check(error is None and result["outcome"] == "compliant" and result["writes"] == 0,
                   "the same endpoint again: compliant, no writes")
@@ -165,12 +217,16 @@ try:
     check(final["endpoint/demo-search/variant/AllTraffic"] == ((3, 12), [("search-team-latency", 300.0)]),
           "a person's scaling untouched")
 finally:
-    watch.terminate()
-    try:
-        watch.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        watch.kill()
+    for process in (function, emulator):
+        if process is None:
+            continue
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
     log.close()
+    emulator_log.close()
     moto.terminate()
 
 logged = open(log_path).read().splitlines()
@@ -186,6 +242,6 @@ emf = [j for j in json_lines if "_aws" in j]
 check(bool(emf) and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AutoscalingGuard",
       "drift check wrote an Embedded Metric Format line")
 
-print(f"\nlog: {log_path}")
+print(f"\nlogs: {log_path}, {emulator_log_path}")
 print(f"e2e: {len(PASSED)} passed, {len(FAILURES)} failed")
 sys.exit(1 if FAILURES else 0)

@@ -1,18 +1,22 @@
-"""Runs moto's server on a free loopback port as the local AWS.
+"""Runs the local AWS (moto behind scripts/localaws) on a free loopback port.
 
 Usage: local_aws.py PARENT_PID
 
 Prints "PORT <n>" once the server accepts requests, then serves until the
 process PARENT_PID exits (or until it is told to stop), so that a test run
-that dies never leaves a server behind.
+that dies never leaves a server behind. With LOCAL_AWS_OP_LOG set to a file
+path, appends one JSON line per AWS request to it (see localaws/oplog.py).
 """
 
 import os
 import signal
 import sys
+import threading
 import time
 
-from moto.server import ThreadedMotoServer
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from localaws.gateway import serve  # noqa: E402
 
 
 def alive(pid: int) -> bool:
@@ -32,10 +36,10 @@ def alive(pid: int) -> bool:
 
 def main() -> None:
     parent = int(sys.argv[1])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    print(f"PORT {port}", flush=True)
+    server = serve(os.environ.get("LOCAL_AWS_OP_LOG") or None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    print(f"PORT {server.server_address[1]}", flush=True)
 
     stop = False
 
@@ -47,7 +51,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, request_stop)
     while not stop and alive(parent):
         time.sleep(0.3)
-    server.stop()
+    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ use crate::drift::{self, SweepOptions};
 use crate::handler::{self, Invocation};
 use crate::policy_set::PolicySet;
 use crate::reconcile::report::Outcome;
-use crate::trigger::validate_endpoint_name;
+use crate::trigger::{self, validate_endpoint_name};
 
 /// Attach and keep the standard autoscaling on SageMaker endpoints.
 ///
@@ -219,10 +219,27 @@ pub async fn run() -> ExitCode {
     }
 }
 
+/// Reads an event file as the Lambda function would take it: refused over
+/// the payload size limit before more than that is read, a leading UTF-8
+/// byte-order mark skipped.
 fn read_event(path: &PathBuf) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let limit = trigger::MAX_PAYLOAD_BYTES as u64;
+    let size = file.metadata().map_err(cannot)?.len();
+    if size > limit {
+        return Err(format!("{}: {}", path.display(), trigger::too_large(size)));
+    }
+    // A file that grows, or a pipe, has no size up front: read one byte
+    // past the limit to see it is over.
+    let mut raw = Vec::new();
+    file.take(limit + 1).read_to_end(&mut raw).map_err(cannot)?;
+    if raw.len() as u64 > limit {
+        let err = trigger::too_large(format_args!("more than {limit}"));
+        return Err(format!("{}: {err}", path.display()));
+    }
+    trigger::payload_from_bytes(&raw).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {

@@ -143,7 +143,8 @@ fn invalid(variable: &str, value: &str, problem: impl Into<String>) -> ConfigErr
 }
 
 /// Parses a whole number of at least `floor`. Shared by environment
-/// variables and endpoint tags so both reject the same inputs.
+/// variables and endpoint tags so both have the same bounds (tag values
+/// are first held to the stricter tag syntax, in `domain::desired`).
 pub fn parse_count(raw: &str, floor: i32) -> Result<i32, String> {
     let trimmed = raw.trim();
     let value: i64 = trimmed

@@ -29,7 +29,7 @@ pub async fn handle<R: EndpointLister, S: ScalingLister>(
     invocation: Invocation,
 ) -> Result<Value, GuardError> {
     let force_dry_run = invocation.force_dry_run;
-    let trigger = trigger::parse(&payload).map_err(GuardError::InvalidEvent)?;
+    let trigger = trigger::parse(&payload).map_err(|e| GuardError::InvalidEvent(e.to_string()))?;
     match trigger {
         Trigger::DriftCheck { dry_run } => {
             let options = SweepOptions {

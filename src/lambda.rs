@@ -3,12 +3,15 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::app;
 use crate::aws::Clients;
 use crate::drift::report::{emf_line, DriftSummary};
+use crate::error::GuardError;
 use crate::handler::{self, Invocation};
+use crate::trigger;
 
 pub async fn run() -> Result<(), Error> {
     app::init_logging(true);
@@ -20,21 +23,32 @@ pub async fn run() -> Result<(), Error> {
     let clients = Clients::from_env().await;
     let reconciler = app::reconciler(&clients, settings);
     let reconciler = &reconciler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation {
-            force_dry_run: false,
-            deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
-        };
-        let result = handler::handle(reconciler, event.payload, invocation).await?;
-        // Drift counts as metrics, from the log line alone: no API call.
-        if let Some(summary) = result.get("summary") {
-            if let Ok(summary) = serde_json::from_value::<DriftSummary>(summary.clone()) {
-                println!("{}", emf_line(&summary, drift_mode, now_ms()));
+    // The payload is taken as raw text, so that its size is checked before
+    // any JSON tree is built from it.
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let invocation = Invocation {
+                force_dry_run: false,
+                deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
+            };
+            let payload = payload_of(&event.payload)?;
+            let result = handler::handle(reconciler, payload, invocation).await?;
+            // Drift counts as metrics, from the log line alone: no API call.
+            if let Some(summary) = result.get("summary") {
+                if let Ok(summary) = serde_json::from_value::<DriftSummary>(summary.clone()) {
+                    println!("{}", emf_line(&summary, drift_mode, now_ms()));
+                }
             }
-        }
-        Ok::<Value, crate::error::GuardError>(result)
-    }))
+            Ok::<Value, GuardError>(result)
+        },
+    ))
     .await
+}
+
+/// The JSON of a raw payload, refused whole when it is over the size limit.
+fn payload_of(raw: &RawValue) -> Result<Value, GuardError> {
+    trigger::payload_from_bytes(raw.get().as_bytes())
+        .map_err(|e| GuardError::InvalidEvent(e.to_string()))
 }
 
 /// The invocation's deadline (epoch milliseconds) as an `Instant`. A
@@ -63,6 +77,17 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_oversized_payload_is_refused_with_the_limit() {
+        let big = format!("[{}1]", "1,".repeat(trigger::MAX_PAYLOAD_BYTES / 2));
+        let raw = RawValue::from_string(big).unwrap();
+        let err = payload_of(&raw).unwrap_err();
+        assert_eq!(err.error_type(), "InvalidEvent");
+        assert!(err.to_string().contains("at most 262144 bytes"), "{err}");
+        let small = RawValue::from_string(r#"{"action": "drift-check"}"#.into()).unwrap();
+        assert_eq!(payload_of(&small).unwrap()["action"], "drift-check");
+    }
 
     #[test]
     fn a_future_deadline_becomes_an_instant() {

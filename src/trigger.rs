@@ -1,18 +1,41 @@
 //! Turns a raw invocation payload into a `Trigger`. Payloads arrive in
 //! several shapes (EventBridge envelopes, EventBridge Scheduler input, direct
 //! invocations), so they are taken as untyped JSON and told apart by their
-//! fields. Anything unrecognised is an error that says what is wrong.
+//! fields. Anything unrecognised is an `InvalidPayload` that names the field,
+//! its value and what was expected.
+
+use std::fmt;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::domain::release::{parse_duration, DEFAULT_RELEASE};
+use crate::domain::release::{parse_duration, DEFAULT_RELEASE, DURATION_RULE};
 
 pub const SAGEMAKER_SOURCE: &str = "aws.sagemaker";
 pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
 /// The event spelling of the API's `InService`.
 pub const IN_SERVICE: &str = "IN_SERVICE";
+pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+/// A classic EventBridge schedule rule.
+pub const SCHEDULE_RULE_SOURCE: &str = "aws.events";
+/// EventBridge Scheduler without an input.
+pub const SCHEDULER_SOURCE: &str = "aws.scheduler";
+
+/// The largest payload accepted: EventBridge's event size limit (256 KB).
+/// Every trigger of the function is bounded by it, so anything larger is
+/// refused from its length alone, before any JSON is parsed.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Values quoted in errors are cut to this many characters.
+const QUOTE_CHARS: usize = 60;
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+pub const ENDPOINT_NAME_RULE: &str = "a SageMaker endpoint name (1-63 letters, digits and \
+     hyphens, starting and ending with a letter or digit)";
+const STATUS_RULE: &str =
+    "an endpoint status in event spelling (upper-case letters and underscores, e.g. \"IN_SERVICE\")";
+const ACTIONS: &str = "\"reconcile\", \"drift-check\" or \"release\"";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
@@ -28,6 +51,45 @@ pub enum Trigger {
         duration: chrono::TimeDelta,
         dry_run: bool,
     },
+}
+
+/// Why a payload is refused: the field at fault (a path such as
+/// `detail.EndpointStatus`, or `payload` for the whole document), the value
+/// found there (quoted as JSON and cut short; `None` when it is missing) and
+/// what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPayload {
+    pub field: String,
+    pub got: Option<String>,
+    pub expected: String,
+}
+
+impl fmt::Display for InvalidPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.got {
+            Some(got) => write!(f, "{}: expected {}, got {got}", self.field, self.expected),
+            None => write!(f, "{}: missing, expected {}", self.field, self.expected),
+        }
+    }
+}
+
+impl InvalidPayload {
+    fn new(field: &str, got: Option<&Value>, expected: impl Into<String>) -> Self {
+        Self {
+            field: field.to_string(),
+            got: got.map(quote),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// A value as compact JSON, cut to `QUOTE_CHARS` characters.
+fn quote(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
 }
 
 /// The part of the event detail this tool reads. Variant names in events
@@ -71,8 +133,112 @@ struct DirectRelease {
     dry_run: bool,
 }
 
-const ACTIONS: &str = "reconcile, drift-check, release";
-pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+/// What a field of a payload struct holds, for errors about it.
+fn expected_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "source" => "a string such as \"aws.sagemaker\"",
+        "detail-type" => "a string such as \"SageMaker Endpoint State Change\"",
+        "detail" => "the event's detail",
+        "EndpointName" | "endpoint" => ENDPOINT_NAME_RULE,
+        "EndpointStatus" => STATUS_RULE,
+        "action" => ACTIONS,
+        "dry_run" => "true or false",
+        "for" => DURATION_RULE,
+        _ => return None,
+    })
+}
+
+/// Reads a payload struct from `value`, found at `at` in the payload
+/// ("" for the top level). Serde fills a struct from an array too, by
+/// position; a payload's structs are JSON objects and nothing else.
+fn from_object<T: DeserializeOwned>(value: &Value, at: &str) -> Result<T, InvalidPayload> {
+    if !value.is_object() {
+        let field = if at.is_empty() { "payload" } else { at };
+        return Err(InvalidPayload::new(field, Some(value), "a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| field_error(value, at, e))
+}
+
+fn join(at: &str, field: &str) -> String {
+    if at.is_empty() {
+        field.to_string()
+    } else {
+        format!("{at}.{field}")
+    }
+}
+
+/// The text between `start` and the next backquote, if `message` begins
+/// with `start`.
+fn quoted_after<'a>(message: &'a str, start: &str) -> Option<&'a str> {
+    message.strip_prefix(start)?.split('`').next()
+}
+
+/// A serde error turned into the field it is about. Payload structs are
+/// flat, so the error is about one field of `object`.
+fn field_error(
+    object: &Value,
+    at: &str,
+    err: serde_path_to_error::Error<serde_json::Error>,
+) -> InvalidPayload {
+    let message = err.inner().to_string();
+    if let Some(name) = quoted_after(&message, "missing field `") {
+        let expected = expected_of(name).unwrap_or("a value");
+        return InvalidPayload::new(&join(at, name), None, expected);
+    }
+    if let Some(name) = quoted_after(&message, "unknown field `") {
+        let known = message
+            .split_once(", expected ")
+            .map_or("no fields", |(_, known)| known);
+        return InvalidPayload::new(
+            &join(at, name),
+            object.get(name),
+            format!("no such field (known fields: {known})"),
+        );
+    }
+    let name = err.path().iter().find_map(|segment| match segment {
+        serde_path_to_error::Segment::Map { key } => Some(key.as_str()),
+        _ => None,
+    });
+    let Some(name) = name else {
+        return InvalidPayload::new(
+            if at.is_empty() { "payload" } else { at },
+            Some(object),
+            message,
+        );
+    };
+    let expected = expected_of(name).map(str::to_string).unwrap_or_else(|| {
+        message
+            .split_once(", expected ")
+            .map_or(message.clone(), |(_, e)| e.to_string())
+    });
+    InvalidPayload::new(&join(at, name), object.get(name), expected)
+}
+
+/// Reads a raw payload: refused by its length before any JSON is parsed;
+/// a leading UTF-8 byte-order mark (as some Windows editors write) is
+/// skipped.
+pub fn payload_from_bytes(raw: &[u8]) -> Result<Value, InvalidPayload> {
+    if raw.len() > MAX_PAYLOAD_BYTES {
+        return Err(too_large(raw.len()));
+    }
+    let json = raw.strip_prefix(UTF8_BOM).unwrap_or(raw);
+    serde_json::from_slice(json).map_err(|e| InvalidPayload {
+        field: "payload".to_string(),
+        got: Some(format!("text that is not JSON ({e})")),
+        expected: "a JSON document".to_string(),
+    })
+}
+
+/// The error for a payload of `size` bytes, over `MAX_PAYLOAD_BYTES`.
+pub fn too_large(size: impl fmt::Display) -> InvalidPayload {
+    InvalidPayload {
+        field: "payload".to_string(),
+        got: Some(format!("{size} bytes")),
+        expected: format!(
+            "at most {MAX_PAYLOAD_BYTES} bytes (256 KB, the size limit of an EventBridge event)"
+        ),
+    }
+}
 
 /// SageMaker endpoint names: 1 to 63 letters, digits and hyphens, starting
 /// and ending with a letter or digit.
@@ -85,108 +251,142 @@ pub fn validate_endpoint_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{name:?} is not a SageMaker endpoint name (1-63 letters, digits and hyphens, \
-             starting and ending with a letter or digit)"
-        ))
+        Err(format!("{name:?} is not {ENDPOINT_NAME_RULE}"))
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+fn endpoint_name(name: String, field: &str) -> Result<String, InvalidPayload> {
+    match validate_endpoint_name(&name) {
+        Ok(()) => Ok(name),
+        Err(_) => Err(InvalidPayload::new(
+            field,
+            Some(&Value::String(name)),
+            ENDPOINT_NAME_RULE,
+        )),
     }
 }
 
-pub fn parse(payload: &Value) -> Result<Trigger, String> {
+/// Event statuses are UPPER_SNAKE (`IN_SERVICE`); the API's `InService`
+/// in an event means a hand-made event that no rule would deliver.
+fn is_event_status(status: &str) -> bool {
+    (1..=64).contains(&status.len()) && status.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+}
+
+pub fn parse(payload: &Value) -> Result<Trigger, InvalidPayload> {
     let Value::Object(fields) = payload else {
-        return Err(format!(
-            "payload must be a JSON object, got {}",
-            kind_of(payload)
+        return Err(InvalidPayload::new(
+            "payload",
+            Some(payload),
+            "a JSON object (an EventBridge event or {\"action\": ...})",
         ));
     };
     if let Some(action) = fields.get("action") {
         return parse_direct(action, payload);
     }
     if fields.contains_key("detail-type") || fields.contains_key("source") {
-        return parse_envelope(payload);
+        return parse_envelope(fields);
     }
-    Err(
-        "payload is neither an EventBridge event (no `detail-type`/`source`) \
-         nor a direct invocation (no `action`)"
-            .to_string(),
-    )
+    Err(InvalidPayload::new(
+        "payload",
+        Some(payload),
+        "an EventBridge event (with `source` and `detail-type`) or a direct invocation \
+         (with `action`)",
+    ))
 }
 
-fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, String> {
+fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, InvalidPayload> {
     match action.as_str() {
         Some("reconcile") => {
-            let req: DirectReconcile = serde_json::from_value(payload.clone())
-                .map_err(|e| format!("direct reconcile payload: {e}"))?;
-            validate_endpoint_name(&req.endpoint).map_err(|e| format!("field `endpoint`: {e}"))?;
+            let req: DirectReconcile = from_object(payload, "")?;
             Ok(Trigger::Reconcile {
-                endpoint: req.endpoint,
+                endpoint: endpoint_name(req.endpoint, "endpoint")?,
                 dry_run: req.dry_run,
             })
         }
         Some("drift-check") => {
-            let req: DirectDriftCheck = serde_json::from_value(payload.clone())
-                .map_err(|e| format!("direct drift-check payload: {e}"))?;
+            let req: DirectDriftCheck = from_object(payload, "")?;
             Ok(Trigger::DriftCheck {
                 dry_run: req.dry_run,
             })
         }
         Some("release") => {
-            let req: DirectRelease = serde_json::from_value(payload.clone())
-                .map_err(|e| format!("direct release payload: {e}"))?;
-            validate_endpoint_name(&req.endpoint).map_err(|e| format!("field `endpoint`: {e}"))?;
-            let duration = match &req.duration {
+            let req: DirectRelease = from_object(payload, "")?;
+            let duration = match req.duration {
                 None => DEFAULT_RELEASE,
-                Some(raw) => parse_duration(raw).map_err(|e| format!("field `for`: {e}"))?,
+                Some(raw) => parse_duration(&raw).map_err(|_| {
+                    InvalidPayload::new("for", Some(&Value::String(raw)), DURATION_RULE)
+                })?,
             };
             Ok(Trigger::Release {
-                endpoint: req.endpoint,
+                endpoint: endpoint_name(req.endpoint, "endpoint")?,
                 duration,
                 dry_run: req.dry_run,
             })
         }
-        Some(other) => Err(format!(
-            "unknown action {other:?}; known actions: {ACTIONS}"
-        )),
-        None => Err(format!(
-            "field `action` must be a string, got {}",
-            kind_of(action)
-        )),
+        _ => Err(InvalidPayload::new("action", Some(action), ACTIONS)),
     }
 }
 
-fn parse_envelope(payload: &Value) -> Result<Trigger, String> {
-    let event: EventBridgeEvent<Value> = serde_json::from_value(payload.clone())
-        .map_err(|e| format!("not a valid EventBridge event: {e}"))?;
-    let source = event.source.as_str();
-    match (source, event.detail_type.as_str()) {
+/// The fields of an EventBridge envelope that the tool reads. The others
+/// (`id`, `version`, `account`, `time`, `region`, `resources`) are never
+/// looked at, so that no value in them can make a valid event fail: the
+/// SageMaker developer guide's own sample has an epoch-millisecond `time`,
+/// which the crate's typed `time` would refuse.
+const ENVELOPE_FIELDS: [&str; 3] = ["source", "detail-type", "detail"];
+
+fn parse_envelope(fields: &Map<String, Value>) -> Result<Trigger, InvalidPayload> {
+    let read: Map<String, Value> = ENVELOPE_FIELDS
+        .iter()
+        .filter_map(|&name| Some((name.to_string(), fields.get(name)?.clone())))
+        .collect();
+    let event: EventBridgeEvent<Value> = from_object(&Value::Object(read), "")?;
+    let detail = &event.detail;
+    match (event.source.as_str(), event.detail_type.as_str()) {
         (SAGEMAKER_SOURCE, ENDPOINT_STATE_CHANGE) => {
-            let detail: EndpointStateDetail = serde_json::from_value(event.detail)
-                .map_err(|e| format!("{ENDPOINT_STATE_CHANGE} detail: {e}"))?;
-            validate_endpoint_name(&detail.endpoint_name)
-                .map_err(|e| format!("detail.EndpointName: {e}"))?;
+            let detail: EndpointStateDetail = from_object(detail, "detail")?;
+            let endpoint = endpoint_name(detail.endpoint_name, "detail.EndpointName")?;
+            if !is_event_status(&detail.endpoint_status) {
+                return Err(InvalidPayload::new(
+                    "detail.EndpointStatus",
+                    Some(&Value::String(detail.endpoint_status)),
+                    STATUS_RULE,
+                ));
+            }
             Ok(Trigger::EndpointStateChange {
-                endpoint: detail.endpoint_name,
+                endpoint,
                 status: detail.endpoint_status,
             })
         }
-        // A classic schedule rule (detail `{}`) or EventBridge Scheduler
-        // without an input (detail the string "{}").
-        ("aws.events" | "aws.scheduler", SCHEDULED_EVENT) => {
-            Ok(Trigger::DriftCheck { dry_run: false })
-        }
-        (source, detail_type) => Err(format!(
-            "unsupported event: source {source:?} with detail-type {detail_type:?}"
+        (SCHEDULE_RULE_SOURCE, SCHEDULED_EVENT) => match detail {
+            Value::Object(d) if d.is_empty() => Ok(Trigger::DriftCheck { dry_run: false }),
+            _ => Err(InvalidPayload::new(
+                "detail",
+                Some(detail),
+                "{} (a schedule rule's event has an empty detail)",
+            )),
+        },
+        (SCHEDULER_SOURCE, SCHEDULED_EVENT) => match detail.as_str() {
+            Some("{}") => Ok(Trigger::DriftCheck { dry_run: false }),
+            _ => Err(InvalidPayload::new(
+                "detail",
+                Some(detail),
+                "\"{}\" (EventBridge Scheduler without an input sends the string \"{}\")",
+            )),
+        },
+        (SAGEMAKER_SOURCE, _) => Err(InvalidPayload::new(
+            "detail-type",
+            Some(&Value::String(event.detail_type.clone())),
+            format!("{ENDPOINT_STATE_CHANGE:?} for source {SAGEMAKER_SOURCE}"),
+        )),
+        (SCHEDULE_RULE_SOURCE | SCHEDULER_SOURCE, _) => Err(InvalidPayload::new(
+            "detail-type",
+            Some(&Value::String(event.detail_type.clone())),
+            format!("{SCHEDULED_EVENT:?} for source {}", event.source),
+        )),
+        (source, _) => Err(InvalidPayload::new(
+            "source",
+            Some(&Value::String(source.to_string())),
+            format!("one of {SAGEMAKER_SOURCE}, {SCHEDULE_RULE_SOURCE}, {SCHEDULER_SOURCE}"),
         )),
     }
 }
@@ -198,8 +398,16 @@ mod tests {
 
     fn fixture(name: &str) -> Value {
         let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+        let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        payload_from_bytes(&raw).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The error for `payload`, checked to name `field`.
+    fn refused(payload: &Value, field: &str) -> InvalidPayload {
+        let err = parse(payload).unwrap_err();
+        assert_eq!(err.field, field, "{payload}: {err}");
+        assert!(err.to_string().starts_with(&format!("{field}: ")), "{err}");
+        err
     }
 
     #[test]
@@ -247,30 +455,6 @@ mod tests {
     }
 
     #[test]
-    fn all_three_schedule_shapes_start_a_drift_check() {
-        for file in [
-            "drift-check-schedule-rule.json",
-            "drift-check-scheduler.json",
-            "drift-check-direct.json",
-        ] {
-            assert_eq!(
-                parse(&fixture(file)).unwrap(),
-                Trigger::DriftCheck { dry_run: false },
-                "{file}"
-            );
-        }
-        assert_eq!(
-            parse(&json!({"action": "drift-check", "dry_run": true})).unwrap(),
-            Trigger::DriftCheck { dry_run: true }
-        );
-        let err = parse(&json!({"action": "drift-check", "mode": "fix"})).unwrap_err();
-        assert!(err.contains("unknown field `mode`"), "{err}");
-        let mut other = fixture("drift-check-schedule-rule.json");
-        other["source"] = json!("aws.health");
-        assert!(parse(&other).unwrap_err().contains("unsupported event"));
-    }
-
-    #[test]
     fn a_release_names_the_endpoint_and_how_long() {
         assert_eq!(
             parse(&fixture("release.json")).unwrap(),
@@ -288,32 +472,129 @@ mod tests {
                 dry_run: false
             }
         );
-        for (payload, expected) in [
+        for (payload, field, got, expected) in [
             (
                 json!({"action": "release", "endpoint": "x1", "for": "3 hours"}),
-                "field `for`: \"3 hours\" is not a release duration",
+                "for",
+                Some("\"3 hours\""),
+                DURATION_RULE,
             ),
             (
                 json!({"action": "release", "endpoint": "x1", "for": "2d"}),
-                "at most 24h",
+                "for",
+                Some("\"2d\""),
+                DURATION_RULE,
             ),
             (
                 json!({"action": "release", "endpoint": "x1", "for": 2}),
-                "invalid type: integer `2`, expected a string",
+                "for",
+                Some("2"),
+                DURATION_RULE,
             ),
             (
                 json!({"action": "release", "endpoint": "x1", "until": "2h"}),
-                "unknown field `until`",
+                "until",
+                Some("\"2h\""),
+                "no such field",
             ),
-            (json!({"action": "release"}), "missing field `endpoint`"),
+            (
+                json!({"action": "release"}),
+                "endpoint",
+                None,
+                ENDPOINT_NAME_RULE,
+            ),
             (
                 json!({"action": "release", "endpoint": "a_b"}),
-                "field `endpoint`",
+                "endpoint",
+                Some("\"a_b\""),
+                ENDPOINT_NAME_RULE,
             ),
         ] {
             let err = parse(&payload).unwrap_err();
-            assert!(err.contains(expected), "{payload}: {err}");
+            assert_eq!(err.field, field, "{payload}: {err}");
+            assert_eq!(err.got.as_deref(), got, "{payload}: {err}");
+            assert!(err.expected.contains(expected), "{payload}: {err}");
         }
+    }
+
+    #[test]
+    fn all_three_schedule_shapes_start_a_drift_check() {
+        for file in [
+            "drift-check-schedule-rule.json",
+            "drift-check-scheduler.json",
+            "drift-check-direct.json",
+        ] {
+            assert_eq!(
+                parse(&fixture(file)).unwrap(),
+                Trigger::DriftCheck { dry_run: false },
+                "{file}"
+            );
+        }
+        assert_eq!(
+            parse(&json!({"action": "drift-check", "dry_run": true})).unwrap(),
+            Trigger::DriftCheck { dry_run: true }
+        );
+    }
+
+    #[test]
+    fn scheduled_events_with_any_other_detail_are_refused() {
+        let rule = fixture("drift-check-schedule-rule.json");
+        let scheduler = fixture("drift-check-scheduler.json");
+        for (base, detail) in [
+            (&rule, json!("{}")),
+            (&rule, json!({"action": "drift-check"})),
+            (&rule, json!([])),
+            (&rule, json!(null)),
+            (&scheduler, json!({})),
+            (&scheduler, json!("{\"dry_run\": true}")),
+            (&scheduler, json!("")),
+            (&scheduler, json!(["{}"])),
+        ] {
+            let mut event = base.clone();
+            event["detail"] = detail.clone();
+            let err = refused(&event, "detail");
+            assert!(
+                err.got.as_deref() == Some(detail.to_string().as_str()),
+                "{err}"
+            );
+        }
+        let mut missing = rule.clone();
+        missing.as_object_mut().unwrap().remove("detail");
+        assert_eq!(refused(&missing, "detail").got, None);
+        let mut other = rule.clone();
+        other["detail-type"] = json!("Object Created");
+        refused(&other, "detail-type");
+        let err = refused(&json!({"action": "drift-check", "mode": "fix"}), "mode");
+        assert!(err.expected.contains("`dry_run`"), "{err}");
+    }
+
+    #[test]
+    fn a_detail_that_is_an_array_is_refused() {
+        let mut event = fixture("endpoint-in-service.json");
+        event["detail"] = json!(["some-endpoint", "IN_SERVICE"]);
+        let err = refused(&event, "detail");
+        assert_eq!(err.expected, "a JSON object");
+        assert_eq!(
+            err.got.as_deref(),
+            Some(r#"["some-endpoint","IN_SERVICE"]"#)
+        );
+    }
+
+    #[test]
+    fn no_payload_struct_is_filled_from_an_array() {
+        // Every struct read from a payload, given the array serde would
+        // otherwise map onto its fields by position.
+        let detail: Result<EndpointStateDetail, _> =
+            from_object(&json!(["a", "IN_SERVICE"]), "detail");
+        assert_eq!(detail.unwrap_err().field, "detail");
+        let reconcile: Result<DirectReconcile, _> =
+            from_object(&json!(["reconcile", "a", false]), "");
+        assert_eq!(reconcile.unwrap_err().field, "payload");
+        let drift: Result<DirectDriftCheck, _> = from_object(&json!(["drift-check", false]), "");
+        assert_eq!(drift.unwrap_err().field, "payload");
+        let envelope: Result<EventBridgeEvent<Value>, _> =
+            from_object(&json!(["x", "aws.sagemaker", {}]), "");
+        assert_eq!(envelope.unwrap_err().field, "payload");
     }
 
     #[test]
@@ -324,51 +605,199 @@ mod tests {
     }
 
     #[test]
-    fn malformed_payloads_say_what_is_wrong() {
-        let cases: Vec<(Value, &str)> = vec![
-            (json!([1, 2]), "must be a JSON object, got an array"),
-            (json!("hello"), "got a string"),
-            (json!({"hello": "world"}), "neither an EventBridge event"),
-            (json!({"action": "explode"}), "unknown action \"explode\""),
-            (json!({"action": 3}), "`action` must be a string"),
-            (json!({"action": "reconcile"}), "missing field `endpoint`"),
-            (
-                json!({"action": "reconcile", "endpoint": "x", "force": true}),
-                "unknown field `force`",
-            ),
-            (
-                json!({"action": "reconcile", "endpoint": "bad name!"}),
-                "not a SageMaker endpoint name",
-            ),
-            (
-                json!({"action": "reconcile", "endpoint": "x", "dry_run": "yes"}),
-                "invalid type",
-            ),
-            (
-                fixture("malformed-missing-endpoint-name.json"),
-                "missing field `EndpointName`",
-            ),
-            (fixture("malformed-wrong-types.json"), "invalid type"),
-            (
-                fixture("malformed-unknown-source.json"),
-                "unsupported event: source \"aws.ec2\"",
-            ),
-        ];
-        for (payload, expected) in cases {
-            let err = parse(&payload).unwrap_err();
-            assert!(
-                err.contains(expected),
-                "{payload}: {err:?} should contain {expected:?}"
-            );
+    fn the_developer_guide_sample_event_is_accepted() {
+        assert_eq!(
+            parse(&fixture("endpoint-in-service-doc-sample.json")).unwrap(),
+            Trigger::EndpointStateChange {
+                endpoint: "MyEndpoint".into(),
+                status: "IN_SERVICE".into()
+            }
+        );
+    }
+
+    #[test]
+    fn envelope_fields_the_tool_does_not_read_never_fail_an_event() {
+        let base = fixture("endpoint-in-service.json");
+        for field in ["id", "version", "account", "time", "region", "resources"] {
+            for value in [
+                None,
+                Some(json!(null)),
+                Some(json!(42)),
+                Some(json!("not a time")),
+                Some(json!([{"nested": true}])),
+                Some(json!({"x": 1})),
+            ] {
+                let mut event = base.clone();
+                match &value {
+                    None => {
+                        event.as_object_mut().unwrap().remove(field);
+                    }
+                    Some(v) => event[field] = v.clone(),
+                }
+                assert!(parse(&event).is_ok(), "{field} = {value:?}");
+            }
         }
     }
 
     #[test]
-    fn the_developer_guide_epoch_time_envelope_is_rejected_clearly() {
-        let mut event = fixture("endpoint-in-service.json");
-        event["time"] = json!("1583831889050");
-        let err = parse(&event).unwrap_err();
-        assert!(err.contains("not a valid EventBridge event"), "{err}");
+    fn every_rejection_names_the_field_the_value_and_what_was_expected() {
+        let in_service = fixture("endpoint-in-service.json");
+        let with = |path: &[&str], value: Value| {
+            let mut event = in_service.clone();
+            let mut at = &mut event;
+            for p in &path[..path.len() - 1] {
+                at = &mut at[*p];
+            }
+            at[path[path.len() - 1]] = value;
+            event
+        };
+        let cases: Vec<(Value, &str, Option<&str>, &str)> = vec![
+            (
+                with(&["detail", "EndpointStatus"], json!(null)),
+                "detail.EndpointStatus",
+                Some("null"),
+                "event spelling",
+            ),
+            (
+                with(&["detail", "EndpointStatus"], json!("InService")),
+                "detail.EndpointStatus",
+                Some("\"InService\""),
+                "IN_SERVICE",
+            ),
+            (
+                with(&["detail", "EndpointName"], json!(42)),
+                "detail.EndpointName",
+                Some("42"),
+                "SageMaker endpoint name",
+            ),
+            (
+                with(&["detail", "EndpointName"], json!("../etc/passwd")),
+                "detail.EndpointName",
+                Some("\"../etc/passwd\""),
+                "SageMaker endpoint name",
+            ),
+            (
+                with(&["source"], json!(["aws.sagemaker"])),
+                "source",
+                Some("[\"aws.sagemaker\"]"),
+                "string",
+            ),
+            (
+                with(&["source"], json!("aws.ec2")),
+                "source",
+                Some("\"aws.ec2\""),
+                "aws.sagemaker",
+            ),
+            (
+                with(&["detail-type"], json!(7)),
+                "detail-type",
+                Some("7"),
+                "string",
+            ),
+            (
+                json!({"action": "reconcile", "endpoint": "x", "dry_run": "false"}),
+                "dry_run",
+                Some("\"false\""),
+                "true or false",
+            ),
+            (
+                json!({"action": "reconcile"}),
+                "endpoint",
+                None,
+                "SageMaker endpoint name",
+            ),
+            (
+                json!({"action": "reconcile", "endpoint": "x", "force": true}),
+                "force",
+                Some("true"),
+                "no such field",
+            ),
+            (
+                json!({"action": "reconcile", "endpoint": "bad name!"}),
+                "endpoint",
+                Some("\"bad name!\""),
+                "SageMaker endpoint name",
+            ),
+            (
+                json!({"action": "explode"}),
+                "action",
+                Some("\"explode\""),
+                "\"reconcile\"",
+            ),
+            (json!({"action": 3}), "action", Some("3"), "drift-check"),
+            (json!([1, 2]), "payload", Some("[1,2]"), "JSON object"),
+            (json!("hello"), "payload", Some("\"hello\""), "JSON object"),
+            (
+                json!({"hello": "world"}),
+                "payload",
+                Some("{\"hello\":\"world\"}"),
+                "action",
+            ),
+        ];
+        for (payload, field, got, expected) in cases {
+            let err = refused(&payload, field);
+            assert_eq!(err.got.as_deref(), got, "{err}");
+            assert!(err.expected.contains(expected), "{err}");
+        }
+        let err = refused(
+            &fixture("malformed-missing-endpoint-name.json"),
+            "detail.EndpointName",
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("detail.EndpointName: missing, expected {ENDPOINT_NAME_RULE}")
+        );
+        refused(
+            &fixture("malformed-wrong-types.json"),
+            "detail.EndpointName",
+        );
+        refused(&fixture("malformed-unknown-source.json"), "source");
+    }
+
+    #[test]
+    fn quoted_values_are_cut_short() {
+        let long = "x".repeat(10_000);
+        let err = refused(&json!({"action": long}), "action");
+        let got = err.got.unwrap();
+        assert_eq!(got, format!("\"{}...", "x".repeat(QUOTE_CHARS - 1)));
+        // Cut on a character boundary, never inside one.
+        let err = refused(&json!({"action": "é".repeat(100)}), "action");
+        assert_eq!(err.got.unwrap().chars().count(), QUOTE_CHARS + 3);
+    }
+
+    #[test]
+    fn oversized_payloads_are_refused_before_parsing() {
+        // Not even JSON: only the length is looked at.
+        let raw = vec![b'['; MAX_PAYLOAD_BYTES + 1];
+        let err = payload_from_bytes(&raw).unwrap_err();
+        assert_eq!(err.field, "payload");
+        assert!(err.to_string().contains("at most 262144 bytes"), "{err}");
+        assert!(err.to_string().contains("262145 bytes"), "{err}");
+        let mut padded = br#"{"action": "drift-check"}"#.to_vec();
+        padded.resize(MAX_PAYLOAD_BYTES, b' ');
+        assert!(payload_from_bytes(&padded).is_ok());
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_and_nothing_else_is() {
+        let json = br#"{"action": "drift-check"}"#;
+        let with_bom = [UTF8_BOM, json].concat();
+        assert_eq!(
+            parse(&payload_from_bytes(&with_bom).unwrap()).unwrap(),
+            Trigger::DriftCheck { dry_run: false }
+        );
+        let twice = [UTF8_BOM, UTF8_BOM, json].concat();
+        let err = payload_from_bytes(&twice).unwrap_err();
+        assert!(err.to_string().contains("is not JSON"), "{err}");
+        let utf16_bom = [b"\xFF\xFE".as_slice(), json].concat();
+        assert!(payload_from_bytes(&utf16_bom).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_a_crash() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = payload_from_bytes(deep.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
     }
 
     #[test]

@@ -195,6 +195,54 @@ async fn the_example_set_is_applied_then_left_alone() {
     );
 }
 
+/// A changed step policy is put again; its alarm then acts on the ARN that
+/// put returned (the local AWS even gives the policy a new ARN each time).
+#[tokio::test]
+async fn a_re_put_step_policy_keeps_its_alarm_on_the_returned_arn() {
+    let _turn = TURN.lock().await;
+    let ep = create_endpoint(
+        "reput",
+        &[instances("primary", "ml.m5.xlarge", 1)],
+        &[],
+        false,
+    )
+    .await;
+    reconciler(settings(&example(), DriftMode::Remediate))
+        .reconcile(&ep, false)
+        .await;
+    let mut changed = example();
+    changed["instance"]["step_scaling"][0]["steps"][1]["adjustment"] = serde_json::json!(4);
+    for round in 0..2 {
+        changed["instance"]["step_scaling"][0]["cooldown"] = serde_json::json!(180 + round);
+        let set = settings(&changed, DriftMode::Remediate);
+        let report = reconciler(set).reconcile(&ep, false).await;
+        let changes = &report.variants[0].changes;
+        let names: Vec<&str> = changes.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["put_step_policy", "put_alarm"], "{report:?}");
+        let autoscaling_guard::domain::plan::Change::PutAlarm {
+            policy_arn: returned,
+            ..
+        } = &changes[1]
+        else {
+            panic!("{changes:?}")
+        };
+        let arn = returned.clone().expect("the returned ARN");
+        assert_eq!(
+            arn,
+            policy_arn(&ep, "autoscaling-guard-burst").await,
+            "round {round}"
+        );
+        let alarm = alarm(&format!("autoscaling-guard-{ep}/primary/burst"))
+            .await
+            .expect("alarm");
+        assert_eq!(alarm.alarm_actions(), [arn], "round {round}");
+    }
+    let again = reconciler(settings(&changed, DriftMode::Remediate))
+        .reconcile(&ep, false)
+        .await;
+    assert_eq!(again.outcome, Outcome::Compliant, "{again:?}");
+}
+
 async fn policy_arn(endpoint: &str, policy: &str) -> String {
     let out = clients()
         .autoscaling
@@ -307,7 +355,7 @@ async fn a_hand_edited_alarm_is_named_and_restored_and_orphans_lose_their_alarm(
         .iter()
         .find(|o| o.orphan.endpoint == ep)
         .expect("orphan");
-    assert_eq!(orphan.status, "removed");
+    assert_eq!(orphan.status.as_str(), "removed");
     assert_eq!(orphan.orphan.owned_alarms, std::slice::from_ref(&name));
     assert!(alarm(&name).await.is_none(), "alarm removed");
     assert!(policies(&ep, "primary").await.is_empty());
@@ -385,6 +433,8 @@ async fn a_persons_scheduled_action_keeps_the_variant_theirs() {
         false,
     )
     .await;
+    // AWS takes a scheduled action only on a registered target.
+    support::register_target(&format!("endpoint/{ep}/variant/primary"), 1, 8).await;
     clients()
         .autoscaling
         .put_scheduled_action()

@@ -100,14 +100,84 @@ impl Alarms {
         Ok(())
     }
 
+    /// Deletes an alarm; one that is already gone is what was wanted.
     pub async fn delete(&self, name: &str) -> Result<(), AwsError> {
-        // Deleting an alarm that does not exist succeeds.
-        self.client
+        let result = self
+            .client
             .delete_alarms()
             .alarm_names(name)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DeleteAlarms", e))?;
-        Ok(())
+            .map_err(|e| AwsError::from_sdk("DeleteAlarms", e));
+        match result {
+            // AWS reports success for a missing name, but the model lists
+            // ResourceNotFound for DeleteAlarms: either way it is gone.
+            Err(e) if ALARM_NOT_FOUND.iter().any(|code| e.code_is(code)) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}
+
+/// The codes CloudWatch uses for a resource that does not exist.
+const ALARM_NOT_FOUND: [&str; 2] = ["ResourceNotFound", "ResourceNotFoundException"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudwatch::operation::delete_alarms::DeleteAlarmsOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    /// A Query-protocol error document as CloudWatch sends it.
+    fn error_response(status: u16, code: &str) -> Response {
+        let body = format!(
+            "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">\
+             <Error><Type>Sender</Type><Code>{code}</Code><Message>no such alarm</Message></Error>\
+             <RequestId>1</RequestId></ErrorResponse>"
+        );
+        Response::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body))
+    }
+
+    #[tokio::test]
+    async fn deleting_an_alarm_that_is_gone_is_done() {
+        for code in ALARM_NOT_FOUND {
+            let gone = mock!(Client::delete_alarms)
+                .match_requests(|r| r.alarm_names() == ["autoscaling-guard-e/v/burst"])
+                .then_http_response(move || error_response(404, code));
+            let alarms = Alarms::new(mock_client!(
+                aws_sdk_cloudwatch,
+                RuleMode::MatchAny,
+                [&gone]
+            ));
+            assert_eq!(
+                alarms.delete("autoscaling-guard-e/v/burst").await,
+                Ok(()),
+                "{code}"
+            );
+            assert_eq!(gone.num_calls(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn other_delete_failures_are_reported() {
+        let denied =
+            mock!(Client::delete_alarms).then_http_response(|| error_response(403, "AccessDenied"));
+        let deleted =
+            mock!(Client::delete_alarms).then_output(|| DeleteAlarmsOutput::builder().build());
+        let alarms = Alarms::new(mock_client!(
+            aws_sdk_cloudwatch,
+            RuleMode::Sequential,
+            [&denied, &deleted]
+        ));
+        let err = alarms
+            .delete("autoscaling-guard-e/v/burst")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.operation.as_str(), err.code.as_deref()),
+            ("DeleteAlarms", Some("AccessDenied"))
+        );
+        assert_eq!(alarms.delete("autoscaling-guard-e/v/burst").await, Ok(()));
     }
 }

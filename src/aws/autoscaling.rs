@@ -16,7 +16,7 @@ use aws_sdk_applicationautoscaling::Client;
 use super::paging::collect_pages;
 use super::AwsError;
 use crate::domain::desired::{DesiredPolicy, DesiredStepPolicy, MetricSpec};
-use crate::domain::plan::Change;
+use crate::domain::plan::{Applied, Change};
 use crate::domain::snapshot::{
     ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, StepConfig, TargetTracking,
     VariantScaling,
@@ -303,21 +303,6 @@ impl AutoScaling {
         .await
     }
 
-    /// The ARN of one policy, for the alarm that drives it.
-    pub async fn policy_arn(&self, resource_id: &str, name: &str) -> Result<String, AwsError> {
-        self.policies(Some(resource_id))
-            .await?
-            .into_iter()
-            .find(|p| p.name == name && p.resource_id == resource_id)
-            .map(|p| p.arn)
-            .ok_or_else(|| AwsError {
-                operation: "DescribeScalingPolicies".into(),
-                code: Some("ObjectNotFoundException".into()),
-                message: format!("policy {name} on {resource_id} does not exist"),
-                retryable: false,
-            })
-    }
-
     /// Scheduled actions, of one resource or (with `None`) of every
     /// SageMaker variant in the account and Region.
     pub async fn scheduled_actions(
@@ -399,17 +384,23 @@ impl AutoScaling {
             .policy_name(name)
     }
 
-    async fn put_policy(&self, req: PutScalingPolicyFluentBuilder) -> Result<(), AwsError> {
-        self.on_settled_target(|| {
-            let req = req.clone();
-            async move {
-                req.send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
-            }
+    /// Puts a policy and returns the ARN PutScalingPolicy answers with: the
+    /// policy's identity from now on (a re-put may change it, and a read
+    /// right after the write may not see it yet).
+    async fn put_policy(&self, req: PutScalingPolicyFluentBuilder) -> Result<Applied, AwsError> {
+        let out = self
+            .on_settled_target(|| {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e))
+                }
+            })
+            .await?;
+        Ok(Applied {
+            policy_arn: Some(out.policy_arn().to_string()),
         })
-        .await?;
-        Ok(())
     }
 
     /// RegisterScalableTarget is eventually consistent: a policy or
@@ -427,7 +418,7 @@ impl AutoScaling {
         .await
     }
 
-    pub async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+    pub async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
         let dimension = ScalableDimension::from(change.dimension().as_str());
         match change {
             Change::RegisterTarget {
@@ -473,7 +464,7 @@ impl AutoScaling {
                     .policy_request(resource_id, &dimension, &policy.name)
                     .policy_type(PolicyType::StepScaling)
                     .step_scaling_policy_configuration(step_config(policy)?);
-                self.put_policy(req).await?;
+                return self.put_policy(req).await;
             }
             Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => {
                 unreachable!("alarm changes go to CloudWatch, not Application Auto Scaling")
@@ -545,10 +536,10 @@ impl AutoScaling {
                     .policy_request(resource_id, &dimension, &policy.name)
                     .policy_type(PolicyType::TargetTrackingScaling)
                     .target_tracking_scaling_policy_configuration(tracking_config(policy)?);
-                self.put_policy(req).await?;
+                return self.put_policy(req).await;
             }
         }
-        Ok(())
+        Ok(Applied::default())
     }
 }
 

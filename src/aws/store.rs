@@ -9,7 +9,7 @@ use super::autoscaling::AutoScaling;
 use super::AwsError;
 use crate::domain::desired::alarm_resource_id;
 use crate::domain::parse_variant_resource_id;
-use crate::domain::plan::Change;
+use crate::domain::plan::{Applied, Change};
 use crate::domain::snapshot::{ObservedAlarm, VariantScaling};
 use crate::domain::OWNED_PREFIX;
 
@@ -59,21 +59,33 @@ impl AwsScaling {
         self.alarms.with_prefix(OWNED_PREFIX).await
     }
 
-    pub async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+    /// Applies one change. A PutAlarm must carry its policy's ARN: the
+    /// observed one, or the one its PutStepPolicy returned (see
+    /// `reconcile`), never one read back after the write.
+    pub async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
         match change {
             Change::PutAlarm {
-                resource_id,
                 policy_name,
+                policy_arn,
                 alarm,
                 ..
             } => {
-                let arn = self
-                    .autoscaling
-                    .policy_arn(resource_id, policy_name)
-                    .await?;
-                self.alarms.put(alarm, &arn).await
+                let arn = policy_arn.as_deref().ok_or_else(|| AwsError {
+                    operation: "PutMetricAlarm".into(),
+                    code: None,
+                    message: format!(
+                        "alarm {} has no policy to act on: {policy_name} was not put before it",
+                        alarm.name
+                    ),
+                    retryable: false,
+                })?;
+                self.alarms.put(alarm, arn).await?;
+                Ok(Applied::default())
             }
-            Change::DeleteAlarm { alarm_name, .. } => self.alarms.delete(alarm_name).await,
+            Change::DeleteAlarm { alarm_name, .. } => {
+                self.alarms.delete(alarm_name).await?;
+                Ok(Applied::default())
+            }
             other => self.autoscaling.apply(other).await,
         }
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
 use super::{variant_resource_id, Dimension, OWNED_PREFIX};
-use crate::config::{parse_bool, parse_cooldown, parse_count, parse_positive, Settings};
+use crate::config::{parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
     instances, Profile, TargetTrackingDoc, ASYNC_METRICS, UTILIZATION_METRICS,
     UTILIZATION_NAMESPACE,
@@ -208,6 +208,9 @@ pub struct DesiredStepPolicy {
     pub alarm: DesiredAlarm,
 }
 
+/// CloudWatch's limit on alarm names (PutMetricAlarm, `AlarmName`).
+pub const MAX_ALARM_NAME: usize = 255;
+
 /// The name of the alarm of a variant's step policy: unique in the account
 /// (endpoint names are unique per Region) and under the owned prefix.
 pub fn alarm_name(endpoint: &str, variant: &str, policy_short_name: &str) -> String {
@@ -313,6 +316,57 @@ fn tag_error(tag: &str, value: &str, problem: impl Into<String>) -> TagError {
     }
 }
 
+// Tag values follow one strict rule: whole numbers are plain ASCII digits,
+// other numbers plain ASCII digits with an optional fraction (`0.5`), with
+// no space, sign or exponent anywhere; booleans are exactly `true` or
+// `false`, in lower case. A value that a person could read two ways (` 2`,
+// `+2`, `1e2`, `TRUE`) is refused rather than guessed at.
+
+const DIGITS_RULE: &str = "must be plain digits (no spaces, sign or exponent), e.g. \"4\"";
+const NUMBER_RULE: &str =
+    "must be plain digits with an optional fraction (no spaces, sign or exponent), e.g. \"70\" or \"0.5\"";
+
+fn is_digits(raw: &str) -> bool {
+    !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A whole-number tag value of at least `floor`.
+fn tag_count(raw: &str, floor: i32) -> Result<i32, String> {
+    if !is_digits(raw) {
+        return Err(DIGITS_RULE.to_string());
+    }
+    parse_count(raw, floor)
+}
+
+/// A cooldown tag value, in seconds.
+fn tag_cooldown(raw: &str) -> Result<i32, String> {
+    if !is_digits(raw) {
+        return Err(DIGITS_RULE.to_string());
+    }
+    parse_cooldown(raw)
+}
+
+/// A number tag value greater than zero.
+fn tag_number(raw: &str) -> Result<f64, String> {
+    let plain = match raw.split_once('.') {
+        Some((whole, fraction)) => is_digits(whole) && is_digits(fraction),
+        None => is_digits(raw),
+    };
+    if !plain {
+        return Err(NUMBER_RULE.to_string());
+    }
+    parse_positive(raw)
+}
+
+/// A boolean tag value: exactly `true` or `false`.
+fn tag_bool(raw: &str) -> Result<bool, String> {
+    match raw {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("must be exactly true or false (lower case)".to_string()),
+    }
+}
+
 /// The instance profile of the policy set after the endpoint's tag
 /// overrides: tags set the capacities and the first target-tracking
 /// policy's target value and cooldowns.
@@ -339,8 +393,8 @@ fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Prof
                 Some(raw) => parse(raw).map(Some).map_err(|p| tag_error(tag, raw, p)),
             }
         };
-    let count = |raw: &str| parse_count(raw, 1).map(f64::from);
-    let cooldown = |raw: &str| parse_cooldown(raw).map(f64::from);
+    let count = |raw: &str| tag_count(raw, 1).map(f64::from);
+    let cooldown = |raw: &str| tag_cooldown(raw).map(f64::from);
     if let Some(v) = read(TAG_MIN, &count)? {
         profile.min_capacity = v as i32;
     }
@@ -363,7 +417,7 @@ fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Prof
             ),
         ));
     }
-    let target = read(TAG_TARGET, &parse_positive)?;
+    let target = read(TAG_TARGET, &tag_number)?;
     let scale_in = read(TAG_SCALE_IN, &cooldown)?;
     let scale_out = read(TAG_SCALE_OUT, &cooldown)?;
     if let Some(main) = profile.target_tracking.first_mut() {
@@ -637,7 +691,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
             disable_scale_in: doc.disable_scale_in,
         });
     }
-    let step_policies = profile
+    let step_policies: Vec<DesiredStepPolicy> = profile
         .step_scaling
         .iter()
         .map(|doc| DesiredStepPolicy {
@@ -670,6 +724,20 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
             },
         })
         .collect();
+    // SageMaker's 63-character endpoint, variant and component names and
+    // the 64-character short names keep alarm names well within the limit;
+    // should one still be longer, it is this unit's error, not a CloudWatch
+    // rejection halfway through applying.
+    if let Some(long) = step_policies
+        .iter()
+        .map(|p| &p.alarm.name)
+        .find(|name| name.chars().count() > MAX_ALARM_NAME)
+    {
+        return Err(format!(
+            "alarm name {long:?} is {} characters; CloudWatch allows {MAX_ALARM_NAME}",
+            long.chars().count()
+        ));
+    }
     let scheduled = profile
         .scheduled_actions
         .iter()
@@ -707,7 +775,7 @@ pub fn desired_for(
     }
     let enabled = match snapshot.tags.get(TAG_ENABLED) {
         None => None,
-        Some(raw) => Some(parse_bool(raw).map_err(|p| tag_error(TAG_ENABLED, raw, p))?),
+        Some(raw) => Some(tag_bool(raw).map_err(|p| tag_error(TAG_ENABLED, raw, p))?),
     };
     match enabled {
         Some(false) => return Ok(EndpointIntent::Skip(SkipReason::OptedOut)),
@@ -863,12 +931,16 @@ mod tests {
     #[test]
     fn bad_tags_fail_the_endpoint_naming_tag_and_value() {
         let cases = [
-            (TAG_MIN, "zero", "not a whole number"),
+            (TAG_MIN, "zero", "plain digits"),
             (TAG_MIN, "0", "at least 1"),
-            (TAG_MAX, "-2", "at least 1"),
-            (TAG_TARGET, "-5", "greater than 0"),
-            (TAG_SCALE_IN, "1.5", "not a whole number"),
-            (TAG_SCALE_OUT, "-1", "at least 0"),
+            (TAG_MAX, "-2", "plain digits"),
+            (TAG_MAX, "99999999999", "too large"),
+            (TAG_TARGET, "-5", "plain digits"),
+            (TAG_TARGET, "0", "greater than 0"),
+            (TAG_TARGET, "0.0", "greater than 0"),
+            (TAG_SCALE_IN, "1.5", "plain digits"),
+            (TAG_SCALE_IN, "86401", "at most 86400"),
+            (TAG_SCALE_OUT, "-1", "plain digits"),
             (TAG_ENABLED, "maybe", "true or false"),
             ("autoscaling:max-capcity", "5", "unknown autoscaling tag"),
         ];
@@ -877,6 +949,54 @@ mod tests {
             assert_eq!((err.tag.as_str(), err.value.as_str()), (tag, value));
             assert!(err.problem.contains(problem), "{err}");
             assert!(err.to_string().contains(tag));
+        }
+    }
+
+    #[test]
+    fn tag_values_are_plain_digits_and_lower_case_booleans() {
+        let loose = [
+            (TAG_MIN, " 2"),
+            (TAG_MIN, "+2"),
+            (TAG_MIN, "2 "),
+            (TAG_MIN, ""),
+            (TAG_MIN, "٢"),
+            (TAG_MAX, "0x10"),
+            (TAG_MAX, "4.0"),
+            (TAG_TARGET, "70 "),
+            (TAG_TARGET, "+70"),
+            (TAG_TARGET, "1e2"),
+            (TAG_TARGET, ".5"),
+            (TAG_TARGET, "5."),
+            (TAG_TARGET, "1.2.3"),
+            (TAG_TARGET, "inf"),
+            (TAG_TARGET, "NaN"),
+            (TAG_SCALE_IN, "\t300"),
+            (TAG_SCALE_OUT, "3_00"),
+            (TAG_ENABLED, "TRUE"),
+            (TAG_ENABLED, "True"),
+            (TAG_ENABLED, " true"),
+            (TAG_ENABLED, "1"),
+            (TAG_ENABLED, "yes"),
+        ];
+        for (tag, value) in loose {
+            let err = desired_for(&endpoint(&[(tag, value)]), &Settings::default()).unwrap_err();
+            assert_eq!(
+                (err.tag.as_str(), err.value.as_str()),
+                (tag, value),
+                "{err}"
+            );
+            assert!(err.problem.starts_with("must be"), "{err}");
+        }
+        for (tag, value) in [
+            (TAG_MIN, "2"),
+            (TAG_MAX, "007"),
+            (TAG_TARGET, "70"),
+            (TAG_TARGET, "0.5"),
+            (TAG_SCALE_IN, "0"),
+            (TAG_ENABLED, "true"),
+        ] {
+            let intent = desired_for(&endpoint(&[(tag, value)]), &Settings::default());
+            assert!(intent.is_ok(), "{tag}={value}: {intent:?}");
         }
     }
 
@@ -913,7 +1033,7 @@ mod tests {
             SkipReason::NotOptedIn
         );
         assert_eq!(
-            managed(desired_for(&endpoint(&[(TAG_ENABLED, "True")]), &opt_in).unwrap()).len(),
+            managed(desired_for(&endpoint(&[(TAG_ENABLED, "true")]), &opt_in).unwrap()).len(),
             2
         );
         assert_eq!(
@@ -967,6 +1087,28 @@ mod tests {
             .policies
             .iter()
             .all(|p| p.name != "autoscaling-guard-invocations"));
+    }
+
+    #[test]
+    fn an_alarm_name_over_cloudwatchs_limit_is_the_variants_error() {
+        let mut snap = endpoint(&[]);
+        snap.is_async = true;
+        snap.name = "e".repeat(240);
+        let EndpointIntent::Variants(vs) = desired_for(&snap, &Settings::default()).unwrap() else {
+            panic!()
+        };
+        match &vs[0] {
+            VariantIntent::Error { variant, message } => {
+                assert_eq!(variant, "a");
+                assert!(
+                    message.contains(
+                        "/a/backlog-from-zero\" is 278 characters; CloudWatch allows 255"
+                    ),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -1324,10 +1466,10 @@ mod component_tests {
     fn component_step_alarms_are_named_and_measured_per_component() {
         let doc = r#"{"instance": {"min_capacity": 1, "max_capacity": 2},
             "inference_components": {"min_capacity": 0, "max_capacity": 8,
-              "step_scaling": [{"name": "burst", "adjustment_type": "ChangeInCapacity",
-                "steps": [{"lower": 0, "adjustment": 2}],
-                "alarm": {"metric": "InvocationsPerCopy", "statistic": "Sum", "period": 60,
-                          "evaluation_periods": 1, "threshold": 100,
+              "step_scaling": [{"name": "from-zero", "adjustment_type": "ChangeInCapacity",
+                "steps": [{"lower": 0, "adjustment": 1}],
+                "alarm": {"metric": "NoCapacityInvocationFailures", "statistic": "Sum",
+                          "period": 60, "evaluation_periods": 1, "threshold": 1,
                           "comparison": "GreaterThanOrEqualToThreshold"}}]}}"#;
         let settings = Settings {
             policy_set: PolicySet::from_json(doc).unwrap(),
@@ -1338,7 +1480,7 @@ mod component_tests {
         };
         assert_eq!(chat.min_capacity, 0);
         let alarm = &chat.step_policies[0].alarm;
-        assert_eq!(alarm.name, "autoscaling-guard-ic:chat/burst");
+        assert_eq!(alarm.name, "autoscaling-guard-ic:chat/from-zero");
         assert_eq!(
             alarm.dimensions,
             vec![("InferenceComponentName".to_string(), "chat".to_string())]

@@ -72,6 +72,9 @@ pub fn parse_variant_resource_id(resource_id: &str) -> Option<(&str, &str)> {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -67,12 +67,15 @@ pub enum Change {
         policy: DesiredStepPolicy,
         because: Vec<Difference>,
     },
-    /// The alarm's action is the ARN of `policy_name`, looked up when the
-    /// change is applied (the policy may have just been created).
+    /// The alarm's one action is the step policy `policy_name`: its ARN as
+    /// observed when the policy stays as it is, or, when this plan puts the
+    /// policy first (`None` here), the ARN that PutScalingPolicy returns,
+    /// filled in when the change is applied.
     PutAlarm {
         resource_id: String,
         dimension: Dimension,
         policy_name: String,
+        policy_arn: Option<String>,
         alarm: DesiredAlarm,
         because: Vec<Difference>,
     },
@@ -158,6 +161,14 @@ impl Change {
             | Change::DeregisterTarget { resource_id, .. } => resource_id,
         }
     }
+}
+
+/// What applying a change hands on to the changes after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The ARN PutScalingPolicy returned: the alarm of a step policy acts
+    /// on exactly this policy.
+    pub policy_arn: Option<String>,
 }
 
 /// What a variant needs.
@@ -596,12 +607,14 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
                 resource_id: rid.clone(),
                 dimension: desired.dimension,
                 policy_name: want.name.clone(),
+                policy_arn: have.filter(|_| !policy_changes).map(|p| p.arn.clone()),
                 alarm: want.alarm.clone(),
                 because: alarm_because,
             });
         }
     }
-    for have in &actual.alarms {
+    // Only owned alarms are ever deleted, whatever the observation holds.
+    for have in actual.alarms.iter().filter(|a| is_owned(&a.name)) {
         if !desired
             .step_policies
             .iter()
@@ -1063,6 +1076,40 @@ mod step_tests {
                 "alarm autoscaling-guard-e/v/burst alarm_actions",
             ]
         );
+    }
+
+    #[test]
+    fn an_alarm_acts_on_the_observed_policy_or_on_the_one_being_put() {
+        let arn_of_put_alarm = |plan: VariantPlan| match plan {
+            VariantPlan::Changes(changes) => changes
+                .into_iter()
+                .find_map(|c| match c {
+                    Change::PutAlarm { policy_arn, .. } => Some(policy_arn),
+                    _ => None,
+                })
+                .expect("a put_alarm"),
+            other => panic!("{other:?}"),
+        };
+        // The policy stays: its observed ARN.
+        let mut actual = compliant();
+        actual.alarms[0].threshold = Some(1.0);
+        assert_eq!(
+            arn_of_put_alarm(plan(&desired(), &actual)),
+            Some(ARN.to_string())
+        );
+        // The policy is put again: the ARN that put returns, not the old one.
+        let mut want = desired();
+        want.step_policies[0].cooldown += 1;
+        assert_eq!(arn_of_put_alarm(plan(&want, &compliant())), None);
+    }
+
+    #[test]
+    fn an_alarm_without_the_owned_prefix_is_never_deleted() {
+        let mut actual = compliant();
+        let mut theirs = observed_alarm();
+        theirs.name = "team-burst-alarm".into();
+        actual.alarms.push(theirs);
+        assert_eq!(plan(&desired(), &actual), VariantPlan::Changes(vec![]));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 pub mod orphans;
 pub mod report;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,7 +24,7 @@ use crate::domain::snapshot::{
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
 use orphans::{find_orphans, plan_orphan, OrphanCause};
-use report::{summarize, DriftEntry, DriftReport, OrphanReport};
+use report::{summarize, DriftEntry, DriftReport, OrphanReport, OrphanStatus};
 
 /// Stop starting new work when less than this is left before the deadline,
 /// so that a started reconcile can finish and the report can be returned.
@@ -135,15 +135,19 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         let alarms = self.scaling.all_alarms().await?;
 
         let mut snapshots: Vec<EndpointSnapshot> = Vec::new();
+        let mut unreadable: BTreeSet<String> = BTreeSet::new();
         let mut found: Vec<EndpointReport> = Vec::new();
         for item in listed {
             match item {
                 Ok(snapshot) => snapshots.push(snapshot),
-                Err((name, e)) => found.push(failed(
-                    EndpointReport::new(&name, true),
-                    "AwsError",
-                    e.to_string(),
-                )),
+                Err((name, e)) => {
+                    found.push(failed(
+                        EndpointReport::new(&name, true),
+                        "AwsError",
+                        e.to_string(),
+                    ));
+                    unreadable.insert(name);
+                }
             }
         }
         let now = crate::reconcile::now();
@@ -205,12 +209,9 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         if remediate {
             self.remediate(&mut entries, options.deadline).await;
         }
+        let candidates = find_orphans(&policies, &scheduled, &alarms, &snapshots, &unreadable);
         let orphans = self
-            .handle_orphans(
-                find_orphans(&policies, &scheduled, &alarms, &snapshots),
-                remediate,
-                options.deadline,
-            )
+            .handle_orphans(candidates, remediate, options.deadline)
             .await;
         let summary = summarize(&found, &entries, &orphans);
         drop(found);
@@ -280,61 +281,46 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         }
     }
 
-    /// Reports orphans and, when remediating, removes each one that a fresh
-    /// read confirms is gone (a listing can lag behind a new endpoint).
+    /// Confirms each orphan candidate with a fresh read (a listing can lag
+    /// behind a new endpoint, and a failed read is no evidence of absence)
+    /// and, when remediating, removes each one found gone.
     async fn handle_orphans(
         &self,
-        orphans: Vec<orphans::Orphan>,
+        candidates: Vec<orphans::Orphan>,
         remediate: bool,
         deadline: Option<Instant>,
     ) -> Vec<OrphanReport> {
         let mut out = Vec::new();
-        for orphan in orphans {
+        for orphan in candidates {
             let mut report = OrphanReport {
                 orphan,
-                status: "found",
+                status: OrphanStatus::NotReached,
                 changes: Vec::new(),
                 error: None,
             };
-            if !remediate {
-                report.changes = plan_orphan(&report.orphan);
-                out.push(report);
-                continue;
-            }
             if time_is_short(deadline) {
-                report.status = "not_reached";
                 out.push(report);
                 continue;
             }
-            let still_there = match report.orphan.cause {
-                OrphanCause::ComponentGone => {
-                    self.endpoints
-                        .component_exists(&report.orphan.variant)
-                        .await
-                }
-                _ => self
-                    .endpoints
-                    .describe(&report.orphan.endpoint)
-                    .await
-                    .map(|e| {
-                        e.is_some_and(|e| {
-                            e.variants.iter().any(|v| v.name == report.orphan.variant)
-                        })
-                    }),
-            };
-            match still_there {
-                Ok(true) => {
-                    report.status = "still_in_use";
-                }
+            match self.is_gone(&report.orphan).await {
+                Ok(false) => report.status = OrphanStatus::StillInUse,
                 Err(e) => {
-                    report.status = "error";
+                    warn!(resource_id = %report.orphan.resource_id, error = %e,
+                          "orphan candidate could not be confirmed");
+                    report.status = OrphanStatus::Unconfirmed;
                     report.error = Some(e.to_string());
                 }
-                Ok(_) => {
-                    report.status = "removed";
+                Ok(true) if !remediate => {
+                    report.status = OrphanStatus::Found;
+                    report.changes = plan_orphan(&report.orphan);
+                }
+                Ok(true) => {
+                    report.status = OrphanStatus::Removed;
                     for change in plan_orphan(&report.orphan) {
                         if let Err(e) = self.scaling.apply(&change).await {
-                            report.status = "error";
+                            warn!(resource_id = %change.resource_id(), action = change.name(),
+                                  error = %e, "orphan removal failed");
+                            report.status = OrphanStatus::Error;
                             report.error = Some(e.to_string());
                             break;
                         }
@@ -346,6 +332,26 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
             out.push(report);
         }
         out
+    }
+
+    /// Whether a fresh read finds the candidate's endpoint or variant (or
+    /// component) gone. Only the service's "does not exist" answer says so.
+    async fn is_gone(&self, candidate: &orphans::Orphan) -> Result<bool, AwsError> {
+        match candidate.cause {
+            OrphanCause::ComponentGone => self
+                .endpoints
+                .component_exists(&candidate.variant)
+                .await
+                .map(|exists| !exists),
+            OrphanCause::EndpointGone | OrphanCause::VariantGone => self
+                .endpoints
+                .describe(&candidate.endpoint)
+                .await
+                .map(|endpoint| {
+                    !endpoint
+                        .is_some_and(|e| e.variants.iter().any(|v| v.name == candidate.variant))
+                }),
+        }
     }
 }
 
@@ -387,3 +393,6 @@ mod tests {
         )));
     }
 }
+
+#[cfg(test)]
+mod sweep_tests;

@@ -21,6 +21,16 @@ pub enum OrphanCause {
     ComponentGone,
 }
 
+impl OrphanCause {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrphanCause::EndpointGone => "endpoint_gone",
+            OrphanCause::VariantGone => "variant_gone",
+            OrphanCause::ComponentGone => "component_gone",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Orphan {
     pub resource_id: String,
@@ -43,13 +53,17 @@ pub struct Orphan {
 /// owned alarms.
 type Found = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
 
-/// Finds owned policies and scheduled actions whose endpoint or variant is
-/// not in `endpoints`.
+/// Finds orphan candidates: owned policies, scheduled actions and alarms
+/// whose endpoint, variant or component is not in `endpoints`. Endpoints in
+/// `unreadable` were listed but could not be read: a failed read says
+/// nothing about what exists, so their scaling is no candidate. A
+/// candidate is an orphan only once a fresh read finds it gone.
 pub fn find_orphans(
     policies: &[ScalingPolicy],
     scheduled: &[ScheduledAction],
     alarms: &[ObservedAlarm],
     endpoints: &[EndpointSnapshot],
+    unreadable: &BTreeSet<String>,
 ) -> Vec<Orphan> {
     let variants: BTreeMap<&str, BTreeSet<&str>> = endpoints
         .iter()
@@ -117,6 +131,9 @@ pub fn find_orphans(
                 let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
                     continue;
                 };
+                if unreadable.contains(endpoint) {
+                    continue;
+                }
                 let cause = match variants.get(endpoint) {
                     None => OrphanCause::EndpointGone,
                     Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
@@ -241,6 +258,22 @@ mod tests {
 
     const OWNED: &str = "autoscaling-guard-invocations";
 
+    fn none() -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+
+    #[test]
+    fn scaling_of_an_endpoint_that_could_not_be_read_is_no_candidate() {
+        let policies = [
+            policy("endpoint/throttled/variant/a", OWNED),
+            policy("endpoint/gone/variant/a", OWNED),
+        ];
+        let unreadable = BTreeSet::from(["throttled".to_string()]);
+        let orphans = find_orphans(&policies, &[], &[], &[], &unreadable);
+        let ids: Vec<_> = orphans.iter().map(|o| o.resource_id.as_str()).collect();
+        assert_eq!(ids, ["endpoint/gone/variant/a"]);
+    }
+
     #[test]
     fn owned_policies_on_gone_endpoints_and_variants_are_orphans() {
         let policies = [
@@ -250,7 +283,7 @@ mod tests {
             policy("endpoint/deleted/variant/a", "team-policy"),
             policy("endpoint/deleted/variant/b", "team-only"),
         ];
-        let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])]);
+        let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])], &none());
         assert_eq!(orphans.len(), 2, "{orphans:?}");
         assert_eq!(orphans[0].resource_id, "endpoint/deleted/variant/a");
         assert_eq!(orphans[0].cause, OrphanCause::EndpointGone);
@@ -265,12 +298,20 @@ mod tests {
             policy("endpoint/e/variant/a", OWNED),
             policy("endpoint/e/variant/b", "x"),
         ];
-        assert!(find_orphans(&policies, &[], &[], &[endpoint("e", &["a", "b"])]).is_empty());
+        assert!(
+            find_orphans(&policies, &[], &[], &[endpoint("e", &["a", "b"])], &none()).is_empty()
+        );
     }
 
     #[test]
     fn removal_deletes_owned_policies_then_deregisters() {
-        let orphan = &find_orphans(&[policy("endpoint/gone/variant/a", OWNED)], &[], &[], &[])[0];
+        let orphan = &find_orphans(
+            &[policy("endpoint/gone/variant/a", OWNED)],
+            &[],
+            &[],
+            &[],
+            &none(),
+        )[0];
         let names: Vec<_> = plan_orphan(orphan).iter().map(Change::name).collect();
         assert_eq!(names, ["delete_policy", "deregister_target"]);
     }
@@ -285,6 +326,7 @@ mod tests {
             &[],
             &[],
             &[],
+            &none(),
         );
         let changes = plan_orphan(&orphans[0]);
         assert_eq!(changes.len(), 1);
@@ -316,7 +358,7 @@ mod tests {
             ),
             gone,
         ];
-        let orphans = find_orphans(&policies, &[], &[], &[live]);
+        let orphans = find_orphans(&policies, &[], &[], &[live], &none());
         assert_eq!(orphans.len(), 1, "{orphans:?}");
         assert_eq!(orphans[0].cause, OrphanCause::ComponentGone);
         assert_eq!(
@@ -341,12 +383,218 @@ mod tests {
             min_capacity: Some(2),
             max_capacity: None,
         }];
-        let orphans = find_orphans(&[], &scheduled, &[], &[]);
+        let orphans = find_orphans(&[], &scheduled, &[], &[], &none());
         assert_eq!(
             orphans[0].owned_scheduled_actions,
             ["autoscaling-guard-morning"]
         );
         let names: Vec<_> = plan_orphan(&orphans[0]).iter().map(Change::name).collect();
         assert_eq!(names, ["delete_scheduled_action", "deregister_target"]);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::collection::{btree_set, vec};
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use proptest::test_runner::{Config, RngSeed};
+
+    use super::*;
+    use crate::domain::desired::{alarm_name, component_alarm_name};
+    use crate::domain::snapshot::{ComponentSnapshot, VariantSnapshot};
+
+    const ENDPOINTS: [&str; 3] = ["a", "b", "c"];
+    const VARIANTS: [&str; 2] = ["v1", "v2"];
+    const COMPONENTS: [&str; 2] = ["x", "y"];
+
+    fn config() -> Config {
+        let base = Config::default();
+        Config {
+            cases: 256,
+            failure_persistence: None,
+            rng_seed: match base.rng_seed {
+                RngSeed::Random => RngSeed::Fixed(0x0bad_cafe),
+                given => given,
+            },
+            ..base
+        }
+    }
+
+    /// A resource id on the small fleet, or an odd one.
+    fn resource_id() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => (select(ENDPOINTS.to_vec()), select(VARIANTS.to_vec()))
+                .prop_map(|(e, v)| format!("endpoint/{e}/variant/{v}")),
+            2 => select(COMPONENTS.to_vec()).prop_map(|c| format!("inference-component/{c}")),
+            1 => "[a-z/]{0,12}",
+        ]
+    }
+
+    fn item_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("autoscaling-guard-invocations".to_string()),
+            Just("autoscaling-guard-morning".to_string()),
+            Just("team-policy".to_string()),
+            "[a-z-]{1,20}",
+        ]
+    }
+
+    fn alarm() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (select(ENDPOINTS.to_vec()), select(VARIANTS.to_vec()))
+                .prop_map(|(e, v)| alarm_name(e, v, "burst")),
+            select(COMPONENTS.to_vec()).prop_map(|c| component_alarm_name(c, "burst")),
+            Just("team-alarm".to_string()),
+            "autoscaling-guard-[a-z:/]{0,12}",
+        ]
+    }
+
+    /// The fleet as read: endpoints with their variants and components, and
+    /// the endpoints that could not be read.
+    fn fleet() -> impl Strategy<Value = (Vec<EndpointSnapshot>, BTreeSet<String>)> {
+        (vec(
+            (
+                0..3u8,
+                btree_set(select(VARIANTS.to_vec()), 0..=2),
+                btree_set(select(COMPONENTS.to_vec()), 0..=2),
+            ),
+            3,
+        ),)
+            .prop_map(|(states,)| {
+                let mut read = Vec::new();
+                let mut unreadable = BTreeSet::new();
+                for (name, (state, variants, components)) in ENDPOINTS.iter().zip(states) {
+                    match state {
+                        0 => {}
+                        1 => {
+                            unreadable.insert(name.to_string());
+                        }
+                        _ => read.push(EndpointSnapshot {
+                            name: name.to_string(),
+                            arn: String::new(),
+                            status: "InService".into(),
+                            last_modified: None,
+                            config_name: String::new(),
+                            is_async: false,
+                            tags: Default::default(),
+                            variants: variants
+                                .iter()
+                                .map(|v| VariantSnapshot {
+                                    name: v.to_string(),
+                                    instance_type: None,
+                                    current_instance_count: None,
+                                    desired_instance_count: None,
+                                    hosts_components: false,
+                                    serverless: None,
+                                })
+                                .collect(),
+                            components: components
+                                .iter()
+                                .map(|c| ComponentSnapshot {
+                                    name: c.to_string(),
+                                    variant: String::new(),
+                                    status: "InService".into(),
+                                    current_copies: None,
+                                    desired_copies: None,
+                                })
+                                .collect(),
+                        }),
+                    }
+                }
+                (read, unreadable)
+            })
+    }
+
+    fn policy(resource_id: String, name: String) -> ScalingPolicy {
+        ScalingPolicy {
+            name,
+            resource_id,
+            dimension: Default::default(),
+            arn: String::new(),
+            policy_type: "TargetTrackingScaling".into(),
+            target_tracking: None,
+            step: None,
+        }
+    }
+
+    fn scheduled(resource_id: String, name: String) -> ScheduledAction {
+        ScheduledAction {
+            name,
+            resource_id,
+            dimension: Default::default(),
+            schedule: "rate(1 day)".into(),
+            timezone: None,
+            min_capacity: Some(1),
+            max_capacity: None,
+        }
+    }
+
+    fn observed_alarm(name: String) -> ObservedAlarm {
+        ObservedAlarm {
+            name,
+            namespace: None,
+            metric_name: None,
+            dimensions: vec![],
+            statistic: None,
+            period: None,
+            evaluation_periods: None,
+            datapoints_to_alarm: None,
+            threshold: None,
+            comparison: None,
+            treat_missing_data: None,
+            actions: vec![],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn orphan_removal_takes_only_what_is_owned_and_only_where_nothing_was_read(
+            policies in vec((resource_id(), item_name()), 0..8),
+            actions in vec((resource_id(), item_name()), 0..4),
+            alarms in vec(alarm(), 0..4),
+            (read, unreadable) in fleet(),
+        ) {
+            let policies: Vec<_> = policies.into_iter().map(|(r, n)| policy(r, n)).collect();
+            let actions: Vec<_> = actions.into_iter().map(|(r, n)| scheduled(r, n)).collect();
+            let alarms: Vec<_> = alarms.into_iter().map(observed_alarm).collect();
+            for orphan in find_orphans(&policies, &actions, &alarms, &read, &unreadable) {
+                let rid = orphan.resource_id.as_str();
+                // Nothing of an endpoint that was read with this variant or
+                // component, or that could not be read.
+                let live = |e: &EndpointSnapshot| match parse_variant_resource_id(rid) {
+                    Some((endpoint, variant)) => {
+                        e.name == endpoint && e.variants.iter().any(|v| v.name == variant)
+                    }
+                    None => e.components.iter().any(|c| format!("inference-component/{}", c.name) == rid),
+                };
+                prop_assert!(!read.iter().any(live), "{rid} is live");
+                prop_assert!(!unreadable.contains(&orphan.endpoint), "{rid} was not read");
+                let foreign = policies.iter().filter(|p| p.resource_id == rid).any(|p| !is_owned(&p.name))
+                    || actions.iter().filter(|s| s.resource_id == rid).any(|s| !is_owned(&s.name));
+                let changes = plan_orphan(&orphan);
+                for change in &changes {
+                    prop_assert_eq!(change.resource_id(), rid);
+                    match change {
+                        Change::DeletePolicy { policy_name: n, .. }
+                        | Change::DeleteScheduledAction { scheduled_action_name: n, .. }
+                        | Change::DeleteAlarm { alarm_name: n, .. } => {
+                            prop_assert!(is_owned(n), "deletes {n}")
+                        }
+                        Change::DeregisterTarget { .. } => {
+                            prop_assert!(!foreign, "deregisters {rid}, which someone else uses")
+                        }
+                        other => prop_assert!(false, "{other:?} in an orphan removal"),
+                    }
+                }
+                // Everything owned there goes.
+                let owned = policies.iter().filter(|p| p.resource_id == rid && is_owned(&p.name)).count()
+                    + actions.iter().filter(|s| s.resource_id == rid && is_owned(&s.name)).count();
+                let deletes = changes.iter().filter(|c| matches!(c, Change::DeletePolicy { .. } | Change::DeleteScheduledAction { .. })).count();
+                prop_assert_eq!(owned, deletes);
+            }
+        }
     }
 }

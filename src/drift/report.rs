@@ -15,8 +15,10 @@ use crate::reconcile::report::{EndpointReport, Outcome, VariantStatus};
 
 pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
 
-/// Counts of variants, except `endpoints`, `not_reached` (endpoints), the
-/// orphan counts (targets) and the call counts.
+/// Counts of variants, except `endpoints`, `not_reached` (endpoints, and
+/// orphan candidates the sweep had no time to check), the orphan counts
+/// (targets) and the call counts. `errors` also counts orphan candidates
+/// whose fresh read or removal failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftSummary {
     pub endpoints: u64,
@@ -45,13 +47,54 @@ pub struct DriftEntry {
     pub not_reached: bool,
 }
 
+/// What became of an orphan candidate. Only a fresh read that finds the
+/// endpoint, variant or component gone makes a candidate an orphan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrphanStatus {
+    /// Confirmed gone; not removed (report mode or a dry run).
+    Found,
+    /// Confirmed gone and removed.
+    Removed,
+    /// Confirmed gone, but a removal failed (see `error`).
+    Error,
+    /// The fresh read failed (see `error`): whether it is gone is unknown,
+    /// so nothing is removed.
+    Unconfirmed,
+    /// The fresh read found the endpoint and variant (or the component):
+    /// the listing lagged behind. Not an orphan.
+    StillInUse,
+    /// Time ran short before the fresh read.
+    NotReached,
+}
+
+impl OrphanStatus {
+    /// Confirmed gone: what `orphans_found` counts.
+    pub fn is_orphan(self) -> bool {
+        matches!(self, Self::Found | Self::Removed | Self::Error)
+    }
+
+    pub fn is_error(self) -> bool {
+        matches!(self, Self::Error | Self::Unconfirmed)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Found => "found",
+            Self::Removed => "removed",
+            Self::Error => "error",
+            Self::Unconfirmed => "unconfirmed",
+            Self::StillInUse => "still_in_use",
+            Self::NotReached => "not_reached",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrphanReport {
     #[serde(flatten)]
     pub orphan: Orphan,
-    /// `found`, `removed`, `still_in_use` (a fresh read found the endpoint
-    /// and variant after all), `not_reached` or `error`.
-    pub status: &'static str,
+    pub status: OrphanStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,8 +200,12 @@ pub fn summarize(
             }
         }
     }
-    s.orphans_found = orphans.len() as u64;
-    s.orphans_removed = orphans.iter().filter(|o| o.status == "removed").count() as u64;
+    for o in orphans {
+        s.orphans_found += u64::from(o.status.is_orphan());
+        s.orphans_removed += u64::from(o.status == OrphanStatus::Removed);
+        s.errors += u64::from(o.status.is_error());
+        s.not_reached += u64::from(o.status == OrphanStatus::NotReached);
+    }
     s
 }
 
@@ -263,10 +310,14 @@ pub fn table(report: &DriftReport) -> String {
         }
     }
     for o in &report.orphans {
+        let cause = o.orphan.cause.as_str().to_string();
         rows.push((
             o.orphan.resource_id.clone(),
-            format!("orphan {}", o.status),
-            format!("{:?}", o.orphan.cause).to_lowercase(),
+            format!("orphan {}", o.status.as_str()),
+            match &o.error {
+                Some(e) => format!("{cause}: {e}"),
+                None => cause,
+            },
         ));
     }
     if !rows.is_empty() {
@@ -349,6 +400,38 @@ mod tests {
                 not_reached: 1,
                 ..DriftSummary::default()
             }
+        );
+    }
+
+    #[test]
+    fn orphans_count_once_confirmed_and_their_failures_are_errors() {
+        use super::super::orphans::{Orphan, OrphanCause};
+        let orphan = |status| OrphanReport {
+            orphan: Orphan {
+                resource_id: "endpoint/gone/variant/a".into(),
+                dimension: Default::default(),
+                endpoint: "gone".into(),
+                variant: "a".into(),
+                cause: OrphanCause::EndpointGone,
+                owned_policies: vec!["autoscaling-guard-invocations".into()],
+                owned_scheduled_actions: vec![],
+                owned_alarms: vec![],
+                foreign: vec![],
+            },
+            status,
+            changes: vec![],
+            error: None,
+        };
+        use OrphanStatus::*;
+        let all: Vec<_> = [Found, Removed, Error, Unconfirmed, StillInUse, NotReached]
+            .into_iter()
+            .map(orphan)
+            .collect();
+        let s = summarize(&[], &[], &all);
+        assert_eq!(
+            (s.orphans_found, s.orphans_removed, s.errors, s.not_reached),
+            (3, 1, 2, 1),
+            "{s:?}"
         );
     }
 

@@ -6,6 +6,7 @@
 
 pub mod instances;
 pub mod schedule;
+pub mod tz_links;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -77,6 +78,26 @@ impl Kind {
         }
     }
 
+    fn below_floor(self, min: i32) -> String {
+        match self.min_floor() {
+            0 => format!("{min} is below 0"),
+            floor => format!(
+                "{min} is below {floor}: SageMaker documents no scale to zero for {}",
+                self.label()
+            ),
+        }
+    }
+
+    /// The metric of the alarm whose step policy brings capacity back from
+    /// zero: the only way back once nothing runs to publish other metrics.
+    fn way_back_metric(self) -> Option<&'static str> {
+        match self {
+            Kind::Instance | Kind::Serverless => None,
+            Kind::Async => Some(HAS_BACKLOG_WITHOUT_CAPACITY),
+            Kind::Component => Some(NO_CAPACITY_INVOCATION_FAILURES),
+        }
+    }
+
     fn target_metrics(self) -> Vec<&'static str> {
         let mut metrics: Vec<&str> = match self {
             Kind::Instance => INSTANCE_PREDEFINED_METRICS.to_vec(),
@@ -98,6 +119,14 @@ impl Kind {
         }
     }
 }
+
+/// Published (AWS/SageMaker, dimension EndpointName) while an asynchronous
+/// endpoint has requests waiting and no instance to take them.
+pub const HAS_BACKLOG_WITHOUT_CAPACITY: &str = "HasBacklogWithoutCapacity";
+/// Published (AWS/SageMaker, dimension InferenceComponentName) when a request
+/// reaches an inference component with no copy to serve it (SageMaker guide,
+/// "Scale an endpoint to zero instances").
+pub const NO_CAPACITY_INVOCATION_FAILURES: &str = "NoCapacityInvocationFailures";
 
 pub const PROVISIONED_CONCURRENCY_METRIC: &str =
     "SageMakerVariantProvisionedConcurrencyUtilization";
@@ -174,8 +203,8 @@ pub fn default_async_profile() -> Profile {
                 adjustment: 1,
             }],
             alarm: AlarmDoc {
-                namespace: "AWS/SageMaker".to_string(),
-                metric: "HasBacklogWithoutCapacity".to_string(),
+                namespace: SAGEMAKER_NAMESPACE.to_string(),
+                metric: HAS_BACKLOG_WITHOUT_CAPACITY.to_string(),
                 statistic: "Average".to_string(),
                 period: 60,
                 evaluation_periods: 2,
@@ -255,7 +284,8 @@ pub struct AlarmDoc {
     pub metric: String,
     /// `SampleCount`, `Average`, `Sum`, `Minimum` or `Maximum`.
     pub statistic: String,
-    /// Seconds: 10, 30 or a multiple of 60.
+    /// Seconds: a multiple of 60 (SageMaker's endpoint metrics are per
+    /// minute).
     pub period: i32,
     pub evaluation_periods: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -270,12 +300,14 @@ pub struct AlarmDoc {
 }
 
 fn default_alarm_namespace() -> String {
-    "AWS/SageMaker".to_string()
+    SAGEMAKER_NAMESPACE.to_string()
 }
 fn default_missing_data() -> String {
     "missing".to_string()
 }
 
+/// Application Auto Scaling's default quota of step adjustments per step
+/// policy (the service model sets no limit; an account may have it raised).
 pub const MAX_STEPS: usize = 20;
 pub const ADJUSTMENT_TYPES: [&str; 3] = [
     "ChangeInCapacity",
@@ -291,7 +323,14 @@ pub const COMPARISONS: [&str; 4] = [
     "LessThanOrEqualToThreshold",
 ];
 pub const MISSING_DATA: [&str; 4] = ["missing", "notBreaching", "breaching", "ignore"];
-pub const ALARM_NAMESPACES: [&str; 2] = ["AWS/SageMaker", UTILIZATION_NAMESPACE];
+pub const ALARM_NAMESPACES: [&str; 2] = [SAGEMAKER_NAMESPACE, UTILIZATION_NAMESPACE];
+pub const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
+/// CloudWatch evaluates an alarm over at most seven days (Period x
+/// EvaluationPeriods), and over at most one day when the period is under an
+/// hour (PutMetricAlarm, `Period`).
+pub const MAX_ALARM_WINDOW_SECONDS: i64 = 604_800;
+pub const MAX_SHORT_PERIOD_WINDOW_SECONDS: i64 = 86_400;
+const SHORT_PERIOD_SECONDS: i32 = 3_600;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -422,7 +461,7 @@ impl Profile {
         if self.min_capacity < min_floor {
             return Err(error(
                 format!("{at}.min_capacity"),
-                format!("{} is below {min_floor}", self.min_capacity),
+                kind.below_floor(self.min_capacity),
             ));
         }
         if self.max_capacity < self.min_capacity.max(1) {
@@ -470,7 +509,44 @@ impl Profile {
         for (i, s) in self.scheduled_actions.iter().enumerate() {
             let at = format!("{at}.scheduled_actions[{i}]");
             check_name(&at, &s.name, &mut action_names)?;
-            s.validate(&at)?;
+            s.validate(&at, kind)?;
+        }
+        self.check_way_back_from_zero(at, kind)
+    }
+
+    /// A minimum of 0 (the profile's, or a scheduled action's) leaves
+    /// nothing running to publish the metrics other policies follow: only
+    /// a step policy on the alarm SageMaker raises when a request finds no
+    /// capacity brings it back.
+    fn check_way_back_from_zero(&self, at: &str, kind: Kind) -> Result<(), PolicySetError> {
+        let Some(metric) = kind.way_back_metric() else {
+            // Kinds that cannot reach zero: their minimums are checked
+            // against the floor.
+            return Ok(());
+        };
+        let zero = std::iter::once((format!("{at}.min_capacity"), self.min_capacity)).chain(
+            self.scheduled_actions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    s.min_capacity
+                        .map(|min| (format!("{at}.scheduled_actions[{i}].min_capacity"), min))
+                }),
+        );
+        for (path, min) in zero {
+            if min == 0 && !self.step_scaling.iter().any(|p| p.scales_out_from(metric)) {
+                return Err(error(
+                    path,
+                    format!(
+                        "0 leaves {} nothing to scale out from: add to {at}.step_scaling a step \
+                         policy on an alarm over {SAGEMAKER_NAMESPACE} {metric} (comparison \
+                         GreaterThanThreshold or GreaterThanOrEqualToThreshold) whose step at \
+                         the threshold adds capacity (ChangeInCapacity or ExactCapacity, \
+                         adjustment 1 or more), or use a minimum of 1",
+                        kind.label()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -547,6 +623,27 @@ fn one_of(at: String, value: &str, allowed: &[&str]) -> Result<(), PolicySetErro
 }
 
 impl StepScalingDoc {
+    /// Whether this policy adds capacity when its alarm over `metric`
+    /// fires, starting from zero: a percentage of zero is zero, so only
+    /// ChangeInCapacity and ExactCapacity can.
+    fn scales_out_from(&self, metric: &str) -> bool {
+        let alarm = &self.alarm;
+        let fires_on_rise = matches!(
+            alarm.comparison.as_str(),
+            "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold"
+        );
+        // The step a breach just above the threshold falls into.
+        let at_threshold = self
+            .steps
+            .iter()
+            .find(|s| s.lower.is_none_or(|lo| lo <= 0.0) && s.upper.is_none_or(|hi| hi > 0.0));
+        let adds = matches!(
+            self.adjustment_type.as_str(),
+            "ChangeInCapacity" | "ExactCapacity"
+        ) && at_threshold.is_some_and(|s| s.adjustment >= 1);
+        alarm.namespace == SAGEMAKER_NAMESPACE && alarm.metric == metric && fires_on_rise && adds
+    }
+
     fn validate(&self, at: &str) -> Result<(), PolicySetError> {
         one_of(
             format!("{at}.adjustment_type"),
@@ -587,9 +684,19 @@ impl StepScalingDoc {
                 format!("{} steps; give 1 to {MAX_STEPS}", self.steps.len()),
             ));
         }
+        // Steps are listed from the lowest interval to the highest, each
+        // starting where the previous one ends (PutScalingPolicy allows no
+        // gap and no overlap).
         let last = self.steps.len() - 1;
         for (i, step) in self.steps.iter().enumerate() {
             let here = format!("{at}.steps[{i}]");
+            if step.lower.is_none() && step.upper.is_none() {
+                return Err(error(
+                    here,
+                    "lower and upper are both absent; PutScalingPolicy needs at least one \
+                     bound on every step",
+                ));
+            }
             if step.lower.is_none() && i != 0 {
                 return Err(error(
                     format!("{here}.lower"),
@@ -613,6 +720,15 @@ impl StepScalingDoc {
             if step.adjustment == 0 && self.adjustment_type != "ExactCapacity" {
                 return Err(error(format!("{here}.adjustment"), "0 changes nothing"));
             }
+            if step.adjustment < 0 && self.adjustment_type == "ExactCapacity" {
+                return Err(error(
+                    format!("{here}.adjustment"),
+                    format!(
+                        "{}: an ExactCapacity adjustment is a capacity, 0 or more",
+                        step.adjustment
+                    ),
+                ));
+            }
             if i < last {
                 let next = &self.steps[i + 1];
                 match (step.upper, next.lower) {
@@ -631,6 +747,27 @@ impl StepScalingDoc {
                     _ => {}
                 }
             }
+        }
+        // With the steps in order, a positive upper bound anywhere means the
+        // last one is positive, and an open upper bound can only be last
+        // (and likewise for negative lower bounds and the first step).
+        if let Some(hi) = self.steps[last].upper.filter(|hi| *hi > 0.0) {
+            return Err(error(
+                format!("{at}.steps[{last}].upper"),
+                format!(
+                    "{hi} is a positive upper bound, so PutScalingPolicy needs a step with no \
+                     upper bound: leave upper out on the last step (infinity)"
+                ),
+            ));
+        }
+        if let Some(lo) = self.steps[0].lower.filter(|lo| *lo < 0.0) {
+            return Err(error(
+                format!("{at}.steps[0].lower"),
+                format!(
+                    "{lo} is a negative lower bound, so PutScalingPolicy needs a step with no \
+                     lower bound: leave lower out on the first step (minus infinity)"
+                ),
+            ));
         }
         self.alarm.validate(&format!("{at}.alarm"))
     }
@@ -656,17 +793,40 @@ impl AlarmDoc {
             &self.treat_missing_data,
             &MISSING_DATA,
         )?;
-        if !(self.period == 10 || self.period == 30 || (self.period >= 60 && self.period % 60 == 0))
-        {
+        if self.period < 60 || self.period % 60 != 0 {
             return Err(error(
                 format!("{at}.period"),
-                format!("{} must be 10, 30 or a multiple of 60 seconds", self.period),
+                format!(
+                    "{} must be a multiple of 60 seconds: SageMaker publishes its endpoint \
+                     metrics once a minute, and a 10, 20 or 30 second period (meant for \
+                     high-resolution metrics) leaves the alarm in INSUFFICIENT_DATA",
+                    self.period
+                ),
             ));
         }
         if self.evaluation_periods < 1 {
             return Err(error(
                 format!("{at}.evaluation_periods"),
                 format!("{} is below 1", self.evaluation_periods),
+            ));
+        }
+        let window = i64::from(self.period) * i64::from(self.evaluation_periods);
+        let (limit, why) = if self.period < SHORT_PERIOD_SECONDS {
+            (
+                MAX_SHORT_PERIOD_WINDOW_SECONDS,
+                "one day when the period is under an hour",
+            )
+        } else {
+            (MAX_ALARM_WINDOW_SECONDS, "seven days")
+        };
+        if window > limit {
+            return Err(error(
+                format!("{at}.evaluation_periods"),
+                format!(
+                    "{} periods of {} s make {window} s; CloudWatch evaluates an alarm over \
+                     at most {limit} s ({why})",
+                    self.evaluation_periods, self.period
+                ),
             ));
         }
         if let Some(d) = self.datapoints_to_alarm {
@@ -688,7 +848,7 @@ impl AlarmDoc {
 }
 
 impl ScheduledActionDoc {
-    fn validate(&self, at: &str) -> Result<(), PolicySetError> {
+    fn validate(&self, at: &str, kind: Kind) -> Result<(), PolicySetError> {
         schedule::validate_schedule(&self.schedule)
             .map_err(|p| error(format!("{at}.schedule"), p))?;
         if let Some(tz) = &self.timezone {
@@ -696,10 +856,9 @@ impl ScheduledActionDoc {
         }
         match (self.min_capacity, self.max_capacity) {
             (None, None) => Err(error(at, "set min_capacity, max_capacity or both")),
-            (Some(min), _) if min < 0 => Err(error(
-                format!("{at}.min_capacity"),
-                format!("{min} is below 0"),
-            )),
+            (Some(min), _) if min < kind.min_floor() => {
+                Err(error(format!("{at}.min_capacity"), kind.below_floor(min)))
+            }
             (_, Some(max)) if max < 1 => Err(error(
                 format!("{at}.max_capacity"),
                 format!("{max} is below 1"),

@@ -5,6 +5,8 @@
 
 use std::str::FromStr;
 
+use super::tz_links::LINKS;
+
 /// Checks a schedule expression; the error says what is wrong with it.
 pub fn validate_schedule(expr: &str) -> Result<(), String> {
     let inner = |prefix: &str| {
@@ -220,11 +222,31 @@ fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks an IANA time zone name such as `Europe/Berlin` or `UTC`.
+/// Checks a time zone name: a canonical IANA zone such as `Europe/Berlin`,
+/// as AWS (Joda-Time) accepts them. `UTC` is a link to `Etc/UTC` in the tz
+/// database but the name AWS gives its own default, so both are accepted;
+/// either means the same as no time zone.
 pub fn validate_timezone(tz: &str) -> Result<(), String> {
+    if tz == "UTC" {
+        return Ok(());
+    }
+    if let Some(canonical) = canonical_zone_of_alias(tz) {
+        return Err(format!(
+            "{tz:?} is an alias the IANA time zone database keeps for backward \
+             compatibility; AWS accepts only canonical names: use {canonical:?}"
+        ));
+    }
     chrono_tz::Tz::from_str(tz).map(|_| ()).map_err(|_| {
         format!("{tz:?} is not an IANA time zone name (for example Europe/Berlin or UTC)")
     })
+}
+
+/// The canonical zone an alias links to, if `tz` is an alias.
+fn canonical_zone_of_alias(tz: &str) -> Option<&'static str> {
+    LINKS
+        .binary_search_by(|(alias, _)| (*alias).cmp(tz))
+        .ok()
+        .map(|i| LINKS[i].1)
 }
 
 #[cfg(test)]
@@ -287,10 +309,44 @@ mod tests {
     }
 
     #[test]
+    fn aliases_are_refused_with_their_canonical_zone() {
+        for (alias, canonical) in [
+            ("US/Eastern", "America/New_York"),
+            ("Asia/Calcutta", "Asia/Kolkata"),
+            ("Europe/Kiev", "Europe/Kyiv"),
+            ("GB", "Europe/London"),
+            ("Etc/UCT", "Etc/UTC"),
+            ("GMT", "Etc/GMT"),
+        ] {
+            let err = validate_timezone(alias).unwrap_err();
+            assert!(
+                err.contains("alias") && err.contains(&format!("use {canonical:?}")),
+                "{alias}: {err}"
+            );
+        }
+        // UTC, Etc/UTC and no time zone all mean UTC.
+        assert_eq!(validate_timezone("UTC"), Ok(()));
+        assert_eq!(validate_timezone("Etc/UTC"), Ok(()));
+    }
+
+    #[test]
+    fn the_alias_table_matches_the_zones_chrono_tz_knows() {
+        assert!(LINKS.windows(2).all(|w| w[0].0 < w[1].0), "sorted, unique");
+        for (alias, canonical) in LINKS {
+            assert!(chrono_tz::Tz::from_str(alias).is_ok(), "{alias}");
+            assert!(chrono_tz::Tz::from_str(canonical).is_ok(), "{canonical}");
+            // Links point at zones, never at other links.
+            assert_eq!(canonical_zone_of_alias(canonical), None, "{canonical}");
+        }
+    }
+
+    #[test]
     fn time_zones() {
         assert!(validate_timezone("Europe/Berlin").is_ok());
         assert!(validate_timezone("UTC").is_ok());
         assert!(validate_timezone("America/New_York").is_ok());
+        assert!(validate_timezone("Etc/GMT+9").is_ok());
+        assert!(validate_timezone("Pacific/Tahiti").is_ok());
         assert!(validate_timezone("Mars/Olympus")
             .unwrap_err()
             .contains("IANA"));

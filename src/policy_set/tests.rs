@@ -123,6 +123,11 @@ fn every_error_names_the_field() {
             "IANA",
         ),
         (
+            Box::new(|d| d["instance"]["scheduled_actions"][0]["timezone"] = json!("US/Eastern")),
+            "instance.scheduled_actions[0].timezone",
+            "\"US/Eastern\" is an alias the IANA time zone database keeps for backward compatibility; AWS accepts only canonical names: use \"America/New_York\"",
+        ),
+        (
             Box::new(|d| {
                 d["instance"]["scheduled_actions"][0] =
                     json!({"name": "x", "schedule": "rate(1 day)"})
@@ -233,7 +238,7 @@ fn step_policies_and_their_alarms_are_checked() {
         (
             Box::new(alarm("period", json!(45))),
             "instance.step_scaling[0].alarm.period",
-            "10, 30 or a multiple of 60",
+            "45 must be a multiple of 60 seconds",
         ),
         (
             Box::new(alarm("comparison", json!("Above"))),
@@ -332,7 +337,7 @@ fn async_profiles_may_reach_zero_and_track_the_backlog() {
         "ApproximateBacklogSizePerInstance"
     );
     let doc = json!({"instance": {"min_capacity": 1, "max_capacity": 2},
-        "async": {"min_capacity": 0, "max_capacity": 3,
+        "async": {"min_capacity": 1, "max_capacity": 3,
             "target_tracking": [{"name": "backlog", "metric": "ApproximateBacklogSizePerInstance", "target_value": 10}]}});
     assert_eq!(parse(&doc).unwrap().async_inference.max_capacity, 3);
     let err = error_of(|d| d["instance"]["min_capacity"] = json!(0));
@@ -347,4 +352,288 @@ fn async_profiles_may_reach_zero_and_track_the_backlog() {
             .contains("not a metric for asynchronous endpoints"),
         "{err}"
     );
+}
+
+/// The rules PutScalingPolicy applies to step adjustments (the
+/// StepAdjustment documentation of the Application Auto Scaling model); the
+/// local AWS accepts all of these.
+#[test]
+fn steps_that_put_scaling_policy_rejects_are_rejected() {
+    let steps = |v: Value| move |d: &mut Value| d["instance"]["step_scaling"][0]["steps"] = v;
+    type Case = (Box<dyn FnOnce(&mut Value)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            Box::new(steps(json!([{"adjustment": 1}]))),
+            "instance.step_scaling[0].steps[0]",
+            "lower and upper are both absent",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": 0, "upper": 100, "adjustment": 1}, {"lower": 100, "upper": 200, "adjustment": 2}]),
+            )),
+            "instance.step_scaling[0].steps[1].upper",
+            "200 is a positive upper bound, so PutScalingPolicy needs a step with no upper bound",
+        ),
+        (
+            Box::new(steps(json!([{"lower": 10, "upper": 20, "adjustment": 1}]))),
+            "instance.step_scaling[0].steps[0].upper",
+            "20 is a positive upper bound",
+        ),
+        (
+            Box::new(steps(
+                json!([{"lower": -100, "upper": -50, "adjustment": -2}, {"lower": -50, "upper": 0, "adjustment": -1}]),
+            )),
+            "instance.step_scaling[0].steps[0].lower",
+            "-100 is a negative lower bound, so PutScalingPolicy needs a step with no lower bound",
+        ),
+        (
+            Box::new(steps(json!([{"lower": -10, "adjustment": 1}]))),
+            "instance.step_scaling[0].steps[0].lower",
+            "-10 is a negative lower bound",
+        ),
+        (
+            Box::new(|d: &mut Value| {
+                d["instance"]["step_scaling"][0]["adjustment_type"] = json!("ExactCapacity");
+                d["instance"]["step_scaling"][0]["steps"] = json!([{"lower": 0, "adjustment": -1}]);
+            }),
+            "instance.step_scaling[0].steps[0].adjustment",
+            "-1: an ExactCapacity adjustment is a capacity, 0 or more",
+        ),
+    ];
+    for (edit, path, problem) in cases {
+        let err = error_of(edit);
+        assert_eq!(err.path, path, "{err}");
+        assert!(err.problem.contains(problem), "{err} should say {problem}");
+    }
+}
+
+#[test]
+fn steps_that_put_scaling_policy_accepts_still_pass() {
+    for good in [
+        // Scale out above the threshold, in two steps.
+        json!([{"lower": 0, "upper": 100, "adjustment": 1}, {"lower": 100, "adjustment": 2}]),
+        // Scale in below it: open below, ending at the threshold.
+        json!([{"upper": 0, "adjustment": -1}]),
+        json!([{"upper": -10, "adjustment": -2}, {"lower": -10, "upper": 0, "adjustment": -1}]),
+        // Both sides of the threshold.
+        json!([{"upper": 0, "adjustment": -1}, {"lower": 0, "adjustment": 1}]),
+        json!([{"lower": 10, "adjustment": 1}]),
+    ] {
+        let mut doc = example();
+        doc["instance"]["step_scaling"][0]["steps"] = good.clone();
+        assert!(parse(&doc).is_ok(), "{good}: {:?}", parse(&doc));
+    }
+}
+
+/// PutMetricAlarm's limits on the evaluation window, and SageMaker's
+/// per-minute metrics.
+#[test]
+fn alarm_windows_fit_cloudwatch_and_per_minute_metrics() {
+    let alarm = |period: i64, evaluations: i64| {
+        move |d: &mut Value| {
+            d["instance"]["step_scaling"][0]["alarm"]["period"] = json!(period);
+            d["instance"]["step_scaling"][0]["alarm"]["evaluation_periods"] = json!(evaluations);
+            d["instance"]["step_scaling"][0]["alarm"]
+                .as_object_mut()
+                .unwrap()
+                .remove("datapoints_to_alarm");
+        }
+    };
+    type Case = (Box<dyn FnOnce(&mut Value)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            Box::new(alarm(10, 3)),
+            "instance.step_scaling[0].alarm.period",
+            "10 must be a multiple of 60 seconds: SageMaker publishes its endpoint metrics once a minute",
+        ),
+        (
+            Box::new(alarm(30, 3)),
+            "instance.step_scaling[0].alarm.period",
+            "INSUFFICIENT_DATA",
+        ),
+        (
+            Box::new(alarm(0, 3)),
+            "instance.step_scaling[0].alarm.period",
+            "0 must be a multiple of 60",
+        ),
+        (
+            // 25 hours of one-minute periods.
+            Box::new(alarm(60, 1500)),
+            "instance.step_scaling[0].alarm.evaluation_periods",
+            "1500 periods of 60 s make 90000 s; CloudWatch evaluates an alarm over at most 86400 s (one day when the period is under an hour)",
+        ),
+        (
+            Box::new(alarm(3540, 25)),
+            "instance.step_scaling[0].alarm.evaluation_periods",
+            "at most 86400 s",
+        ),
+        (
+            Box::new(alarm(3600, 169)),
+            "instance.step_scaling[0].alarm.evaluation_periods",
+            "169 periods of 3600 s make 608400 s; CloudWatch evaluates an alarm over at most 604800 s (seven days)",
+        ),
+        (
+            // Does not overflow.
+            Box::new(alarm(86_400 * 60, i64::from(i32::MAX))),
+            "instance.step_scaling[0].alarm.evaluation_periods",
+            "at most 604800 s",
+        ),
+    ];
+    for (edit, path, problem) in cases {
+        let err = error_of(edit);
+        assert_eq!(err.path, path, "{err}");
+        assert!(err.problem.contains(problem), "{err} should say {problem}");
+    }
+    for (period, evaluations) in [(60, 1440), (300, 288), (3600, 168), (86_400, 7)] {
+        let mut doc = example();
+        alarm(period, evaluations)(&mut doc);
+        assert!(parse(&doc).is_ok(), "{period} x {evaluations}");
+    }
+}
+
+fn components(profile: Value) -> Result<PolicySet, PolicySetError> {
+    parse(&json!({"instance": {"min_capacity": 1, "max_capacity": 2},
+        "inference_components": profile}))
+}
+
+/// The step policy the SageMaker guide ("Scale an endpoint to zero
+/// instances") puts on an inference component to bring it back from zero.
+fn from_zero_policy() -> Value {
+    json!({"name": "from-zero", "adjustment_type": "ChangeInCapacity", "cooldown": 60,
+        "metric_aggregation_type": "Maximum",
+        "steps": [{"lower": 0, "adjustment": 1}],
+        "alarm": {"namespace": "AWS/SageMaker", "metric": "NoCapacityInvocationFailures",
+                  "statistic": "Sum", "period": 60,
+                  "evaluation_periods": 1, "datapoints_to_alarm": 1, "threshold": 1,
+                  "comparison": "GreaterThanOrEqualToThreshold"}})
+}
+
+#[test]
+fn components_reach_zero_only_with_the_policy_that_scales_out_from_zero() {
+    let tracking = json!([{"name": "copies", "metric": "SageMakerInferenceComponentInvocationsPerCopy", "target_value": 5}]);
+    let err =
+        components(json!({"min_capacity": 0, "max_capacity": 4, "target_tracking": tracking}))
+            .unwrap_err();
+    assert_eq!(err.path, "inference_components.min_capacity");
+    assert!(
+        err.problem
+            .contains("0 leaves inference components nothing to scale out from")
+            && err
+                .problem
+                .contains("AWS/SageMaker NoCapacityInvocationFailures"),
+        "{err}"
+    );
+
+    let set = components(json!({"min_capacity": 0, "max_capacity": 4,
+        "target_tracking": tracking, "step_scaling": [from_zero_policy()]}))
+    .unwrap();
+    assert_eq!(set.inference_components.min_capacity, 0);
+
+    // A policy that does not bring capacity back does not count.
+    let breaks: [(&str, Value); 6] = [
+        ("/alarm/metric", json!("Invocations")),
+        ("/alarm/namespace", json!("/aws/sagemaker/Endpoints")),
+        ("/alarm/comparison", json!("LessThanThreshold")),
+        ("/adjustment_type", json!("PercentChangeInCapacity")),
+        (
+            "/steps",
+            json!([{"lower": 0, "upper": 5, "adjustment": 0}, {"lower": 5, "adjustment": 1}]),
+        ),
+        ("/steps", json!([{"upper": 0, "adjustment": -1}])),
+    ];
+    for (pointer, value) in breaks {
+        let mut policy = from_zero_policy();
+        *policy.pointer_mut(pointer).unwrap() = value.clone();
+        if pointer == "/steps" && value[0]["adjustment"] == json!(0) {
+            // A 0 adjustment only passes as ExactCapacity.
+            policy["adjustment_type"] = json!("ExactCapacity");
+        }
+        let err = components(json!({"min_capacity": 0, "max_capacity": 4,
+            "target_tracking": tracking, "step_scaling": [policy]}))
+        .unwrap_err();
+        assert_eq!(
+            err.path, "inference_components.min_capacity",
+            "{pointer}={value}: {err}"
+        );
+    }
+
+    // A scheduled minimum of 0 needs it just the same.
+    let err = components(json!({"min_capacity": 1, "max_capacity": 4, "target_tracking": tracking,
+        "scheduled_actions": [{"name": "night", "schedule": "cron(0 22 * * ? *)", "min_capacity": 0}]}))
+    .unwrap_err();
+    assert_eq!(
+        err.path,
+        "inference_components.scheduled_actions[0].min_capacity"
+    );
+    assert!(components(json!({"min_capacity": 1, "max_capacity": 4, "target_tracking": tracking,
+        "step_scaling": [from_zero_policy()],
+        "scheduled_actions": [{"name": "night", "schedule": "cron(0 22 * * ? *)", "min_capacity": 0}]}))
+    .is_ok());
+}
+
+#[test]
+fn async_endpoints_reach_zero_only_with_the_backlog_policy() {
+    let tracking = json!([{"name": "backlog", "metric": "ApproximateBacklogSizePerInstance", "target_value": 5}]);
+    let err = parse(&json!({"instance": {"min_capacity": 1, "max_capacity": 2},
+        "async": {"min_capacity": 0, "max_capacity": 3, "target_tracking": tracking}}))
+    .unwrap_err();
+    assert_eq!(err.path, "async.min_capacity");
+    assert!(
+        err.problem
+            .contains("AWS/SageMaker HasBacklogWithoutCapacity"),
+        "{err}"
+    );
+    // The default async profile holds it.
+    let async_default = serde_json::to_value(default_async_profile()).unwrap();
+    let set =
+        parse(&json!({"instance": {"min_capacity": 1, "max_capacity": 2}, "async": async_default}))
+            .unwrap();
+    assert_eq!(set.async_inference.min_capacity, 0);
+    let err = parse(&json!({"instance": {"min_capacity": 1, "max_capacity": 2},
+        "async": {"min_capacity": 1, "max_capacity": 3, "target_tracking": tracking,
+            "scheduled_actions": [{"name": "night", "schedule": "cron(0 22 * * ? *)", "min_capacity": 0}]}}))
+    .unwrap_err();
+    assert_eq!(err.path, "async.scheduled_actions[0].min_capacity");
+}
+
+#[test]
+fn instance_and_serverless_variants_never_reach_zero_on_a_schedule() {
+    let err = error_of(|d| d["instance"]["scheduled_actions"][1]["min_capacity"] = json!(0));
+    assert_eq!(err.path, "instance.scheduled_actions[1].min_capacity");
+    assert!(
+        err.problem.contains(
+            "0 is below 1: SageMaker documents no scale to zero for instance-based variants"
+        ),
+        "{err}"
+    );
+    let err = parse(&json!({"instance": {"min_capacity": 1, "max_capacity": 2},
+        "serverless": {"min_capacity": 1, "max_capacity": 3,
+            "target_tracking": [{"name": "pc", "metric": "SageMakerVariantProvisionedConcurrencyUtilization", "target_value": 0.7}],
+            "scheduled_actions": [{"name": "night", "schedule": "cron(0 22 * * ? *)", "min_capacity": 0}]}}))
+    .unwrap_err();
+    assert_eq!(err.path, "serverless.scheduled_actions[0].min_capacity");
+    assert!(err.problem.contains("serverless variants"), "{err}");
+}
+
+#[test]
+fn the_scale_to_zero_example_is_valid() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/inference-components-policy-set.json"
+    ))
+    .unwrap();
+    let set = PolicySet::from_json(&text).unwrap();
+    let ic = &set.inference_components;
+    assert_eq!(ic.min_capacity, 0);
+    assert!(ic.step_scaling[0].scales_out_from(NO_CAPACITY_INVOCATION_FAILURES));
+}
+
+#[test]
+fn the_bench_example_is_valid() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/bench-policy-set.json"
+    ))
+    .unwrap();
+    assert!(PolicySet::from_json(&text).is_ok());
 }

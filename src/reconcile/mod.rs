@@ -16,7 +16,7 @@ use crate::aws::store::AwsScaling;
 use crate::aws::AwsError;
 use crate::config::Settings;
 use crate::domain::desired::{EndpointIntent, VariantIntent};
-use crate::domain::plan::{plan, Change, VariantPlan};
+use crate::domain::plan::{plan, Applied, Change, VariantPlan};
 use crate::domain::release::{endpoint_intent, ReleaseMark, ReleaseState, RELEASE_TAGS};
 use crate::domain::snapshot::{EndpointSnapshot, VariantScaling};
 use report::{EndpointReport, Outcome, VariantReport, VariantStatus};
@@ -54,7 +54,8 @@ pub trait ScalingStore: Send + Sync {
         &self,
         resource_ids: &[String],
     ) -> impl Future<Output = Result<BTreeMap<String, VariantScaling>, AwsError>> + Send;
-    fn apply(&self, change: &Change) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Applies one change; a policy put hands back its ARN.
+    fn apply(&self, change: &Change) -> impl Future<Output = Result<Applied, AwsError>> + Send;
 }
 
 impl EndpointReader for SageMakerEndpoints {
@@ -82,7 +83,7 @@ impl ScalingStore for AwsScaling {
     ) -> Result<BTreeMap<String, VariantScaling>, AwsError> {
         AwsScaling::observe(self, resource_ids).await
     }
-    async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+    async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
         AwsScaling::apply(self, change).await
     }
 }
@@ -209,14 +210,25 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 }
                 VariantPlan::Changes(changes) => {
                     vr.status = VariantStatus::Changed;
+                    // Policy name -> the ARN its PutScalingPolicy returned.
+                    let mut put_arns = BTreeMap::new();
                     for change in changes {
-                        if let Err(e) = self.scaling.apply(&change).await {
-                            // Later changes build on earlier ones: stop here.
-                            warn!(endpoint = %report.endpoint, variant = %desired.variant,
-                                  action = change.name(), error = %e, "change failed");
-                            vr.status = VariantStatus::Error;
-                            vr.error = Some(e.to_string());
-                            break;
+                        let change = acting_on_put_policy(change, &put_arns);
+                        let applied = match self.scaling.apply(&change).await {
+                            Ok(applied) => applied,
+                            Err(e) => {
+                                // Later changes build on earlier ones: stop here.
+                                warn!(endpoint = %report.endpoint, variant = %desired.variant,
+                                      action = change.name(), error = %e, "change failed");
+                                vr.status = VariantStatus::Error;
+                                vr.error = Some(e.to_string());
+                                break;
+                            }
+                        };
+                        if let (Change::PutStepPolicy { policy, .. }, Some(arn)) =
+                            (&change, applied.policy_arn)
+                        {
+                            put_arns.insert(policy.name.clone(), arn);
                         }
                         info!(
                             endpoint = %report.endpoint,
@@ -239,6 +251,22 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
 /// The time release marks are judged against.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     std::time::SystemTime::now().into()
+}
+
+/// A PutAlarm whose policy was put earlier in the same plan acts on the
+/// ARN that put returned.
+fn acting_on_put_policy(mut change: Change, put_arns: &BTreeMap<String, String>) -> Change {
+    if let Change::PutAlarm {
+        policy_name,
+        policy_arn,
+        ..
+    } = &mut change
+    {
+        if policy_arn.is_none() {
+            *policy_arn = put_arns.get(policy_name).cloned();
+        }
+    }
+    change
 }
 
 pub(crate) fn failed(

@@ -82,7 +82,7 @@ impl ScalingStore for FakeScaling {
             .collect())
     }
 
-    async fn apply(&self, change: &Change) -> Result<(), AwsError> {
+    async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
         let rid = change.resource_id().to_string();
         if self.broken.contains(&rid) {
             return Err(AwsError {
@@ -172,7 +172,7 @@ impl ScalingStore for FakeScaling {
                 });
             }
         }
-        Ok(())
+        Ok(Applied::default())
     }
 }
 
@@ -342,6 +342,46 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
         "foreign_policy"
     );
     assert!(applied(&r).iter().all(|a| a.ends_with("variant/b")));
+}
+
+#[test]
+fn an_alarm_put_after_its_policy_takes_the_arn_that_put_returned() {
+    let alarm = |policy_arn: Option<&str>| Change::PutAlarm {
+        resource_id: "endpoint/e/variant/a".into(),
+        dimension: Default::default(),
+        policy_name: "autoscaling-guard-burst".into(),
+        policy_arn: policy_arn.map(str::to_string),
+        alarm: crate::domain::desired::DesiredAlarm {
+            name: "autoscaling-guard-e/a/burst".into(),
+            namespace: "AWS/SageMaker".into(),
+            metric_name: "InvocationsPerInstance".into(),
+            dimensions: Vec::new(),
+            statistic: "Sum".into(),
+            period: 60,
+            evaluation_periods: 1,
+            datapoints_to_alarm: None,
+            threshold: 1.0,
+            comparison: "GreaterThanOrEqualToThreshold".into(),
+            treat_missing_data: "missing".into(),
+        },
+        because: Vec::new(),
+    };
+    let put: BTreeMap<String, String> =
+        [("autoscaling-guard-burst".into(), "arn:new".into())].into();
+    assert_eq!(
+        acting_on_put_policy(alarm(None), &put),
+        alarm(Some("arn:new"))
+    );
+    // An observed ARN stays: that policy was not put again.
+    assert_eq!(
+        acting_on_put_policy(alarm(Some("arn:observed")), &put),
+        alarm(Some("arn:observed"))
+    );
+    // Nothing was put: the store refuses the alarm rather than guess.
+    assert_eq!(
+        acting_on_put_policy(alarm(None), &BTreeMap::new()),
+        alarm(None)
+    );
 }
 
 mod release_mark {

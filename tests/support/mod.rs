@@ -4,7 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -72,8 +73,19 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The access key id the tool's own clients sign with. Setup and assertions
+/// sign with "test", so the local AWS's operation log and fault injection
+/// tell the tool's requests apart (scripts/check_iam.py reads that log).
+pub const TOOL_KEY: &str = "guard";
+
 pub fn sdk_config() -> SdkConfig {
-    let creds = aws_sdk_sagemaker::config::Credentials::new("test", "test", None, None, "tests");
+    sdk_config_with_key("test")
+}
+
+/// An SDK config whose requests are signed with this access key id: the
+/// local AWS counts and faults requests by it (see scripts/localaws).
+pub fn sdk_config_with_key(key: &str) -> SdkConfig {
+    let creds = aws_sdk_sagemaker::config::Credentials::new(key, "test", None, None, "tests");
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -88,8 +100,71 @@ pub fn clients() -> Clients {
     Clients::new(&sdk_config())
 }
 
+/// The tool's clients, signing with their own access key id.
+pub fn clients_with_key(key: &str) -> Clients {
+    Clients::new(&sdk_config_with_key(key))
+}
+
+/// One request to the local AWS's control API (HTTP/1.1, connection closed
+/// after the answer); returns the JSON body, panicking on a non-200 answer.
+fn control(method: &str, path: &str, body: &str) -> serde_json::Value {
+    let addr = moto_url().trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect to the local AWS");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send to the local AWS");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("read the local AWS's answer");
+    let (head, json) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{method} {path}: {head}\n{json}"
+    );
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json:?}"))
+}
+
+/// Makes a share `rate` (0 to 1) of the requests signed with `key` fail with
+/// one of `kinds` ("throttle", "500", "503", "reset", "lost_write"), drawn
+/// from a generator seeded with `seed`. Replaces the key's earlier profile.
+pub fn set_faults(key: &str, seed: u64, rate: f64, kinds: &[&str]) {
+    let body = serde_json::json!({
+        "access_key": key, "seed": seed, "rate": rate, "kinds": kinds, "operations": null,
+    });
+    control("POST", "/_local_aws/faults", &body.to_string());
+}
+
+/// Requests signed with `key` meet no faults any more.
+pub fn clear_faults(key: &str) {
+    let body = serde_json::json!({ "access_key": key, "rate": 0 });
+    control("POST", "/_local_aws/faults", &body.to_string());
+}
+
+/// What the local AWS saw from `key`: {"requests", "reads", "writes",
+/// "by_operation": {op: n}, "faults": {kind: n}, "validation_errors"}.
+pub fn local_aws_stats(key: &str) -> serde_json::Value {
+    let query: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    control("GET", &format!("/_local_aws/stats?access_key={query}"), "")
+}
+
+/// The tool, signing with its own key.
 pub fn reconciler(settings: Settings) -> autoscaling_guard::app::AwsReconciler {
-    autoscaling_guard::app::reconciler(&clients(), settings)
+    autoscaling_guard::app::reconciler(&clients_with_key(TOOL_KEY), settings)
 }
 
 /// How a test variant is hosted.

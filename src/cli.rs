@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::app;
 use crate::aws::Clients;
 use crate::config::DriftMode;
+use crate::domain::release::parse_duration;
 use crate::drift::{self, SweepOptions};
 use crate::handler::{self, Invocation};
 use crate::policy_set::PolicySet;
@@ -59,6 +60,20 @@ enum Command {
         /// Print the JSON report instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Release an endpoint for an update: remove this tool's scaling from its
+    /// variants and leave it alone until the update has happened (or the
+    /// release expires). Refused, changing nothing, when any variant has
+    /// scaling this tool does not own.
+    Release {
+        #[arg(long, value_name = "NAME")]
+        endpoint: String,
+        /// How long the release lasts at most: 30m, 2h, 1d (at most 24h).
+        #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
+        duration: String,
+        /// Report what would be removed; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Pass an event file through the Lambda handler and print its result.
     Handle {
@@ -110,6 +125,19 @@ pub async fn run() -> ExitCode {
             }
             None
         }
+        Command::Release {
+            endpoint, duration, ..
+        } => {
+            if let Err(e) = validate_endpoint_name(endpoint) {
+                eprintln!("error: --endpoint: {e}");
+                return ExitCode::from(2);
+            }
+            if let Err(e) = parse_duration(duration) {
+                eprintln!("error: --for: {e}");
+                return ExitCode::from(2);
+            }
+            None
+        }
         Command::Handle { event, .. } => match read_event(event) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -145,6 +173,25 @@ pub async fn run() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("error: the drift check could not run: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Release {
+            endpoint,
+            duration,
+            dry_run,
+        } => {
+            let duration = parse_duration(&duration).expect("validated above");
+            match reconciler.release(&endpoint, duration, dry_run).await {
+                Ok(report) => {
+                    print_serialized(&report);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    print_json(
+                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
+                    );
                     ExitCode::FAILURE
                 }
             }

@@ -15,6 +15,10 @@ pub enum GuardError {
     DriftCheckFailed(AwsError),
     #[error("endpoint {endpoint} was not fully reconciled: {detail}")]
     ReconcileFailed { endpoint: String, detail: String },
+    #[error("release of endpoint {endpoint} refused: {detail}")]
+    ReleaseRefused { endpoint: String, detail: String },
+    #[error("release of endpoint {endpoint} failed: {detail}")]
+    ReleaseFailed { endpoint: String, detail: String },
 }
 
 impl GuardError {
@@ -24,6 +28,8 @@ impl GuardError {
             GuardError::InvalidTag { .. } => "InvalidTag",
             GuardError::DriftCheckFailed(_) => "DriftCheckFailed",
             GuardError::ReconcileFailed { .. } => "ReconcileFailed",
+            GuardError::ReleaseRefused { .. } => "ReleaseRefused",
+            GuardError::ReleaseFailed { .. } => "ReleaseFailed",
         }
     }
 }

@@ -59,6 +59,16 @@ pub async fn handle<R: EndpointLister, S: ScalingLister>(
         Trigger::Reconcile { endpoint, dry_run } => {
             reconcile_one(reconciler, &endpoint, dry_run || force_dry_run).await
         }
+        Trigger::Release {
+            endpoint,
+            duration,
+            dry_run,
+        } => {
+            let report = reconciler
+                .release(&endpoint, duration, dry_run || force_dry_run)
+                .await?;
+            Ok(serde_json::to_value(&report).expect("reports serialize"))
+        }
     }
 }
 

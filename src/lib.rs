@@ -12,4 +12,5 @@ pub mod handler;
 pub mod lambda;
 pub mod policy_set;
 pub mod reconcile;
+pub mod release;
 pub mod trigger;

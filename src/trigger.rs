@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::domain::release::{parse_duration, DEFAULT_RELEASE, DURATION_RULE};
+
 pub const SAGEMAKER_SOURCE: &str = "aws.sagemaker";
 pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
 /// The event spelling of the API's `InService`.
@@ -33,7 +35,7 @@ pub const ENDPOINT_NAME_RULE: &str = "a SageMaker endpoint name (1-63 letters, d
      hyphens, starting and ending with a letter or digit)";
 const STATUS_RULE: &str =
     "an endpoint status in event spelling (upper-case letters and underscores, e.g. \"IN_SERVICE\")";
-const ACTIONS: &str = "\"reconcile\" or \"drift-check\"";
+const ACTIONS: &str = "\"reconcile\", \"drift-check\" or \"release\"";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
@@ -43,6 +45,12 @@ pub enum Trigger {
     Reconcile { endpoint: String, dry_run: bool },
     /// A scheduled (or direct) request to check the whole fleet.
     DriftCheck { dry_run: bool },
+    /// A deploy pipeline releases an endpoint for an update.
+    Release {
+        endpoint: String,
+        duration: chrono::TimeDelta,
+        dry_run: bool,
+    },
 }
 
 /// Why a payload is refused: the field at fault (a path such as
@@ -112,6 +120,19 @@ struct DirectDriftCheck {
     dry_run: bool,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectRelease {
+    #[allow(dead_code)]
+    action: String,
+    endpoint: String,
+    /// How long the release lasts (`30m`, `2h`, `1d`).
+    #[serde(rename = "for")]
+    duration: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
 /// What a field of a payload struct holds, for errors about it.
 fn expected_of(field: &str) -> Option<&'static str> {
     Some(match field {
@@ -122,6 +143,7 @@ fn expected_of(field: &str) -> Option<&'static str> {
         "EndpointStatus" => STATUS_RULE,
         "action" => ACTIONS,
         "dry_run" => "true or false",
+        "for" => DURATION_RULE,
         _ => return None,
     })
 }
@@ -287,6 +309,20 @@ fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, InvalidPaylo
                 dry_run: req.dry_run,
             })
         }
+        Some("release") => {
+            let req: DirectRelease = from_object(payload, "")?;
+            let duration = match req.duration {
+                None => DEFAULT_RELEASE,
+                Some(raw) => parse_duration(&raw).map_err(|_| {
+                    InvalidPayload::new("for", Some(&Value::String(raw)), DURATION_RULE)
+                })?,
+            };
+            Ok(Trigger::Release {
+                endpoint: endpoint_name(req.endpoint, "endpoint")?,
+                duration,
+                dry_run: req.dry_run,
+            })
+        }
         _ => Err(InvalidPayload::new("action", Some(action), ACTIONS)),
     }
 }
@@ -416,6 +452,69 @@ mod tests {
                 dry_run: true
             }
         );
+    }
+
+    #[test]
+    fn a_release_names_the_endpoint_and_how_long() {
+        assert_eq!(
+            parse(&fixture("release.json")).unwrap(),
+            Trigger::Release {
+                endpoint: "demo-search".into(),
+                duration: chrono::TimeDelta::hours(2),
+                dry_run: false
+            }
+        );
+        assert_eq!(
+            parse(&json!({"action": "release", "endpoint": "x1"})).unwrap(),
+            Trigger::Release {
+                endpoint: "x1".into(),
+                duration: DEFAULT_RELEASE,
+                dry_run: false
+            }
+        );
+        for (payload, field, got, expected) in [
+            (
+                json!({"action": "release", "endpoint": "x1", "for": "3 hours"}),
+                "for",
+                Some("\"3 hours\""),
+                DURATION_RULE,
+            ),
+            (
+                json!({"action": "release", "endpoint": "x1", "for": "2d"}),
+                "for",
+                Some("\"2d\""),
+                DURATION_RULE,
+            ),
+            (
+                json!({"action": "release", "endpoint": "x1", "for": 2}),
+                "for",
+                Some("2"),
+                DURATION_RULE,
+            ),
+            (
+                json!({"action": "release", "endpoint": "x1", "until": "2h"}),
+                "until",
+                Some("\"2h\""),
+                "no such field",
+            ),
+            (
+                json!({"action": "release"}),
+                "endpoint",
+                None,
+                ENDPOINT_NAME_RULE,
+            ),
+            (
+                json!({"action": "release", "endpoint": "a_b"}),
+                "endpoint",
+                Some("\"a_b\""),
+                ENDPOINT_NAME_RULE,
+            ),
+        ] {
+            let err = parse(&payload).unwrap_err();
+            assert_eq!(err.field, field, "{payload}: {err}");
+            assert_eq!(err.got.as_deref(), got, "{payload}: {err}");
+            assert!(err.expected.contains(expected), "{payload}: {err}");
+        }
     }
 
     #[test]

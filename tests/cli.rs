@@ -147,3 +147,24 @@ fn a_bad_policy_set_variable_exits_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_release_duration_exits_2_naming_the_value() {
+    for (duration, expected) in [
+        ("2 hours", "\"2 hours\" is not a release duration"),
+        ("48h", "at most 24h"),
+        ("0m", "at least 1m"),
+    ] {
+        let out = run(&["release", "--endpoint", "fraud", "--for", duration], &[]);
+        assert_eq!(out.status.code(), Some(2), "{duration}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--for") && stderr.contains(expected),
+            "{duration}: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let out = run(&["release", "--endpoint", "not a name"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a SageMaker endpoint name"));
+}

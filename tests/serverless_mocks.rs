@@ -13,7 +13,7 @@ use autoscaling_guard::aws::AwsError;
 use autoscaling_guard::config::Settings;
 use autoscaling_guard::domain::snapshot::{EndpointSnapshot, Serverless, VariantSnapshot};
 use autoscaling_guard::reconcile::report::Outcome;
-use autoscaling_guard::reconcile::{EndpointReader, Reconciler};
+use autoscaling_guard::reconcile::{EndpointReader, EndpointTagger, Reconciler};
 use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput;
 use aws_sdk_applicationautoscaling::operation::describe_scaling_policies::DescribeScalingPoliciesOutput;
 use aws_sdk_applicationautoscaling::operation::describe_scheduled_actions::DescribeScheduledActionsOutput;
@@ -40,6 +40,7 @@ impl EndpointReader for OneServerlessEndpoint {
             name: name.to_string(),
             arn: format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"),
             status: "InService".into(),
+            last_modified: None,
             config_name: "sls-config".into(),
             is_async: false,
             tags: BTreeMap::new(),
@@ -60,6 +61,15 @@ impl EndpointReader for OneServerlessEndpoint {
 
     async fn component_exists(&self, _name: &str) -> Result<bool, AwsError> {
         Ok(false)
+    }
+}
+
+impl EndpointTagger for OneServerlessEndpoint {
+    async fn add_tags(&self, _arn: &str, _tags: &[(String, String)]) -> Result<(), AwsError> {
+        unreachable!("nothing here releases the endpoint")
+    }
+    async fn delete_tags(&self, _arn: &str, _keys: &[&str]) -> Result<(), AwsError> {
+        unreachable!("the endpoint carries no release mark")
     }
 }
 

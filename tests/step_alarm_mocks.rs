@@ -16,7 +16,7 @@ use autoscaling_guard::domain::plan::Change;
 use autoscaling_guard::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
-use autoscaling_guard::reconcile::{EndpointReader, Reconciler};
+use autoscaling_guard::reconcile::{EndpointReader, EndpointTagger, Reconciler};
 use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput;
 use aws_sdk_applicationautoscaling::operation::describe_scaling_policies::DescribeScalingPoliciesOutput;
 use aws_sdk_applicationautoscaling::operation::describe_scheduled_actions::DescribeScheduledActionsOutput;
@@ -51,12 +51,22 @@ const SET: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 4,
 
 struct OneEndpoint;
 
+impl EndpointTagger for OneEndpoint {
+    async fn add_tags(&self, _arn: &str, _tags: &[(String, String)]) -> Result<(), AwsError> {
+        unreachable!("nothing here releases the endpoint")
+    }
+    async fn delete_tags(&self, _arn: &str, _keys: &[&str]) -> Result<(), AwsError> {
+        unreachable!("the endpoint carries no release mark")
+    }
+}
+
 impl EndpointReader for OneEndpoint {
     async fn describe(&self, name: &str) -> Result<Option<EndpointSnapshot>, AwsError> {
         Ok(Some(EndpointSnapshot {
             name: name.to_string(),
             arn: format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"),
             status: "InService".into(),
+            last_modified: None,
             config_name: "fraud-config".into(),
             is_async: false,
             tags: BTreeMap::new(),

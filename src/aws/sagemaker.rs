@@ -3,8 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_sagemaker::types::{ProductionVariantSummary, ResourceType};
+use aws_sdk_sagemaker::types::{ProductionVariantSummary, ResourceType, Tag};
 use aws_sdk_sagemaker::Client;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::paging::collect_pages;
@@ -154,6 +155,7 @@ impl SageMakerEndpoints {
             tags: self.tags(&arn).await?,
             arn,
             status: status_of(out.endpoint_status()),
+            last_modified: out.last_modified_time().and_then(to_utc),
             config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
             variants: out.production_variants().to_vec(),
         };
@@ -188,6 +190,7 @@ impl SageMakerEndpoints {
                         name: e.endpoint_name().unwrap_or_default().to_string(),
                         arn: e.endpoint_arn().unwrap_or_default().to_string(),
                         status: status_of(e.endpoint_status()),
+                        last_modified: e.last_modified_time().and_then(to_utc),
                         config_name: e.endpoint_config_name().unwrap_or_default().to_string(),
                         tags: e
                             .tags()
@@ -227,6 +230,34 @@ impl SageMakerEndpoints {
 }
 
 impl SageMakerEndpoints {
+    /// AddTags on an endpoint: creates the tags or replaces their values.
+    pub async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        self.client
+            .add_tags()
+            .resource_arn(arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("AddTags", e))?;
+        Ok(())
+    }
+
+    /// DeleteTags on an endpoint; keys it does not carry are no error.
+    pub async fn delete_tags(&self, arn: &str, keys: &[&str]) -> Result<(), AwsError> {
+        self.client
+            .delete_tags()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteTags", e))?;
+        Ok(())
+    }
+
     pub async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
         match self
             .client
@@ -312,6 +343,10 @@ impl SageMakerEndpoints {
 /// One endpoint from a listing, or its name and what kept it from being read.
 pub type Listed = Result<EndpointSnapshot, (String, AwsError)>;
 
+fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
 fn status_of(status: Option<&aws_sdk_sagemaker::types::EndpointStatus>) -> String {
     status.map_or("Unknown", |s| s.as_str()).to_string()
 }
@@ -322,6 +357,7 @@ struct EndpointRecord {
     name: String,
     arn: String,
     status: String,
+    last_modified: Option<DateTime<Utc>>,
     config_name: String,
     tags: BTreeMap<String, String>,
     variants: Vec<ProductionVariantSummary>,
@@ -360,6 +396,7 @@ impl EndpointRecord {
             name: self.name,
             arn: self.arn,
             status: self.status,
+            last_modified: self.last_modified,
             config_name: self.config_name,
             is_async: facts.is_some_and(|f| f.is_async),
             tags: self.tags,

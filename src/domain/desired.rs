@@ -19,13 +19,15 @@ pub const TAG_MAX: &str = "autoscaling:max-capacity";
 pub const TAG_TARGET: &str = "autoscaling:target-value";
 pub const TAG_SCALE_IN: &str = "autoscaling:scale-in-cooldown";
 pub const TAG_SCALE_OUT: &str = "autoscaling:scale-out-cooldown";
-pub const KNOWN_TAGS: [&str; 6] = [
+pub const KNOWN_TAGS: [&str; 8] = [
     TAG_ENABLED,
     TAG_MIN,
     TAG_MAX,
     TAG_TARGET,
     TAG_SCALE_IN,
     TAG_SCALE_OUT,
+    super::release::TAG_RELEASED_UNTIL,
+    super::release::TAG_RELEASED_LAST_MODIFIED,
 ];
 
 /// An endpoint tag whose value cannot be used.
@@ -49,14 +51,25 @@ impl fmt::Display for TagError {
 /// Why a variant or a whole endpoint is left alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    NotInService { status: String },
+    NotInService {
+        status: String,
+    },
     OptedOut,
     NotOptedIn,
     Serverless,
-    Burstable { instance_type: String },
+    Burstable {
+        instance_type: String,
+    },
     NoInstanceType,
     HostsComponents,
-    ForeignPolicies { names: Vec<String> },
+    ForeignPolicies {
+        names: Vec<String>,
+    },
+    /// Released for an endpoint update (`release`), until the update has
+    /// happened or the mark expires.
+    Released {
+        until: String,
+    },
 }
 
 impl SkipReason {
@@ -71,6 +84,7 @@ impl SkipReason {
             SkipReason::NoInstanceType => "no_instance_type",
             SkipReason::HostsComponents => "hosts_inference_components",
             SkipReason::ForeignPolicies { .. } => "foreign_policy",
+            SkipReason::Released { .. } => "released",
         }
     }
 }
@@ -110,6 +124,10 @@ impl fmt::Display for SkipReason {
                 f,
                 "variant has scaling this tool does not own ({}): left to its owner",
                 names.join(", ")
+            ),
+            SkipReason::Released { until } => write!(
+                f,
+                "released for an endpoint update until {until}, or until the update has happened"
             ),
         }
     }
@@ -821,6 +839,7 @@ mod tests {
             name: "fraud".into(),
             arn: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud".into(),
             status: "InService".into(),
+            last_modified: None,
             config_name: "fraud-config".into(),
             is_async: false,
             tags: tags
@@ -1166,6 +1185,7 @@ mod policy_set_tests {
             name: "e".into(),
             arn: String::new(),
             status: "InService".into(),
+            last_modified: None,
             config_name: "c".into(),
             is_async: false,
             tags: tags
@@ -1284,6 +1304,7 @@ mod serverless_tests {
             name: "sls".into(),
             arn: String::new(),
             status: "InService".into(),
+            last_modified: None,
             config_name: "c".into(),
             is_async: false,
             tags: tags
@@ -1377,6 +1398,7 @@ mod component_tests {
             name: "llm".into(),
             arn: String::new(),
             status: "InService".into(),
+            last_modified: None,
             config_name: "c".into(),
             is_async: false,
             tags: Default::default(),

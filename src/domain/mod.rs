@@ -6,6 +6,7 @@ use serde::Serialize;
 
 pub mod desired;
 pub mod plan;
+pub mod release;
 pub mod snapshot;
 
 /// Every policy, scheduled action or alarm this tool creates starts with

@@ -399,6 +399,7 @@ fn endpoint() -> impl Strategy<Value = EndpointSnapshot> {
                     config_name: format!("{name}-config"),
                     name,
                     status: status.to_string(),
+                    last_modified: None,
                     is_async,
                     tags,
                     variants,

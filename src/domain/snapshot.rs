@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::Dimension;
 
 /// An endpoint as observed, with everything the desired state depends on.
@@ -12,6 +14,8 @@ pub struct EndpointSnapshot {
     pub arn: String,
     /// The API spelling (`InService`, `Updating`, ...).
     pub status: String,
+    /// When the endpoint was last created or updated (SageMaker's clock).
+    pub last_modified: Option<DateTime<Utc>>,
     pub config_name: String,
     /// The endpoint config has an `AsyncInferenceConfig`.
     pub is_async: bool,

@@ -17,7 +17,7 @@ use crate::aws::sagemaker::{Listed, SageMakerEndpoints};
 use crate::aws::store::{assign_alarm, AwsScaling};
 use crate::aws::AwsError;
 use crate::config::DriftMode;
-use crate::domain::desired::desired_for;
+use crate::domain::release::{endpoint_intent, ReleaseMark};
 use crate::domain::snapshot::{
     EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
@@ -150,14 +150,15 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 }
             }
         }
+        let now = crate::reconcile::now();
         let intents: Vec<_> = snapshots
             .iter()
-            .map(|s| desired_for(s, &self.settings))
+            .map(|s| endpoint_intent(s, &self.settings, now))
             .collect();
         let ids: Vec<String> = intents
             .iter()
             .flatten()
-            .flat_map(managed_resource_ids)
+            .flat_map(|(intent, _)| managed_resource_ids(intent))
             .collect();
         let mut actual: BTreeMap<String, VariantScaling> = ids
             .iter()
@@ -185,7 +186,13 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
             let blank = EndpointReport::new(&snapshot.name, true);
             found.push(match intent {
                 Err(tag) => failed(blank, "InvalidTag", tag.to_string()),
-                Ok(intent) => self.converge(blank, intent, &actual, true).await,
+                Ok((intent, release)) => {
+                    // A released endpoint is skipped (`released`); a spent
+                    // mark makes it drifted, so remediation clears it.
+                    let mut found = self.converge(blank, intent, &actual, true).await;
+                    found.note_release(ReleaseMark::of(&release, false));
+                    found
+                }
             });
         }
         found.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));

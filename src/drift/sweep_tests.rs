@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::domain::plan::{Applied, Change, TARGET_TRACKING};
 use crate::domain::snapshot::{TargetTracking, VariantSnapshot};
 use crate::domain::Dimension;
+use crate::reconcile::EndpointTagger;
 
 fn throttled(operation: &str) -> AwsError {
     AwsError {
@@ -26,6 +27,7 @@ fn snapshot(name: &str, variants: &[&str]) -> EndpointSnapshot {
         name: name.into(),
         arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
         status: "InService".into(),
+        last_modified: None,
         config_name: format!("{name}-config"),
         is_async: false,
         tags: BTreeMap::new(),
@@ -70,6 +72,15 @@ impl EndpointReader for FakeEndpoints {
             return Err(throttled("DescribeInferenceComponent"));
         }
         Ok(self.components.contains(name))
+    }
+}
+
+impl EndpointTagger for FakeEndpoints {
+    async fn add_tags(&self, _arn: &str, _tags: &[(String, String)]) -> Result<(), AwsError> {
+        unreachable!("a sweep never releases an endpoint")
+    }
+    async fn delete_tags(&self, _arn: &str, _keys: &[&str]) -> Result<(), AwsError> {
+        unreachable!("no endpoint here carries a release mark")
     }
 }
 

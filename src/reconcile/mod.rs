@@ -15,13 +15,30 @@ use crate::aws::sagemaker::SageMakerEndpoints;
 use crate::aws::store::AwsScaling;
 use crate::aws::AwsError;
 use crate::config::Settings;
-use crate::domain::desired::{desired_for, EndpointIntent, VariantIntent};
+use crate::domain::desired::{EndpointIntent, VariantIntent};
 use crate::domain::plan::{plan, Applied, Change, VariantPlan};
+use crate::domain::release::{endpoint_intent, ReleaseMark, ReleaseState, RELEASE_TAGS};
 use crate::domain::snapshot::{EndpointSnapshot, VariantScaling};
 use report::{EndpointReport, Outcome, VariantReport, VariantStatus};
 
-/// Reads endpoints. Implemented over SageMaker in `aws::sagemaker`.
-pub trait EndpointReader: Send + Sync {
+/// Writes the one thing this tool writes on an endpoint: the tags of its
+/// release mark. Implemented over SageMaker AddTags and DeleteTags.
+pub trait EndpointTagger: Send + Sync {
+    fn add_tags(
+        &self,
+        arn: &str,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete_tags(
+        &self,
+        arn: &str,
+        keys: &[&str],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Reads endpoints (and, through `EndpointTagger`, clears a spent release
+/// mark). Implemented over SageMaker in `aws::sagemaker`.
+pub trait EndpointReader: EndpointTagger + Send + Sync {
     fn describe(
         &self,
         name: &str,
@@ -47,6 +64,15 @@ impl EndpointReader for SageMakerEndpoints {
     }
     async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
         SageMakerEndpoints::component_exists(self, name).await
+    }
+}
+
+impl EndpointTagger for SageMakerEndpoints {
+    async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
+        SageMakerEndpoints::add_tags(self, arn, tags).await
+    }
+    async fn delete_tags(&self, arn: &str, keys: &[&str]) -> Result<(), AwsError> {
+        SageMakerEndpoints::delete_tags(self, arn, keys).await
     }
 }
 
@@ -101,10 +127,24 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             }
             Err(e) => return failed(report, "AwsError", e.to_string()),
         };
-        let intent = match desired_for(&snapshot, &self.settings) {
+        let (intent, release) = match endpoint_intent(&snapshot, &self.settings, now()) {
             Ok(i) => i,
             Err(tag) => return failed(report, "InvalidTag", tag.to_string()),
         };
+        // A spent release mark goes first: the endpoint is then managed as
+        // usual, and a failure here leaves it to the next reconcile.
+        let mut cleared = false;
+        if matches!(release, ReleaseState::Spent { .. }) && !dry_run {
+            if let Err(e) = self
+                .endpoints
+                .delete_tags(&snapshot.arn, &RELEASE_TAGS)
+                .await
+            {
+                return failed(report, "AwsError", e.to_string());
+            }
+            info!(endpoint, release = ?release, "release mark cleared");
+            cleared = true;
+        }
         let resource_ids = managed_resource_ids(&intent);
         let actual = if resource_ids.is_empty() {
             BTreeMap::new()
@@ -114,7 +154,9 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 Err(e) => return failed(report, "AwsError", e.to_string()),
             }
         };
-        self.converge(report, intent, &actual, dry_run).await
+        let mut report = self.converge(report, intent, &actual, dry_run).await;
+        report.note_release(ReleaseMark::of(&release, cleared));
+        report
     }
 
     /// Plans every variant against what was observed and, unless
@@ -204,6 +246,11 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
         report.settle_outcome();
         report
     }
+}
+
+/// The time release marks are judged against.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    std::time::SystemTime::now().into()
 }
 
 /// A PutAlarm whose policy was put earlier in the same plan acts on the

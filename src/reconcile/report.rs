@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::domain::desired::SkipReason;
 use crate::domain::plan::Change;
+use crate::domain::release::ReleaseMark;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +61,9 @@ pub struct EndpointReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_type: Option<&'static str>,
     pub variants: Vec<VariantReport>,
+    /// The endpoint's release mark, when it carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_mark: Option<ReleaseMark>,
     pub reads: u64,
     pub writes: u64,
 }
@@ -74,9 +78,25 @@ impl EndpointReport {
             error: None,
             error_type: None,
             variants: Vec::new(),
+            release_mark: None,
             reads: 0,
             writes: 0,
         }
+    }
+
+    /// Records the release mark. Clearing a spent one is a change of its
+    /// own, planned (`drifted`) or made (`changed`), whatever the variants.
+    pub fn note_release(&mut self, mark: Option<ReleaseMark>) {
+        if let Some(m) = &mark {
+            if m.state == "spent" && matches!(self.outcome, Outcome::Compliant | Outcome::Skipped) {
+                self.outcome = if m.cleared {
+                    Outcome::Changed
+                } else {
+                    Outcome::Drifted
+                };
+            }
+        }
+        self.release_mark = mark;
     }
 
     /// The endpoint's outcome follows from its variants: any error wins,

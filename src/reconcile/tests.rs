@@ -13,6 +13,29 @@ use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, TargetTracking, Var
 struct FakeEndpoints {
     endpoints: BTreeMap<String, EndpointSnapshot>,
     fail: bool,
+    /// Tag writes, as "add <arn> k=v,..." and "delete <arn> k,...".
+    tag_writes: Mutex<Vec<String>>,
+    /// Tagging moves an endpoint's LastModifiedTime by a second.
+    tagging_modifies: bool,
+}
+
+impl EndpointTagger for FakeEndpoints {
+    async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
+        let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        self.tag_writes
+            .lock()
+            .unwrap()
+            .push(format!("add {arn} {}", tags.join(",")));
+        Ok(())
+    }
+
+    async fn delete_tags(&self, arn: &str, keys: &[&str]) -> Result<(), AwsError> {
+        self.tag_writes
+            .lock()
+            .unwrap()
+            .push(format!("delete {arn} {}", keys.join(",")));
+        Ok(())
+    }
 }
 
 impl EndpointReader for FakeEndpoints {
@@ -25,7 +48,13 @@ impl EndpointReader for FakeEndpoints {
                 retryable: false,
             });
         }
-        Ok(self.endpoints.get(name).cloned())
+        let mut found = self.endpoints.get(name).cloned();
+        if self.tagging_modifies && !self.tag_writes.lock().unwrap().is_empty() {
+            if let Some(e) = &mut found {
+                e.last_modified = e.last_modified.map(|t| t + chrono::TimeDelta::seconds(1));
+            }
+        }
+        Ok(found)
     }
 
     async fn component_exists(&self, name: &str) -> Result<bool, AwsError> {
@@ -160,6 +189,7 @@ fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
         name: name.into(),
         arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
         status: "InService".into(),
+        last_modified: None,
         config_name: "cfg".into(),
         is_async: false,
         tags: tags
@@ -178,7 +208,7 @@ fn reconciler(
     Reconciler::new(
         FakeEndpoints {
             endpoints: endpoints.into_iter().map(|e| (e.name.clone(), e)).collect(),
-            fail: false,
+            ..FakeEndpoints::default()
         },
         scaling,
         Settings::default(),
@@ -352,4 +382,260 @@ fn an_alarm_put_after_its_policy_takes_the_arn_that_put_returned() {
         acting_on_put_policy(alarm(None), &BTreeMap::new()),
         alarm(None)
     );
+}
+
+mod release_mark {
+    use super::*;
+    use crate::domain::release::{TAG_RELEASED_LAST_MODIFIED, TAG_RELEASED_UNTIL};
+
+    const ARN: &str = "arn:aws:sagemaker:us-east-1:1:endpoint/e";
+
+    fn released(until: &str, modified_since: bool) -> EndpointSnapshot {
+        let mut e = endpoint(
+            "e",
+            &[
+                (TAG_RELEASED_UNTIL, until),
+                (TAG_RELEASED_LAST_MODIFIED, "2026-11-28T16:00:00.190Z"),
+            ],
+        );
+        let modified = if modified_since {
+            "2026-11-28T16:20:00Z"
+        } else {
+            "2026-11-28T16:00:00.190Z"
+        };
+        e.last_modified = Some(
+            chrono::DateTime::parse_from_rfc3339(modified)
+                .unwrap()
+                .into(),
+        );
+        e
+    }
+
+    fn tag_writes(r: &Reconciler<FakeEndpoints, FakeScaling>) -> Vec<String> {
+        r.endpoints.tag_writes.lock().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn a_released_endpoint_is_left_alone() {
+        let r = reconciler(
+            vec![released("2999-01-01T00:00:00Z", false)],
+            FakeScaling::default(),
+        );
+        let report = r.reconcile("e", false).await;
+        assert_eq!(report.outcome, Outcome::Skipped);
+        assert_eq!(report.reason.as_ref().unwrap().code(), "released");
+        assert_eq!(report.release_mark.as_ref().unwrap().state, "released");
+        assert!(applied(&r).is_empty());
+        assert!(tag_writes(&r).is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_updated_endpoint_loses_its_mark_and_is_onboarded() {
+        let r = reconciler(
+            vec![released("2999-01-01T00:00:00Z", true)],
+            FakeScaling::default(),
+        );
+        let report = r.reconcile("e", false).await;
+        assert_eq!(report.outcome, Outcome::Changed);
+        assert_eq!(
+            tag_writes(&r),
+            [format!(
+                "delete {ARN} {TAG_RELEASED_UNTIL},{TAG_RELEASED_LAST_MODIFIED}"
+            )]
+        );
+        assert_eq!(applied(&r).len(), 4, "both variants onboarded");
+        let mark = report.release_mark.unwrap();
+        assert_eq!((mark.state, mark.cleared), ("spent", true));
+    }
+
+    #[tokio::test]
+    async fn an_expired_mark_is_cleared_even_when_the_scaling_is_compliant() {
+        let r = reconciler(
+            vec![released("2020-01-01T00:00:00Z", false)],
+            FakeScaling::default(),
+        );
+        // A dry run plans the clearing and writes nothing.
+        let planned = r.reconcile("e", true).await;
+        assert_eq!(planned.outcome, Outcome::Drifted);
+        assert!(!planned.release_mark.unwrap().cleared);
+        assert!(tag_writes(&r).is_empty());
+        // Scaling already in place: clearing the mark is the only change.
+        let mut plain = endpoint("e", &[]);
+        plain.arn = ARN.into();
+        let onboarded = reconciler(vec![plain], FakeScaling::default());
+        onboarded.reconcile("e", false).await;
+        let r = Reconciler::new(
+            FakeEndpoints {
+                endpoints: [("e".to_string(), released("2020-01-01T00:00:00Z", false))].into(),
+                ..FakeEndpoints::default()
+            },
+            onboarded.scaling,
+            Settings::default(),
+        );
+        let report = r.reconcile("e", false).await;
+        assert_eq!(report.outcome, Outcome::Changed);
+        assert!(report
+            .variants
+            .iter()
+            .all(|v| v.status == VariantStatus::Compliant));
+        assert_eq!(tag_writes(&r).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_broken_mark_fails_the_endpoint_and_writes_nothing() {
+        let mut e = released("2999-01-01T00:00:00Z", true);
+        e.tags.remove(TAG_RELEASED_LAST_MODIFIED);
+        let r = reconciler(vec![e], FakeScaling::default());
+        let report = r.reconcile("e", false).await;
+        assert_eq!(report.outcome, Outcome::Error);
+        assert_eq!(report.error_type, Some("InvalidTag"));
+        assert!(
+            report
+                .error
+                .as_deref()
+                .unwrap()
+                .contains(TAG_RELEASED_UNTIL),
+            "{report:?}"
+        );
+        assert!(applied(&r).is_empty());
+        assert!(tag_writes(&r).is_empty());
+    }
+
+    #[tokio::test]
+    async fn release_marks_first_then_removes_and_a_foreign_policy_refuses_it() {
+        let mut e = endpoint("e", &[]);
+        e.last_modified = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
+                .unwrap()
+                .into(),
+        );
+        let r = reconciler(vec![e], FakeScaling::default());
+        r.reconcile("e", false).await;
+        let before = applied(&r).len();
+        let report = r
+            .release("e", chrono::TimeDelta::hours(2), false)
+            .await
+            .unwrap();
+        assert_eq!(report.removed.len(), 4, "{report:?}");
+        let writes = tag_writes(&r);
+        assert_eq!(writes.len(), 1);
+        assert!(writes[0].starts_with(&format!("add {ARN} {TAG_RELEASED_UNTIL}=")));
+        assert!(writes[0].ends_with(&format!(
+            "{TAG_RELEASED_LAST_MODIFIED}=2026-11-28T16:00:00.190Z"
+        )));
+        assert_eq!(
+            applied(&r)[before..],
+            [
+                "delete_policy endpoint/e/variant/a",
+                "deregister_target endpoint/e/variant/a",
+                "delete_policy endpoint/e/variant/b",
+                "deregister_target endpoint/e/variant/b",
+            ]
+        );
+
+        // A person's policy on one variant: refused, nothing written.
+        r.scaling
+            .state
+            .lock()
+            .unwrap()
+            .entry("endpoint/e/variant/b".into())
+            .or_default()
+            .policies
+            .push(ScalingPolicy {
+                name: "team-policy".into(),
+                resource_id: "endpoint/e/variant/b".into(),
+                dimension: Default::default(),
+                arn: String::new(),
+                step: None,
+                policy_type: TARGET_TRACKING.into(),
+                target_tracking: None,
+            });
+        let writes_before = (applied(&r).len(), tag_writes(&r).len());
+        let err = r
+            .release("e", chrono::TimeDelta::hours(1), false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ReleaseRefused");
+        assert!(
+            err.to_string().contains("variant b has policy team-policy"),
+            "{err}"
+        );
+        assert_eq!((applied(&r).len(), tag_writes(&r).len()), writes_before);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_release_lists_what_it_would_remove_and_writes_nothing() {
+        let mut e = endpoint("e", &[]);
+        e.last_modified = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
+                .unwrap()
+                .into(),
+        );
+        let r = reconciler(vec![e], FakeScaling::default());
+        r.reconcile("e", false).await;
+        let before = applied(&r);
+        let report = r
+            .release("e", chrono::TimeDelta::minutes(30), true)
+            .await
+            .unwrap();
+        assert!(report.dry_run);
+        assert_eq!(report.removed.len(), 4);
+        assert_eq!(applied(&r), before);
+        assert!(tag_writes(&r).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_release_whose_mark_is_spent_at_once_removes_nothing() {
+        let mut e = endpoint("e", &[]);
+        e.last_modified = Some(
+            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
+                .unwrap()
+                .into(),
+        );
+        let r = Reconciler::new(
+            FakeEndpoints {
+                endpoints: [("e".to_string(), e)].into(),
+                tagging_modifies: true,
+                ..FakeEndpoints::default()
+            },
+            FakeScaling::default(),
+            Settings::default(),
+        );
+        r.reconcile("e", false).await;
+        let before = applied(&r);
+        let err = r
+            .release("e", chrono::TimeDelta::hours(1), false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ReleaseFailed");
+        assert!(
+            err.to_string().contains(
+                "LastModifiedTime moved from 2026-11-28T16:00:00.190Z to 2026-11-28T16:00:01.190Z"
+            ),
+            "{err}"
+        );
+        assert_eq!(applied(&r), before, "nothing removed");
+    }
+
+    #[tokio::test]
+    async fn release_refuses_an_endpoint_that_is_missing_or_not_in_service() {
+        let mut updating = endpoint("e", &[]);
+        updating.status = "Updating".into();
+        let r = reconciler(vec![updating], FakeScaling::default());
+        let err = r
+            .release("e", chrono::TimeDelta::hours(1), false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ReleaseRefused");
+        assert!(
+            err.to_string().contains("the endpoint is Updating"),
+            "{err}"
+        );
+        let err = r
+            .release("nope", chrono::TimeDelta::hours(1), false)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(tag_writes(&r).is_empty());
+    }
 }

@@ -1,0 +1,510 @@
+//! The release flow end to end against a local AWS (moto): an endpoint is
+//! onboarded, released, changed, and onboarded again by the IN_SERVICE event
+//! that ends the update, while a person's scaling elsewhere stays as it was.
+//! Drift checks see the whole account, so this binary has a moto of its own
+//! and its tests take turns.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use autoscaling_guard::config::{DriftMode, Settings};
+use autoscaling_guard::domain::release::{TAG_RELEASED_LAST_MODIFIED, TAG_RELEASED_UNTIL};
+use autoscaling_guard::drift::report::DriftEntry;
+use autoscaling_guard::drift::SweepOptions;
+use autoscaling_guard::handler::{handle, Invocation};
+use autoscaling_guard::policy_set::PolicySet;
+use autoscaling_guard::reconcile::report::Outcome;
+use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType, Tag};
+use serde_json::{json, Value};
+use support::*;
+use tokio::sync::Mutex;
+
+static TURN: Mutex<()> = Mutex::const_new(());
+
+/// Every kind of item a release removes: target-tracking and step policies,
+/// the step policy's CloudWatch alarm, a scheduled action, the target.
+const POLICY_SET: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 4,
+    "target_tracking": [{"name": "invocations", "metric": "SageMakerVariantInvocationsPerInstance",
+                         "target_value": 70}],
+    "step_scaling": [{"name": "burst", "adjustment_type": "ChangeInCapacity",
+        "steps": [{"lower": 0, "adjustment": 1}],
+        "alarm": {"metric": "InvocationsPerInstance", "statistic": "Sum", "period": 60,
+                  "evaluation_periods": 2, "threshold": 500,
+                  "comparison": "GreaterThanOrEqualToThreshold"}}],
+    "scheduled_actions": [{"name": "morning", "schedule": "cron(0 8 ? * MON-FRI *)",
+                           "min_capacity": 2}]}}"#;
+
+const OWNED_POLICIES: [&str; 2] = ["autoscaling-guard-burst", "autoscaling-guard-invocations"];
+
+fn settings(mode: DriftMode) -> Settings {
+    Settings {
+        policy_set: PolicySet::from_json(POLICY_SET).unwrap(),
+        drift_mode: mode,
+        ..Settings::default()
+    }
+}
+
+const SWEEP: SweepOptions = SweepOptions {
+    dry_run: false,
+    deadline: None,
+};
+
+fn rid(endpoint: &str, variant: &str) -> String {
+    format!("endpoint/{endpoint}/variant/{variant}")
+}
+
+fn release_payload(endpoint: &str, duration: &str) -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/release.json"))
+        .unwrap();
+    let mut payload: Value = serde_json::from_str(&text).unwrap();
+    payload["endpoint"] = json!(endpoint);
+    payload["for"] = json!(duration);
+    payload
+}
+
+fn in_service_event(endpoint: &str) -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/endpoint-in-service.json"
+    ))
+    .unwrap();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["detail"]["EndpointName"] = json!(endpoint);
+    event
+}
+
+async fn endpoint_arn(endpoint: &str) -> String {
+    clients()
+        .sagemaker
+        .describe_endpoint()
+        .endpoint_name(endpoint)
+        .send()
+        .await
+        .unwrap()
+        .endpoint_arn()
+        .unwrap()
+        .to_string()
+}
+
+async fn tags(endpoint: &str) -> BTreeMap<String, String> {
+    let out = clients()
+        .sagemaker
+        .list_tags()
+        .resource_arn(endpoint_arn(endpoint).await)
+        .send()
+        .await
+        .unwrap();
+    out.tags()
+        .iter()
+        .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+        .collect()
+}
+
+async fn alarms(endpoint: &str) -> Vec<String> {
+    let out = clients()
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("autoscaling-guard-{endpoint}/"))
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = out
+        .metric_alarms()
+        .iter()
+        .map(|a| a.alarm_name().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn scheduled_actions(endpoint: &str, variant: &str) -> Vec<String> {
+    let rid = rid(endpoint, variant);
+    let out = clients()
+        .autoscaling
+        .describe_scheduled_actions()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&rid)
+        .send()
+        .await
+        .unwrap();
+    out.scheduled_actions()
+        .iter()
+        .filter(|a| a.resource_id() == rid)
+        .map(|a| a.scheduled_action_name().to_string())
+        .collect()
+}
+
+/// Everything Application Auto Scaling and CloudWatch hold for the given
+/// variants, as the SDK reads it (timestamps and ARNs included), for
+/// byte-for-byte comparison.
+async fn raw_scaling(endpoint: &str, variants: &[&str]) -> String {
+    let c = clients();
+    let ids: Vec<String> = variants.iter().map(|v| rid(endpoint, v)).collect();
+    let targets = c
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .set_resource_ids(Some(ids.clone()))
+        .send()
+        .await
+        .unwrap();
+    let mut out = format!("{:?}\n", targets.scalable_targets());
+    for id in &ids {
+        let policies = c
+            .autoscaling
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(id)
+            .send()
+            .await
+            .unwrap();
+        let scheduled = c
+            .autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(id)
+            .send()
+            .await
+            .unwrap();
+        out += &format!(
+            "{:?}\n{:?}\n",
+            policies.scaling_policies(),
+            scheduled.scheduled_actions()
+        );
+    }
+    out + &format!("{:?}", alarms(endpoint).await)
+}
+
+/// The scaling the policy set gives a variant: (target, policies, scheduled
+/// actions).
+async fn variant_scaling(
+    endpoint: &str,
+    variant: &str,
+) -> (Option<(i32, i32)>, Vec<String>, Vec<String>) {
+    (
+        target(endpoint, variant).await,
+        policies(endpoint, variant)
+            .await
+            .into_iter()
+            .map(|p| p.0)
+            .collect(),
+        scheduled_actions(endpoint, variant).await,
+    )
+}
+
+fn onboarded() -> (Option<(i32, i32)>, Vec<String>, Vec<String>) {
+    (
+        Some((1, 4)),
+        OWNED_POLICIES.iter().map(|p| p.to_string()).collect(),
+        vec!["autoscaling-guard-morning".to_string()],
+    )
+}
+
+fn nothing() -> (Option<(i32, i32)>, Vec<String>, Vec<String>) {
+    (None, vec![], vec![])
+}
+
+/// The deploy pipeline's `UpdateEndpoint` to a new endpoint config. moto
+/// 5.2.5 does not implement UpdateEndpoint; its nearest faithful stand-in is
+/// CreateEndpoint under the same name, which replaces the endpoint (same
+/// ARN, the new config's variants, InService, a new LastModifiedTime) but
+/// drops its tags, so they are carried over as UpdateEndpoint keeps them.
+/// What AWS alone enforces (UpdateEndpoint refused while a changed variant
+/// is a scalable target) cannot be shown here.
+async fn update_endpoint(endpoint: &str, variants: &[(&str, &str)]) {
+    let sm = clients().sagemaker;
+    let config = unique(&format!("{endpoint}-config"));
+    let mut req = sm.create_endpoint_config().endpoint_config_name(&config);
+    for (name, instance_type) in variants {
+        req = req.production_variants(
+            ProductionVariant::builder()
+                .variant_name(*name)
+                .model_name(format!("{endpoint}-model"))
+                .instance_type(ProductionVariantInstanceType::from(*instance_type))
+                .initial_instance_count(1)
+                .build(),
+        );
+    }
+    req.send().await.unwrap();
+    let kept = tags(endpoint).await;
+    // LastModifiedTime has millisecond precision: make sure it moves.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut create = sm
+        .create_endpoint()
+        .endpoint_name(endpoint)
+        .endpoint_config_name(&config);
+    for (k, v) in &kept {
+        create = create.tags(Tag::builder().key(k).value(v).build());
+    }
+    create.send().await.unwrap();
+}
+
+fn entry<'a>(entries: &'a [DriftEntry], endpoint: &str) -> Option<&'a DriftEntry> {
+    entries.iter().find(|e| e.found.endpoint == endpoint)
+}
+
+/// An endpoint with two variants, onboarded with the whole policy set.
+async fn onboarded_endpoint(prefix: &str) -> String {
+    let ep = create_endpoint(
+        prefix,
+        &[
+            instances("primary", "ml.m5.large", 1),
+            instances("canary", "ml.c5.xlarge", 1),
+        ],
+        &[],
+        false,
+    )
+    .await;
+    let report = reconciler(settings(DriftMode::Remediate))
+        .reconcile(&ep, false)
+        .await;
+    assert_eq!(report.outcome, Outcome::Changed, "{report:?}");
+    for v in ["primary", "canary"] {
+        assert_eq!(variant_scaling(&ep, v).await, onboarded(), "{v}");
+    }
+    assert_eq!(alarms(&ep).await.len(), 2);
+    ep
+}
+
+/// A person's own scaling on an endpoint of theirs.
+async fn persons_endpoint() -> String {
+    let theirs = create_endpoint(
+        "theirs",
+        &[instances("primary", "ml.m5.large", 2)],
+        &[],
+        false,
+    )
+    .await;
+    register_target(&rid(&theirs, "primary"), 2, 6).await;
+    put_invocations_policy(&rid(&theirs, "primary"), "team-latency", 120.0, None).await;
+    theirs
+}
+
+#[tokio::test]
+async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing_foreign() {
+    let _turn = TURN.lock().await;
+    let ep = onboarded_endpoint("released").await;
+    let theirs = persons_endpoint().await;
+    let theirs_before = raw_scaling(&theirs, &["primary"]).await;
+    let r = reconciler(settings(DriftMode::Remediate));
+
+    // The pipeline releases the endpoint through the Lambda handler.
+    let out = handle(&r, release_payload(&ep, "2h"), Invocation::default())
+        .await
+        .unwrap();
+    assert_eq!(out["action"], "release");
+    assert_eq!(out["endpoint"], json!(ep));
+    // Per variant: the alarm, two policies, the scheduled action, the target.
+    let removed: Vec<&str> = out["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed.len(), 10, "{out}");
+    assert_eq!(
+        removed
+            .iter()
+            .filter(|a| **a == "deregister_target")
+            .count(),
+        2
+    );
+    assert_eq!(out["writes"], 11, "AddTags and the ten removals: {out}");
+    for v in ["primary", "canary"] {
+        assert_eq!(variant_scaling(&ep, v).await, nothing(), "{v}");
+    }
+    assert!(alarms(&ep).await.is_empty());
+    let marked = tags(&ep).await;
+    assert_eq!(marked[TAG_RELEASED_UNTIL], out["released_until"]);
+    assert_eq!(marked[TAG_RELEASED_LAST_MODIFIED], out["last_modified"]);
+    let until = chrono::DateTime::parse_from_rfc3339(&marked[TAG_RELEASED_UNTIL])
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let now: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
+    let ahead = until - now;
+    assert!(
+        ahead > chrono::TimeDelta::minutes(119) && ahead <= chrono::TimeDelta::hours(2),
+        "{ahead}"
+    );
+
+    // The drift check, remediating, leaves it alone and says why.
+    let sweep = r.drift_check(SWEEP).await.unwrap();
+    let found = &entry(&sweep.endpoints, &ep).expect("listed").found;
+    assert_eq!(found.outcome, Outcome::Skipped);
+    assert_eq!(found.reason.as_ref().unwrap().code(), "released");
+    assert!(entry(&sweep.endpoints, &ep).unwrap().remediation.is_none());
+    // An IN_SERVICE event before the update changes nothing either: what
+    // counts is the endpoint, not the event.
+    let early = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap();
+    assert_eq!(early["outcome"], "skipped");
+    assert_eq!(early["reason"]["code"], "released");
+    assert_eq!(early["writes"], 0);
+    for v in ["primary", "canary"] {
+        assert_eq!(variant_scaling(&ep, v).await, nothing(), "{v}");
+    }
+
+    // The pipeline's update: primary on another instance type, canary
+    // replaced by blue.
+    update_endpoint(
+        &ep,
+        &[("primary", "ml.c5.2xlarge"), ("blue", "ml.m5.xlarge")],
+    )
+    .await;
+    let done = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap();
+    assert_eq!(done["outcome"], "changed", "{done}");
+    assert_eq!(
+        done["release_mark"],
+        json!({"state": "spent", "cause": "updated", "until": marked[TAG_RELEASED_UNTIL], "cleared": true})
+    );
+    for v in ["primary", "blue"] {
+        assert_eq!(variant_scaling(&ep, v).await, onboarded(), "{v}");
+    }
+    assert_eq!(variant_scaling(&ep, "canary").await, nothing());
+    assert_eq!(
+        alarms(&ep).await,
+        [
+            format!("autoscaling-guard-{ep}/blue/burst"),
+            format!("autoscaling-guard-{ep}/primary/burst")
+        ]
+    );
+    let after = tags(&ep).await;
+    assert!(!after.contains_key(TAG_RELEASED_UNTIL), "{after:?}");
+    assert!(!after.contains_key(TAG_RELEASED_LAST_MODIFIED), "{after:?}");
+    // Delivered twice: nothing more to do.
+    let again = handle(&r, in_service_event(&ep), Invocation::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["outcome"].as_str(), again["writes"].as_u64()),
+        (Some("compliant"), Some(0))
+    );
+
+    assert_eq!(raw_scaling(&theirs, &["primary"]).await, theirs_before);
+}
+
+#[tokio::test]
+async fn a_release_over_a_persons_scaling_is_refused_and_changes_nothing() {
+    let _turn = TURN.lock().await;
+    let ep = onboarded_endpoint("mixed").await;
+    // Someone adds a policy of their own to one variant.
+    put_invocations_policy(&rid(&ep, "canary"), "team-latency", 120.0, None).await;
+    let before = raw_scaling(&ep, &["primary", "canary"]).await;
+    let tags_before = tags(&ep).await;
+    let r = reconciler(settings(DriftMode::Remediate));
+
+    let err = handle(&r, release_payload(&ep, "1h"), Invocation::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ReleaseRefused");
+    let message = err.to_string();
+    assert!(
+        message.contains("variant canary has policy team-latency"),
+        "{message}"
+    );
+    assert!(message.contains("nothing was changed"), "{message}");
+    assert_eq!(raw_scaling(&ep, &["primary", "canary"]).await, before);
+    assert_eq!(tags(&ep).await, tags_before);
+
+    // The command line says the same, with exit status 1.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoscaling-guard"))
+        .args(["release", "--endpoint", &ep, "--for", "30m"])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("POLICY_SET", POLICY_SET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["errorType"], "ReleaseRefused");
+    assert!(printed["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("variant canary has policy team-latency"));
+    assert_eq!(raw_scaling(&ep, &["primary", "canary"]).await, before);
+    assert_eq!(tags(&ep).await, tags_before);
+}
+
+#[tokio::test]
+async fn releasing_twice_is_fine() {
+    let _turn = TURN.lock().await;
+    let ep = onboarded_endpoint("twice").await;
+    let r = reconciler(settings(DriftMode::Remediate));
+    let first = r
+        .release(&ep, chrono::TimeDelta::hours(1), false)
+        .await
+        .unwrap();
+    assert_eq!(first.removed.len(), 10);
+    let second = r
+        .release(&ep, chrono::TimeDelta::hours(3), false)
+        .await
+        .unwrap();
+    assert!(second.removed.is_empty(), "{second:?}");
+    assert_eq!(second.writes, 1, "only the mark is written again");
+    assert_eq!(second.last_modified, first.last_modified);
+    assert!(second.released_until > first.released_until);
+    // Still released, until the later time.
+    let report = r.reconcile(&ep, false).await;
+    assert_eq!(report.reason.unwrap().code(), "released");
+    assert_eq!(report.release_mark.unwrap().until, second.released_until);
+    for v in ["primary", "canary"] {
+        assert_eq!(variant_scaling(&ep, v).await, nothing(), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_mark_is_cleared_by_the_drift_check() {
+    let _turn = TURN.lock().await;
+    let ep = onboarded_endpoint("expired").await;
+    let r = reconciler(settings(DriftMode::Remediate));
+    r.release(&ep, chrono::TimeDelta::minutes(30), false)
+        .await
+        .unwrap();
+    // Half an hour later, nobody has updated the endpoint: the mark has run
+    // out. (Set by hand: the release tags are plain endpoint tags.)
+    let sm = clients().sagemaker;
+    let arn = endpoint_arn(&ep).await;
+    sm.delete_tags()
+        .resource_arn(&arn)
+        .tag_keys(TAG_RELEASED_UNTIL)
+        .send()
+        .await
+        .unwrap();
+    sm.add_tags()
+        .resource_arn(&arn)
+        .tags(
+            Tag::builder()
+                .key(TAG_RELEASED_UNTIL)
+                .value("2020-01-01T00:00:00Z")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let sweep = r.drift_check(SWEEP).await.unwrap();
+    let e = entry(&sweep.endpoints, &ep).expect("listed");
+    assert_eq!(e.found.outcome, Outcome::Drifted);
+    assert_eq!(e.found.release_mark.as_ref().unwrap().state, "spent");
+    let done = e.remediation.as_ref().expect("remediated");
+    assert_eq!(done.outcome, Outcome::Changed);
+    let mark = done.release_mark.as_ref().unwrap();
+    assert_eq!(
+        (mark.cause.map(|c| format!("{c:?}")), mark.cleared),
+        (Some("Expired".to_string()), true)
+    );
+    assert!(!tags(&ep).await.contains_key(TAG_RELEASED_UNTIL));
+    assert!(!tags(&ep).await.contains_key(TAG_RELEASED_LAST_MODIFIED));
+    for v in ["primary", "canary"] {
+        assert_eq!(variant_scaling(&ep, v).await, onboarded(), "{v}");
+    }
+    assert_eq!(alarms(&ep).await.len(), 2);
+}

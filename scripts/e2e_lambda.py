@@ -169,6 +169,7 @@ PLAN = [
     ("malformed-wrong-types.json", "InvalidEvent"),
     ("malformed-unknown-source.json", "InvalidEvent"),
     ("malformed-not-json.json", "lambda_runtime::deserializer::DeserializeError"),
+    ("release.json", "ReleaseRefused"),
 ]
 files = sorted(f for f in os.listdir(os.path.join(ROOT, "events")) if f.endswith(".json"))
 check(sorted(f for f, _ in PLAN) == files, "every file under events/ has an expectation")

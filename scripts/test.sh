@@ -5,7 +5,12 @@
 #   2. the SAM template through cfn-lint and `sam validate --lint`;
 #   3. the Lambda path end to end: the binary the tests built, run against
 #      the Runtime API emulator of `cargo lambda watch --only-lambda-apis`,
-#      every file under events/ sent with `cargo lambda invoke`.
+#      every file under events/ sent with `cargo lambda invoke`;
+#   4. the local AWS's own self-test (request validation, faults);
+#   5. the IAM check: every AWS operation the tool performed in 1 and 3 (the
+#      local AWS logs each one) and every SDK call in src/ is in
+#      iam/permissions.yaml and granted by template.yaml; parliament lints
+#      the template's policies.
 # Tools are installed into project-local virtualenvs on first use, while the
 # tests compile. The release Lambda build is in .ci/run.
 set -euo pipefail
@@ -19,6 +24,10 @@ tools=$!
 export SAM_CLI_TELEMETRY=0
 export PATH="$PWD/.venv-lambda/bin:$PATH"
 
+# Every request the local AWS serves during this run, for the IAM check.
+export LOCAL_AWS_OP_LOG="$PWD/target/local-aws-ops.jsonl"
+mkdir -p target && : > "$LOCAL_AWS_OP_LOG"
+
 echo "== cargo test"
 cargo test --all-targets --no-run "$@"
 wait "$moto"
@@ -31,3 +40,10 @@ echo "== template: cfn-lint, sam validate --lint"
 
 echo "== the Lambda path: the function under the Runtime API emulator, every file under events/"
 .venv-moto/bin/python scripts/e2e_lambda.py
+
+echo "== the local AWS's self-test"
+(cd scripts && ../.venv-moto/bin/python -m unittest -q localaws.test_localaws)
+
+echo "== IAM: every call the tool made is in iam/permissions.yaml and granted by template.yaml; parliament"
+.venv-sam/bin/python -m unittest -q scripts/test_check_iam.py
+.venv-sam/bin/python scripts/check_iam.py --op-log "$LOCAL_AWS_OP_LOG" --lint

@@ -417,7 +417,7 @@ async fn a_release_over_a_persons_scaling_is_refused_and_changes_nothing() {
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .env("AWS_ENDPOINT_URL", moto_url())
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_ACCESS_KEY_ID", TOOL_KEY)
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("POLICY_SET", POLICY_SET)
         .output()

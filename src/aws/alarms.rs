@@ -5,7 +5,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Stat
 use aws_sdk_cloudwatch::Client;
 
 use super::paging::collect_pages;
-use super::AwsError;
+use super::{already_gone_is_done, AwsError};
 use crate::domain::desired::DesiredAlarm;
 use crate::domain::snapshot::ObservedAlarm;
 
@@ -109,12 +109,9 @@ impl Alarms {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DeleteAlarms", e));
-        match result {
-            // AWS reports success for a missing name, but the model lists
-            // ResourceNotFound for DeleteAlarms: either way it is gone.
-            Err(e) if ALARM_NOT_FOUND.iter().any(|code| e.code_is(code)) => Ok(()),
-            other => other.map(|_| ()),
-        }
+        // AWS reports success for a missing name, but the model lists
+        // ResourceNotFound for DeleteAlarms: either way it is gone.
+        already_gone_is_done(result, &ALARM_NOT_FOUND)
     }
 }
 

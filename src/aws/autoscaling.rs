@@ -14,7 +14,7 @@ use aws_sdk_applicationautoscaling::types::{
 use aws_sdk_applicationautoscaling::Client;
 
 use super::paging::collect_pages;
-use super::AwsError;
+use super::{already_gone_is_done, AwsError};
 use crate::domain::desired::{DesiredPolicy, DesiredStepPolicy, MetricSpec};
 use crate::domain::plan::{Applied, Change};
 use crate::domain::snapshot::{
@@ -68,13 +68,9 @@ where
     }
 }
 
-/// Deleting what is already gone is what was wanted.
-fn already_gone_is_done<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(e) if !e.code_is("ObjectNotFoundException") => Err(e),
-        _ => Ok(()),
-    }
-}
+/// The code Application Auto Scaling uses for a policy, scheduled action or
+/// target that does not exist.
+const NOT_FOUND: [&str; 1] = ["ObjectNotFoundException"];
 
 fn to_metric(
     c: &aws_sdk_applicationautoscaling::types::TargetTrackingScalingPolicyConfiguration,
@@ -453,7 +449,7 @@ impl AutoScaling {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
-                already_gone_is_done(result)?;
+                already_gone_is_done(result, &NOT_FOUND)?;
             }
             Change::PutStepPolicy {
                 resource_id,
@@ -513,7 +509,7 @@ impl AutoScaling {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DeleteScheduledAction", e));
-                already_gone_is_done(result)?;
+                already_gone_is_done(result, &NOT_FOUND)?;
             }
             Change::DeregisterTarget { resource_id, .. } => {
                 let result = self
@@ -525,7 +521,7 @@ impl AutoScaling {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DeregisterScalableTarget", e));
-                already_gone_is_done(result)?;
+                already_gone_is_done(result, &NOT_FOUND)?;
             }
             Change::PutTargetTrackingPolicy {
                 resource_id,

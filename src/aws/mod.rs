@@ -86,6 +86,18 @@ impl AwsError {
     }
 }
 
+/// Deleting what is already gone is what was wanted: a failure whose code
+/// is one of the service's not-found codes counts as done.
+pub fn already_gone_is_done<T>(
+    result: Result<T, AwsError>,
+    not_found: &[&str],
+) -> Result<(), AwsError> {
+    match result {
+        Err(e) if !not_found.iter().any(|code| e.code_is(code)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The SDK clients, each with the call counter installed.
 #[derive(Debug, Clone)]
 pub struct Clients {

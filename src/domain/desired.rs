@@ -358,6 +358,15 @@ fn tag_number(raw: &str) -> Result<f64, String> {
     parse_positive(raw)
 }
 
+/// Whether the endpoint is tagged `autoscaling:enabled=false`, read by the
+/// strict tag rule (an unreadable value is no opt-out).
+pub fn is_opted_out(snapshot: &EndpointSnapshot) -> bool {
+    snapshot
+        .tags
+        .get(TAG_ENABLED)
+        .is_some_and(|raw| tag_bool(raw) == Ok(false))
+}
+
 /// A boolean tag value: exactly `true` or `false`.
 fn tag_bool(raw: &str) -> Result<bool, String> {
     match raw {

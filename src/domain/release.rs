@@ -18,11 +18,11 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::desired::{desired_for, EndpointIntent, SkipReason, TagError, TAG_ENABLED};
+use super::desired::{desired_for, is_opted_out, EndpointIntent, SkipReason, TagError};
 use super::plan::{Change, Difference};
 use super::snapshot::{EndpointSnapshot, VariantScaling};
 use super::{is_owned, parse_variant_resource_id};
-use crate::config::{parse_bool, Settings};
+use crate::config::Settings;
 
 /// When the release mark expires (RFC 3339, UTC).
 pub const TAG_RELEASED_UNTIL: &str = "autoscaling:released-until";
@@ -201,12 +201,8 @@ pub fn endpoint_intent(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<(EndpointIntent, ReleaseState), TagError> {
-    let opted_out = snapshot
-        .tags
-        .get(TAG_ENABLED)
-        .is_some_and(|raw| parse_bool(raw) == Ok(false));
     let release = match release_state(snapshot, now) {
-        Err(_) if opted_out => ReleaseState::NotReleased,
+        Err(_) if is_opted_out(snapshot) => ReleaseState::NotReleased,
         other => other?,
     };
     let intent = match &release {

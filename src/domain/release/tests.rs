@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::desired::TAG_ENABLED;
 use crate::domain::snapshot::{
     ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantSnapshot,
 };

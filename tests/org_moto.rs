@@ -21,8 +21,9 @@ use support::*;
 
 const ROLE: &str = "guard-spoke";
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
-/// The hub signs with its own key: the local AWS counts what it signs.
-const HUB_KEY: &str = "hub";
+/// The hub signs with the tool's key: the local AWS counts what it signs,
+/// and the operation log shows the permission check its calls.
+const HUB_KEY: &str = TOOL_KEY;
 /// The local AWS's default account: the hub's.
 const HUB_ACCOUNT: &str = "123456789012";
 

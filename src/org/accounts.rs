@@ -15,6 +15,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::place::{AccountId, Place, RegionName};
+use crate::aws::identity::Identity;
 use crate::aws::AwsError;
 
 /// The name the hub's sessions carry in the spoke accounts' CloudTrail.
@@ -147,10 +148,8 @@ impl Accounts {
     pub async fn hub(&self) -> Result<&HubIdentity, OrgError> {
         self.identity
             .get_or_try_init(|| async {
-                let sts = aws_sdk_sts::Client::new(&self.hub);
-                let (account, arn) = crate::aws::identity::caller(&sts)
-                    .await
-                    .map_err(OrgError::HubUnknown)?;
+                let sts = Identity::new(aws_sdk_sts::Client::new(&self.hub));
+                let (account, arn) = sts.caller().await.map_err(OrgError::HubUnknown)?;
                 let bad = |message: String| {
                     OrgError::HubUnknown(AwsError {
                         operation: "GetCallerIdentity".to_string(),

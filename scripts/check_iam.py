@@ -52,6 +52,8 @@ CRATES = {
     "sagemaker": ("sagemaker", "sagemaker"),
     "applicationautoscaling": ("application-autoscaling", "application-autoscaling"),
     "cloudwatch": ("cloudwatch", "monitoring"),
+    "lambda": ("lambda", "lambda"),
+    "sts": ("sts", "sts"),
 }
 # Fields of the crate's `Clients` struct -> crate.
 CLIENT_FIELDS = {"sagemaker": "sagemaker", "autoscaling": "applicationautoscaling",

@@ -313,7 +313,7 @@ class OrganizationMode(unittest.TestCase):
         env = active["GuardFunction"]["Properties"]["Environment"]["Variables"]
         self.assertEqual([k for k in env if k.startswith("ORG_")], [])
         queue = active["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
-        self.assertEqual(queue["Condition"]["ArnEquals"]["aws:SourceArn"], ["{GetAtt:GuardFunctionEndpointInService.Arn}"])
+        self.assertEqual(queue["Condition"]["ArnEquals"]["aws:SourceArn"], "{GetAtt:GuardFunctionEndpointInService.Arn}")
 
     def test_organization_mode_passes_the_names_the_function_reads(self):
         template, active, outputs = self.resolved(self.ORG)
@@ -323,6 +323,9 @@ class OrganizationMode(unittest.TestCase):
             "ORG_REGIONS": "us-east-1,eu-west-1"})
         self.assertLessEqual({"OrgEventBus", "OrgEndpointInService", "OrgFunctionPolicy"}, set(active))
         self.assertLessEqual({"FunctionRoleArn", "OrgEventBusArn"}, outputs)
+        queue = active["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+        self.assertEqual(queue["Condition"]["ArnEquals"]["aws:SourceArn"], [
+            "{GetAtt:GuardFunctionEndpointInService.Arn}", "{GetAtt:OrgEndpointInService.Arn}"])
         (bus_statement,) = active["OrgEventBus"]["Properties"]["Policy"]["Statement"]
         self.assertEqual(bus_statement["Condition"], {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})
         grants = list(check_iam.statements([("p", active["OrgFunctionPolicy"])]))

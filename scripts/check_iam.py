@@ -114,6 +114,11 @@ class Unresolvable(CheckError):
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 
 
+def function_arn(partition, region, account, logical_id):
+    """A function's ARN before deployment: its name is shown as its logical id."""
+    return f"arn:{partition}:lambda:{region}:{account}:function:{logical_id}"
+
+
 class Resolver:
     """Resolves intrinsic functions for one partition, Region and account.
     A resource's Ref or GetAtt has no value before deployment: it becomes a
@@ -182,8 +187,8 @@ class Resolver:
 
     def get_att(self, resource, attribute):
         if attribute == "Arn" and (self.resources.get(resource) or {}).get("Type") in FUNCTION_TYPES:
-            return f"arn:{self.pseudo['AWS::Partition']}:lambda:{self.pseudo['AWS::Region']}:" \
-                   f"{self.pseudo['AWS::AccountId']}:function:{resource}"
+            return function_arn(self.pseudo["AWS::Partition"], self.pseudo["AWS::Region"],
+                                self.pseudo["AWS::AccountId"], resource)
         return "{GetAtt:" + resource + "." + attribute + "}"
 
     def resolve(self, node):
@@ -435,13 +440,13 @@ def shown(path):
     return path if rel.startswith("..") else rel
 
 
-def concrete(arn, where=None):
+def concrete(arn, where=None, function="GuardFunction"):
     """A row's resource for a partition, Region and account (SUBSTITUTIONS by
     default); ${FunctionArn} is the function's own ARN as the Resolver shows it."""
-    values = dict(where or SUBSTITUTIONS)
-    values["FunctionArn"] = "arn:${Partition}:lambda:${Region}:${Account}:function:GuardFunction"
-    return re.sub(r"\$\{(Partition|Region|Account)\}", lambda m: values[m.group(1)],
-                  arn.replace("${FunctionArn}", values["FunctionArn"]))
+    where = where or SUBSTITUTIONS
+    own = function_arn(where["Partition"], where["Region"], where["Account"], function)
+    return re.sub(r"\$\{(Partition|Region|Account)\}", lambda m: where[m.group(1)],
+                  arn.replace("${FunctionArn}", own))
 
 
 # ---------------------------------------------------------------- what the tool calls
@@ -683,7 +688,7 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
             if call in hub_only and not grantee.hub_rows:
                 continue
             for row in reqs:
-                resource = concrete(row["resource"], grantee.where)
+                resource = concrete(row["resource"], grantee.where, table.get("function", "GuardFunction"))
                 granted, why = decide(grantee.statements, row["action"], resource, row.get("context"))
                 checked.add((row["action"], resource))
                 if not granted:

@@ -113,6 +113,14 @@ class MissingPermission(unittest.TestCase):
         self.assertTrue(any("caller-side check of application-autoscaling RegisterScalableTarget" in f
                             for f in failures), failures)
 
+    def test_organization_mode_without_its_grants_fails(self):
+        template = self.template_without("            Action: lambda:InvokeFunction\n"
+                                         "            Resource: !GetAtt GuardFunction.Arn")
+        failures = run(template_path=template)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertIn("template.yaml GuardFunction (organization mode) does not grant lambda:InvokeFunction on "
+                      "arn:aws:lambda:us-east-1:123456789012:function:GuardFunction (lambda Invoke;", failures[0])
+
     def test_a_removed_caller_side_permission_fails(self):
         with open(TEMPLATE) as f:
             text = f.read()

@@ -57,9 +57,9 @@ fn hub(key: &str, org: OrgSettings) -> Hub {
 /// when `with_spoke_role`, and a setup key acting in each.
 fn spoke_accounts(accounts: &[&str], with_spoke_role: bool) {
     for account in accounts {
-        register_key(&setup_key(account), account);
+        act_in_account(&setup_key(account), account);
         if with_spoke_role {
-            create_role(account, ROLE);
+            create_role(&setup_key(account), ROLE);
         }
     }
 }
@@ -336,7 +336,7 @@ async fn an_account_without_the_spoke_role_fails_alone_and_the_others_converge()
 #[tokio::test]
 async fn the_scheduled_check_starts_one_asynchronous_invocation_per_place() {
     moto_config(&json!({"lambda": {"use_docker": false}}));
-    create_role(HUB_ACCOUNT, "guard-hub");
+    create_role("test", "guard-hub");
     let setup = aws_sdk_lambda::Client::new(&sdk_config());
     setup
         .create_function()

@@ -293,6 +293,14 @@ class SeveralAccounts(InProcess):
         self.assertIn(f"User: arn:aws:iam::{self.HUB}:root is not authorized to perform: sts:AssumeRole "
                       f"on resource: {missing}".encode(), answer.data)
 
+    def test_sts_requests_are_validated(self):
+        answer = self.query("guard", "sts", [("Action", "AssumeRole"), ("Version", "2011-06-15"),
+                                             ("RoleArn", f"arn:aws:iam::{self.SPOKE}:role/r"), ("RoleSessionName", "s")])
+        self.assertEqual(answer.status_code, 400)
+        self.assertIn(b"<Code>ValidationError</Code>", answer.data)
+        self.assertIn(b"'AssumeRole.RoleSessionName' failed to satisfy constraint: "
+                      b"Member must have length greater than or equal to 2", answer.data)
+
     def test_faults_of_a_key_reach_the_credentials_it_assumed(self):
         self.register("setup-spoke", self.SPOKE)
         answer = self.assume("guard", self.create_role("setup-spoke", "spoke-faults"))

@@ -107,15 +107,8 @@ pub fn clients_with_key(key: &str) -> Clients {
     Clients::new(&sdk_config_with_key(key))
 }
 
-/// One request to the local AWS's control API (HTTP/1.1, connection closed
-/// after the answer); returns the JSON body, panicking on an answer other than 2xx.
-fn control(method: &str, path: &str, body: &str) -> serde_json::Value {
-    let json = http(method, path, "Content-Type: application/json\r\n", body);
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json:?}"))
-}
-
-/// One HTTP/1.1 request to the local AWS with extra header lines (each
-/// ending in CRLF); returns the body, panicking on an answer other than 2xx.
+/// One HTTP/1.1 request to the local AWS (connection closed after the
+/// answer); returns the body, panicking on an answer other than 2xx.
 fn http(method: &str, path: &str, headers: &str, body: &str) -> String {
     let addr = moto_url().trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect to the local AWS");
@@ -130,30 +123,20 @@ fn http(method: &str, path: &str, headers: &str, body: &str) -> String {
     stream
         .read_to_string(&mut answer)
         .expect("read the local AWS's answer");
-    let (head, body) = answer
+    let (head, text) = answer
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
     assert!(
         head.starts_with("HTTP/1.1 20") || head.starts_with("HTTP/1.0 20"),
-        "{method} {path}: {head}\n{body}"
+        "{method} {path}: {head}\n{text}"
     );
-    body.to_string()
+    text.to_string()
 }
 
-/// Creates an IAM role in `account`, as a spoke stack does: the local AWS,
-/// like AWS, lets only an existing role be assumed. Addressed to the
-/// account with moto's `x-moto-account-id` header, signed (unchecked) with
-/// the setup key.
-pub fn create_role(account: &str, name: &str) {
-    let headers = format!(
-        "Content-Type: application/x-www-form-urlencoded\r\nx-moto-account-id: {account}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, \
-         SignedHeaders=host, Signature=0\r\n"
-    );
-    let body = format!(
-        "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument=%7B%7D"
-    );
-    http("POST", "/", &headers, &body);
+/// One request to the local AWS's control API; returns the JSON body.
+fn control(method: &str, path: &str, body: &str) -> serde_json::Value {
+    let json = http(method, path, "Content-Type: application/json\r\n", body);
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json:?}"))
 }
 
 /// Makes a share `rate` (0 to 1) of the requests signed with `key` fail with
@@ -199,33 +182,50 @@ pub fn clear_faults(key: &str) {
 pub fn local_aws_stats(key: &str) -> serde_json::Value {
     control(
         "GET",
-        &format!("/_local_aws/stats?access_key={}", escape(key)),
+        &format!("/_local_aws/stats?access_key={}", encode(key)),
         "",
     )
 }
 
-/// [`local_aws_stats`] of the requests that acted in `account` (those
-/// made with credentials `key` assumed count under `key`).
+/// Like [`local_aws_stats`], counting only the requests that acted in
+/// `account`; credentials `key` got from sts:AssumeRole count as `key`'s.
 pub fn local_aws_stats_in(key: &str, account: &str) -> serde_json::Value {
-    let path = format!(
-        "/_local_aws/stats?access_key={}&account={}",
-        escape(key),
-        escape(account)
-    );
-    control("GET", &path, "")
+    control(
+        "GET",
+        &format!(
+            "/_local_aws/stats?access_key={}&account={account}",
+            encode(key)
+        ),
+        "",
+    )
 }
 
-/// Makes requests signed with `key` act in `account`, as an IAM user's key
-/// of that account would: test setup reaches a spoke account directly.
-pub fn register_key(key: &str, account: &str) {
+/// Requests signed with `key` act in `account` (12 digits), as an IAM
+/// user's key of that account would: setup and assertions in a spoke.
+pub fn act_in_account(key: &str, account: &str) {
     let body = serde_json::json!({ "access_key": key, "account": account });
     control("POST", "/_local_aws/accounts", &body.to_string());
 }
 
-/// Percent-encodes a query value.
-fn escape(value: &str) -> String {
-    value
-        .bytes()
+/// Creates the role `name` in the account `key` acts in: the local AWS
+/// refuses AssumeRole of a missing role (it evaluates no trust policy).
+pub fn create_role(key: &str, name: &str) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"AWS":"*"}}]}"#;
+    let form = format!(
+        "Action=CreateRole&Version=2010-05-08&RoleName={}&AssumeRolePolicyDocument={}",
+        encode(name),
+        encode(trust)
+    );
+    let headers = format!(
+        "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential={key}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x\r\n"
+    );
+    http("POST", "/", &headers, &form);
+}
+
+/// Percent-encoding of everything but the unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 (b as char).to_string()

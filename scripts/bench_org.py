@@ -20,6 +20,8 @@ import urllib.request
 
 import boto3
 
+import local_aws
+
 BINARY = sys.argv[1]
 ACCOUNTS = [f"{n:012d}" for n in range(210000000001, 210000000001 + int(sys.argv[2] if len(sys.argv) > 2 else 3))]
 ENDPOINTS = int(sys.argv[3]) if len(sys.argv) > 3 else 20
@@ -29,19 +31,7 @@ KEY = "bench-hub"
 REPEAT = 3
 
 
-def start_local_aws():
-    here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(here, "local_aws.py"), str(os.getpid())],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("PORT "):
-        sys.exit(f"the local AWS did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}"
-
-
-local_aws, url = start_local_aws()
+local_aws_process, url = local_aws.spawn()
 
 
 def control(path, body=None):
@@ -125,5 +115,5 @@ compliant = show("compliant fleet", [fan_out() for _ in range(REPEAT)])
 ok = (all(p["summary"]["remediated"] == ENDPOINTS for p in onboarded["checked"])
       and all(p["summary"]["compliant"] == ENDPOINTS and p["summary"]["writes"] == 0
               for p in compliant["checked"]))
-local_aws.terminate()
+local_aws_process.terminate()
 sys.exit(0 if ok else 1)

@@ -62,14 +62,9 @@ def function_binary():
 
 
 binary = function_binary()
-moto = subprocess.Popen(
-    [sys.executable, os.path.join(ROOT, "scripts/local_aws.py"), str(os.getpid())],
-    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-)
-line = moto.stdout.readline()
-if not line.startswith("PORT "):
-    sys.exit(f"the local AWS did not start: {line!r}")
-url = f"http://127.0.0.1:{line.split()[1]}"
+import local_aws  # noqa: E402
+
+moto, url = local_aws.spawn()
 os.environ.update(AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1",
                   AWS_ACCESS_KEY_ID="e2e", AWS_SECRET_ACCESS_KEY="e2e", LOG_LEVEL="info")
 import demo_fleet  # noqa: E402  (reads AWS_ENDPOINT_URL)

@@ -17,6 +17,7 @@ use autoscaling_guard::org::Hub;
 use aws_config::Region;
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use serde_json::{json, Value};
+use support::fleet::in_service_event;
 use support::*;
 
 const ROLE: &str = "guard-spoke";
@@ -79,14 +80,8 @@ fn clients_in(place: &Place) -> Clients {
 
 /// The forwarded state change of `endpoint`, from the account and Region
 /// it happened in.
-fn in_service_event(endpoint: &str, place: &Place) -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/endpoint-in-service.json"
-    ))
-    .unwrap();
-    let mut event: Value = serde_json::from_str(&text).unwrap();
-    event["detail"]["EndpointName"] = json!(endpoint);
+fn forwarded_event(endpoint: &str, place: &Place) -> Value {
+    let mut event = in_service_event(endpoint);
     event["account"] = json!(place.account);
     event["region"] = json!(place.region);
     event
@@ -141,7 +136,7 @@ async fn three_accounts_in_two_regions_are_onboarded_by_events_and_checked_by_th
 
     for (p, _, by_event, _) in &fleet {
         let out = hub
-            .handle(in_service_event(by_event, p), Invocation::default())
+            .handle(forwarded_event(by_event, p), Invocation::default())
             .await
             .unwrap();
         assert_eq!(out["outcome"], "changed", "{p}: {out}");
@@ -242,7 +237,7 @@ async fn an_event_from_another_account_is_refused_without_a_role_and_nothing_is_
     let single = hub(key, OrgSettings::default());
 
     // A state change that is only acknowledged needs no credentials at all.
-    let mut creating = in_service_event(&ep, &spoke);
+    let mut creating = forwarded_event(&ep, &spoke);
     creating["detail"]["EndpointStatus"] = json!("CREATING");
     let out = single
         .handle(creating, Invocation::default())
@@ -255,7 +250,7 @@ async fn an_event_from_another_account_is_refused_without_a_role_and_nothing_is_
     assert_eq!(local_aws_stats(key)["requests"], 0);
 
     let err = single
-        .handle(in_service_event(&ep, &spoke), Invocation::default())
+        .handle(forwarded_event(&ep, &spoke), Invocation::default())
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "AccountNotReached");
@@ -287,7 +282,7 @@ async fn an_account_without_the_spoke_role_fails_alone_and_the_others_converge()
 
     let (p, setup, ep) = &endpoints[2];
     let err = hub
-        .handle(in_service_event(ep, p), Invocation::default())
+        .handle(forwarded_event(ep, p), Invocation::default())
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "AccountNotReached");

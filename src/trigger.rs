@@ -19,6 +19,8 @@ pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
 /// The event spelling of the API's `InService`.
 pub const IN_SERVICE: &str = "IN_SERVICE";
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+/// The `action` of a direct drift check (and of each fanned-out one).
+pub const DRIFT_CHECK_ACTION: &str = "drift-check";
 /// A classic EventBridge schedule rule.
 pub const SCHEDULE_RULE_SOURCE: &str = "aws.events";
 /// EventBridge Scheduler without an input.
@@ -360,7 +362,7 @@ fn parse_direct(
             };
             Ok((trigger, place(req.account, req.region, "")?))
         }
-        Some("drift-check") => {
+        Some(DRIFT_CHECK_ACTION) => {
             let req: DirectDriftCheck = from_object(payload, "")?;
             let trigger = Trigger::DriftCheck {
                 dry_run: req.dry_run,

@@ -25,9 +25,7 @@ use crate::drift::report::DriftReport;
 use crate::drift::SweepOptions;
 use crate::error::GuardError;
 use crate::handler::{self, Invocation};
-use crate::trigger::{self, Trigger};
-
-pub const DRIFT_CHECK_ACTION: &str = "drift-check";
+use crate::trigger::{self, Trigger, DRIFT_CHECK_ACTION};
 
 /// The hub: its own reconciler, and one for each place it has worked in.
 pub struct Hub {

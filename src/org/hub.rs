@@ -246,6 +246,10 @@ impl Hub {
         }
         // An ignored event needs no credentials, wherever it happened.
         let acts_in = place.as_ref().filter(|_| !trigger.is_ignored());
+        if let Some(place) = acts_in {
+            // The invocation's other lines are about this place too.
+            info!(account = %place.account, region = %place.region, "working in");
+        }
         let reconciler = self
             .reconciler(acts_in)
             .await
@@ -296,7 +300,15 @@ impl Hub {
         };
         for (place, result) in done {
             match result {
-                Ok(report) => fleet.checked.push(PlaceReport { place, report }),
+                Ok(report) => {
+                    info!(
+                        account = %place.account,
+                        region = %place.region,
+                        summary = %serde_json::to_string(&report.summary).unwrap_or_default(),
+                        "place checked"
+                    );
+                    fleet.checked.push(PlaceReport { place, report })
+                }
                 Err(e) => fleet.failed.push(failure(place, e)),
             }
         }

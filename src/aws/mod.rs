@@ -119,6 +119,7 @@ pub fn retry_config() -> RetryConfig {
 }
 
 /// The standard AWS configuration chain, with this tool's retries.
+/// `AWS_ENDPOINT_URL` and `AWS_REGION` are honoured by the chain itself.
 pub async fn sdk_config_from_env() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())
@@ -127,12 +128,6 @@ pub async fn sdk_config_from_env() -> SdkConfig {
 }
 
 impl Clients {
-    /// Loads the standard AWS configuration chain. `AWS_ENDPOINT_URL` and
-    /// `AWS_REGION` are honoured by the chain itself.
-    pub async fn from_env() -> Self {
-        Self::new(&sdk_config_from_env().await)
-    }
-
     pub fn new(config: &SdkConfig) -> Self {
         let counter = CallCounter::default();
         let sagemaker = aws_sdk_sagemaker::Client::from_conf(

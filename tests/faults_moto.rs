@@ -755,7 +755,7 @@ async fn a_delete_whose_answer_was_lost_is_done() {
     let statuses: Vec<(&str, Value)> = sweep
         .orphans
         .iter()
-        .map(|o| (o.orphan.variant.as_str(), serde_json::json!(o.status)))
+        .map(|o| (o.orphan.subject.name(), serde_json::json!(o.status)))
         .collect();
     assert_eq!(
         statuses,

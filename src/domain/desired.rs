@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::resource::Scaled;
 use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
-use super::{variant_resource_id, Dimension, OWNED_PREFIX};
+use super::{Dimension, OWNED_PREFIX};
 use crate::config::{parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
     instances, Profile, TargetTrackingDoc, ASYNC_METRICS, UTILIZATION_METRICS,
@@ -211,53 +212,6 @@ pub struct DesiredStepPolicy {
 /// CloudWatch's limit on alarm names (PutMetricAlarm, `AlarmName`).
 pub const MAX_ALARM_NAME: usize = 255;
 
-/// The name of the alarm of a variant's step policy: unique in the account
-/// (endpoint names are unique per Region) and under the owned prefix.
-pub fn alarm_name(endpoint: &str, variant: &str, policy_short_name: &str) -> String {
-    format!("{}/{policy_short_name}", alarm_prefix(endpoint, variant))
-}
-
-/// What the names of a variant's alarms start with (without the trailing
-/// slash).
-pub fn alarm_prefix(endpoint: &str, variant: &str) -> String {
-    format!("{OWNED_PREFIX}{endpoint}/{variant}")
-}
-
-/// The alarm of an inference component's step policy. `:` cannot appear in
-/// endpoint names, so these never collide with variant alarms.
-pub fn component_alarm_name(component: &str, policy_short_name: &str) -> String {
-    format!("{OWNED_PREFIX}ic:{component}/{policy_short_name}")
-}
-
-/// The resource id an owned alarm's name belongs to.
-pub fn alarm_resource_id(name: &str) -> Option<String> {
-    if let Some(rest) = name
-        .strip_prefix(OWNED_PREFIX)
-        .and_then(|r| r.strip_prefix("ic:"))
-    {
-        let (component, policy) = rest.split_once('/')?;
-        return (!component.is_empty() && !policy.is_empty())
-            .then(|| component_resource_id(component));
-    }
-    parse_alarm_name(name).map(|(e, v)| variant_resource_id(e, v))
-}
-
-/// The Application Auto Scaling resource id of an inference component.
-pub fn component_resource_id(component: &str) -> String {
-    format!("inference-component/{component}")
-}
-
-/// Splits an owned alarm name into (endpoint, variant).
-pub fn parse_alarm_name(name: &str) -> Option<(&str, &str)> {
-    let rest = name.strip_prefix(OWNED_PREFIX)?;
-    let mut parts = rest.splitn(3, '/');
-    let (endpoint, variant, policy) = (parts.next()?, parts.next()?, parts.next()?);
-    if endpoint.is_empty() || variant.is_empty() || policy.is_empty() {
-        return None;
-    }
-    Some((endpoint, variant))
-}
-
 /// A desired scheduled action.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredSchedule {
@@ -274,8 +228,7 @@ pub struct DesiredSchedule {
 /// The whole desired scaling of one managed variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredScaling {
-    pub variant: String,
-    pub resource_id: String,
+    pub subject: Scaled,
     pub dimension: Dimension,
     pub min_capacity: i32,
     pub max_capacity: i32,
@@ -285,6 +238,17 @@ pub struct DesiredScaling {
     pub policies: Vec<DesiredPolicy>,
     pub step_policies: Vec<DesiredStepPolicy>,
     pub scheduled: Vec<DesiredSchedule>,
+}
+
+impl DesiredScaling {
+    pub fn resource_id(&self) -> String {
+        self.subject.resource_id()
+    }
+
+    /// The name in reports.
+    pub fn label(&self) -> String {
+        self.subject.label()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -528,13 +492,10 @@ struct Profiles {
     serverless: Option<Profile>,
 }
 
-/// What gets scaled, and how its alarms are named and measured.
+/// What gets scaled, and how much of it runs.
 struct Unit<'a> {
-    /// The name in reports.
-    label: String,
-    resource_id: String,
+    subject: Scaled,
     dimension: Dimension,
-    owner: Owner<'a>,
     /// Capacity running now; the maximum is never set below it.
     running: i32,
     /// A hard upper bound (a serverless variant's MaxConcurrency).
@@ -543,37 +504,23 @@ struct Unit<'a> {
     instance_type: Option<&'a str>,
 }
 
-/// Whose metrics a unit's alarms watch.
-enum Owner<'a> {
-    Variant { endpoint: &'a str, variant: &'a str },
-    Component { name: &'a str },
+/// The dimensions the metrics of what is scaled are published with.
+fn owner_dimensions(subject: &Scaled, metric: &str) -> Vec<(String, String)> {
+    match subject {
+        Scaled::Variant { endpoint, variant } => metric_dimensions(metric, endpoint, variant),
+        Scaled::Component { component } => {
+            vec![("InferenceComponentName".to_string(), component.clone())]
+        }
+    }
 }
 
-impl Owner<'_> {
-    fn alarm_name(&self, policy: &str) -> String {
-        match self {
-            Owner::Variant { endpoint, variant } => alarm_name(endpoint, variant, policy),
-            Owner::Component { name } => component_alarm_name(name, policy),
-        }
-    }
-
-    fn dimensions(&self, metric: &str) -> Vec<(String, String)> {
-        match self {
-            Owner::Variant { endpoint, variant } => metric_dimensions(metric, endpoint, variant),
-            Owner::Component { name } => {
-                vec![("InferenceComponentName".to_string(), name.to_string())]
-            }
-        }
-    }
-
-    fn metric(&self, metric: &str) -> MetricSpec {
-        match self {
-            Owner::Variant { endpoint, variant } => metric_spec(metric, endpoint, variant),
-            // Component metrics are all predefined.
-            Owner::Component { .. } => MetricSpec::Predefined {
-                metric_type: metric.to_string(),
-            },
-        }
+fn owner_metric(subject: &Scaled, metric: &str) -> MetricSpec {
+    match subject {
+        Scaled::Variant { endpoint, variant } => metric_spec(metric, endpoint, variant),
+        // Component metrics are all predefined.
+        Scaled::Component { .. } => MetricSpec::Predefined {
+            metric_type: metric.to_string(),
+        },
     }
 }
 
@@ -582,11 +529,7 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
         variant: variant.name.clone(),
         reason,
     };
-    let owner = || Owner::Variant {
-        endpoint,
-        variant: &variant.name,
-    };
-    let resource_id = variant_resource_id(endpoint, &variant.name);
+    let subject = Scaled::variant(endpoint, &variant.name);
     if variant.hosts_components {
         return skip(SkipReason::HostsComponents);
     }
@@ -600,10 +543,8 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
             .as_ref()
             .expect("worked out for endpoints with serverless variants");
         let unit = Unit {
-            label: variant.name.clone(),
-            resource_id,
+            subject,
             dimension: Dimension::VariantProvisionedConcurrency,
-            owner: owner(),
             running: provisioned,
             // Provisioned concurrency can never exceed MaxConcurrency.
             ceiling: serverless.max_concurrency,
@@ -620,10 +561,8 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
             });
         }
         let unit = Unit {
-            label: variant.name.clone(),
-            resource_id,
+            subject,
             dimension: Dimension::VariantInstances,
-            owner: owner(),
             running: variant.running_count().unwrap_or(0),
             ceiling: None,
             instance_type: Some(instance_type),
@@ -636,22 +575,18 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
 /// An inference component's desired scaling: its copies are the capacity.
 /// Reported under the name `inference-component/<name>`.
 fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> VariantIntent {
-    let label = component_resource_id(&component.name);
+    let subject = Scaled::component(&component.name);
     if component.status != "InService" {
         return VariantIntent::Skip {
-            variant: label,
+            variant: subject.label(),
             reason: SkipReason::NotInService {
                 status: component.status.clone(),
             },
         };
     }
     let unit = Unit {
-        resource_id: label.clone(),
-        label,
+        subject,
         dimension: Dimension::ComponentCopies,
-        owner: Owner::Component {
-            name: &component.name,
-        },
         running: component.running_copies().unwrap_or(0),
         ceiling: None,
         instance_type: None,
@@ -660,7 +595,7 @@ fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> Variant
 }
 
 fn intent(unit: Unit<'_>, profile: &Profile) -> VariantIntent {
-    let label = unit.label.clone();
+    let label = unit.subject.label();
     match scaling(unit, profile) {
         Ok(d) => VariantIntent::Manage(d),
         Err(message) => VariantIntent::Error {
@@ -693,7 +628,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         };
         policies.push(DesiredPolicy {
             name: format!("{OWNED_PREFIX}{}", doc.name),
-            metric: unit.owner.metric(&doc.metric),
+            metric: owner_metric(&unit.subject, &doc.metric),
             target_value,
             scale_in_cooldown: doc.scale_in_cooldown,
             scale_out_cooldown: doc.scale_out_cooldown,
@@ -719,10 +654,10 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
                 })
                 .collect(),
             alarm: DesiredAlarm {
-                name: unit.owner.alarm_name(&doc.name),
+                name: unit.subject.alarm_name(&doc.name),
                 namespace: doc.alarm.namespace.clone(),
                 metric_name: doc.alarm.metric.clone(),
-                dimensions: unit.owner.dimensions(&doc.alarm.metric),
+                dimensions: owner_dimensions(&unit.subject, &doc.alarm.metric),
                 statistic: doc.alarm.statistic.clone(),
                 period: doc.alarm.period,
                 evaluation_periods: doc.alarm.evaluation_periods,
@@ -759,8 +694,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         })
         .collect();
     Ok(DesiredScaling {
-        variant: unit.label,
-        resource_id: unit.resource_id,
+        subject: unit.subject,
         dimension: unit.dimension,
         min_capacity: profile.min_capacity,
         max_capacity,
@@ -887,8 +821,8 @@ mod tests {
     fn every_instance_variant_gets_the_standard_set() {
         let d = managed(desired_for(&endpoint(&[]), &Settings::default()).unwrap());
         assert_eq!(d.len(), 2);
-        assert_eq!(d[0].resource_id, "endpoint/fraud/variant/a");
-        assert_eq!(d[1].resource_id, "endpoint/fraud/variant/b");
+        assert_eq!(d[0].resource_id(), "endpoint/fraud/variant/a");
+        assert_eq!(d[1].resource_id(), "endpoint/fraud/variant/b");
         for v in &d {
             assert_eq!((v.min_capacity, v.max_capacity), (1, 4));
             assert!(!v.max_raised_to_running);
@@ -1348,7 +1282,7 @@ mod serverless_tests {
             panic!()
         };
         assert_eq!(d.dimension, Dimension::VariantProvisionedConcurrency);
-        assert_eq!(d.resource_id, "endpoint/sls/variant/v");
+        assert_eq!(d.resource_id(), "endpoint/sls/variant/v");
         assert_eq!((d.min_capacity, d.max_capacity), (1, 10));
         assert_eq!(
             d.policies[0].metric,
@@ -1449,8 +1383,8 @@ mod component_tests {
         let VariantIntent::Manage(chat) = &all[1] else {
             panic!("{:?}", all[1])
         };
-        assert_eq!(chat.resource_id, "inference-component/chat");
-        assert_eq!(chat.variant, "inference-component/chat");
+        assert_eq!(chat.resource_id(), "inference-component/chat");
+        assert_eq!(chat.label(), "inference-component/chat");
         assert_eq!(chat.dimension, Dimension::ComponentCopies);
         // Six copies run: the maximum of 4 is raised, never scaled in.
         assert_eq!((chat.min_capacity, chat.max_capacity), (1, 6));
@@ -1495,7 +1429,9 @@ mod component_tests {
             vec![("InferenceComponentName".to_string(), "chat".to_string())]
         );
         assert_eq!(
-            alarm_resource_id(&alarm.name).as_deref(),
+            Scaled::from_alarm_name(&alarm.name)
+                .map(|s| s.resource_id())
+                .as_deref(),
             Some("inference-component/chat")
         );
     }
@@ -1503,16 +1439,23 @@ mod component_tests {
     #[test]
     fn alarm_names_lead_back_to_their_resource() {
         assert_eq!(
-            alarm_resource_id("autoscaling-guard-fraud/primary/burst").as_deref(),
+            Scaled::from_alarm_name("autoscaling-guard-fraud/primary/burst")
+                .map(|s| s.resource_id())
+                .as_deref(),
             Some("endpoint/fraud/variant/primary")
         );
         assert_eq!(
-            alarm_resource_id("autoscaling-guard-ic:chat/burst").as_deref(),
+            Scaled::from_alarm_name("autoscaling-guard-ic:chat/burst")
+                .map(|s| s.resource_id())
+                .as_deref(),
             Some("inference-component/chat")
         );
-        assert_eq!(alarm_resource_id("autoscaling-guard-ic:chat"), None);
-        assert_eq!(alarm_resource_id("someone-elses-alarm"), None);
+        assert_eq!(Scaled::from_alarm_name("autoscaling-guard-ic:chat"), None);
+        assert_eq!(Scaled::from_alarm_name("someone-elses-alarm"), None);
         // A component alarm is never read as a variant's.
-        assert_eq!(parse_alarm_name("autoscaling-guard-ic:chat/burst"), None);
+        assert_eq!(
+            Scaled::from_alarm_name("autoscaling-guard-ic:chat/burst"),
+            Some(Scaled::component("chat"))
+        );
     }
 }

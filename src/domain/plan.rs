@@ -505,7 +505,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         return VariantPlan::Skip(SkipReason::ForeignPolicies { names: foreign });
     }
 
-    let rid = &desired.resource_id;
+    let rid = &desired.resource_id();
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
 
@@ -688,14 +688,14 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::resource::Scaled;
     use crate::domain::snapshot::{ScalableTarget, TargetTracking};
 
     const RID: &str = "endpoint/e/variant/v";
 
     fn desired() -> DesiredScaling {
         DesiredScaling {
-            variant: "v".into(),
-            resource_id: RID.into(),
+            subject: Scaled::variant("e", "v"),
             dimension: Default::default(),
             min_capacity: 1,
             max_capacity: 4,
@@ -909,6 +909,7 @@ mod tests {
 mod step_tests {
     use super::*;
     use crate::domain::desired::DesiredStep;
+    use crate::domain::resource::Scaled;
     use crate::domain::snapshot::{ScalableTarget, StepConfig};
 
     const RID: &str = "endpoint/e/variant/v";
@@ -935,8 +936,7 @@ mod step_tests {
 
     fn desired() -> DesiredScaling {
         DesiredScaling {
-            variant: "v".into(),
-            resource_id: RID.into(),
+            subject: Scaled::variant("e", "v"),
             dimension: Default::default(),
             min_capacity: 1,
             max_capacity: 4,

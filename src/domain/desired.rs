@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::kind::{component_unit, variant_unit, Kind, Unit};
 use super::resource::Scaled;
-use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
+use super::snapshot::EndpointSnapshot;
 use super::{Dimension, OWNED_PREFIX};
 use crate::config::{parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
@@ -163,7 +164,7 @@ pub enum MetricSpec {
 
 /// The desired target-tracking policy of a variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredPolicy {
+pub struct DesiredTargetTracking {
     pub name: String,
     pub metric: MetricSpec,
     pub target_value: f64,
@@ -235,7 +236,7 @@ pub struct DesiredScaling {
     /// The configured maximum was below the running instance count and was
     /// raised to it, so that registering never scales the variant in.
     pub max_raised_to_running: bool,
-    pub policies: Vec<DesiredPolicy>,
+    pub policies: Vec<DesiredTargetTracking>,
     pub step_policies: Vec<DesiredStepPolicy>,
     pub scheduled: Vec<DesiredSchedule>,
 }
@@ -408,14 +409,6 @@ fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Prof
     Ok(profile)
 }
 
-fn is_burstable(instance_type: &str) -> bool {
-    // ml.t2.medium, ml.t3.xlarge, ... (and any later ml.tN family)
-    instance_type
-        .strip_prefix("ml.t")
-        .and_then(|rest| rest.chars().next())
-        .is_some_and(|c| c.is_ascii_digit())
-}
-
 /// The dimensions a variant's metric is published with: the asynchronous
 /// backlog metrics are per endpoint, everything else per variant.
 pub fn metric_dimensions(metric: &str, endpoint: &str, variant: &str) -> Vec<(String, String)> {
@@ -481,29 +474,6 @@ fn per_core_target(
     Ok(per_core * f64::from(cores))
 }
 
-/// The profiles that apply to an endpoint's variants, after its tags.
-struct Profiles {
-    /// Instance-based variants (the async profile on asynchronous endpoints).
-    instances: Profile,
-    /// Only worked out when the endpoint hosts inference components.
-    components: Option<Profile>,
-    /// Only worked out when the endpoint has serverless variants, so that
-    /// its tags are not judged against a profile that does not apply.
-    serverless: Option<Profile>,
-}
-
-/// What gets scaled, and how much of it runs.
-struct Unit<'a> {
-    subject: Scaled,
-    dimension: Dimension,
-    /// Capacity running now; the maximum is never set below it.
-    running: i32,
-    /// A hard upper bound (a serverless variant's MaxConcurrency).
-    ceiling: Option<i32>,
-    /// Needed only for per-core targets.
-    instance_type: Option<&'a str>,
-}
-
 /// The dimensions the metrics of what is scaled are published with.
 fn owner_dimensions(subject: &Scaled, metric: &str) -> Vec<(String, String)> {
     match subject {
@@ -524,78 +494,25 @@ fn owner_metric(subject: &Scaled, metric: &str) -> MetricSpec {
     }
 }
 
-fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles) -> VariantIntent {
-    let skip = |reason| VariantIntent::Skip {
-        variant: variant.name.clone(),
-        reason,
-    };
-    let subject = Scaled::variant(endpoint, &variant.name);
-    if variant.hosts_components {
-        return skip(SkipReason::HostsComponents);
-    }
-    let (unit, profile) = if let Some(serverless) = variant.serverless {
-        let provisioned = serverless.provisioned_concurrency.unwrap_or(0);
-        if provisioned <= 0 {
-            return skip(SkipReason::Serverless);
+/// The desired scaling of what a snapshot names, or why there is none.
+fn intent(
+    label: String,
+    unit: Result<Unit<'_>, SkipReason>,
+    profiles: &[(Kind, Profile)],
+) -> VariantIntent {
+    let unit = match unit {
+        Ok(unit) => unit,
+        Err(reason) => {
+            return VariantIntent::Skip {
+                variant: label,
+                reason,
+            }
         }
-        let profile = profiles
-            .serverless
-            .as_ref()
-            .expect("worked out for endpoints with serverless variants");
-        let unit = Unit {
-            subject,
-            dimension: Dimension::VariantProvisionedConcurrency,
-            running: provisioned,
-            // Provisioned concurrency can never exceed MaxConcurrency.
-            ceiling: serverless.max_concurrency,
-            instance_type: None,
-        };
-        (unit, profile)
-    } else {
-        let Some(instance_type) = &variant.instance_type else {
-            return skip(SkipReason::NoInstanceType);
-        };
-        if is_burstable(instance_type) {
-            return skip(SkipReason::Burstable {
-                instance_type: instance_type.clone(),
-            });
-        }
-        let unit = Unit {
-            subject,
-            dimension: Dimension::VariantInstances,
-            running: variant.running_count().unwrap_or(0),
-            ceiling: None,
-            instance_type: Some(instance_type),
-        };
-        (unit, &profiles.instances)
     };
-    intent(unit, profile)
-}
-
-/// An inference component's desired scaling: its copies are the capacity.
-/// Reported under the name `inference-component/<name>`.
-fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> VariantIntent {
-    let subject = Scaled::component(&component.name);
-    if component.status != "InService" {
-        return VariantIntent::Skip {
-            variant: subject.label(),
-            reason: SkipReason::NotInService {
-                status: component.status.clone(),
-            },
-        };
-    }
-    let unit = Unit {
-        subject,
-        dimension: Dimension::ComponentCopies,
-        running: component.running_copies().unwrap_or(0),
-        ceiling: None,
-        instance_type: None,
-    };
-    intent(unit, profile)
-}
-
-fn intent(unit: Unit<'_>, profile: &Profile) -> VariantIntent {
-    let label = unit.subject.label();
+    let (_, profile) = profiles
+        .iter()
+        .find(|(kind, _)| *kind == unit.kind)
+        .expect("every kind on the endpoint has its profile");
     match scaling(unit, profile) {
         Ok(d) => VariantIntent::Manage(d),
         Err(message) => VariantIntent::Error {
@@ -626,7 +543,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
             }
             (None, None) => unreachable!("the policy set validates one target"),
         };
-        policies.push(DesiredPolicy {
+        policies.push(DesiredTargetTracking {
             name: format!("{OWNED_PREFIX}{}", doc.name),
             metric: owner_metric(&unit.subject, &doc.metric),
             target_value,
@@ -695,7 +612,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         .collect();
     Ok(DesiredScaling {
         subject: unit.subject,
-        dimension: unit.dimension,
+        dimension: unit.kind.dimension(),
         min_capacity: profile.min_capacity,
         max_capacity,
         max_raised_to_running: unit.running > profile.max_capacity,
@@ -726,75 +643,38 @@ pub fn desired_for(
         _ => {}
     }
     let set = &settings.policy_set;
-    let instances = if snapshot.is_async {
-        &set.async_inference
-    } else {
-        &set.instance
-    };
-    let profiles = Profiles {
-        instances: effective_profile(snapshot, instances)?,
-        serverless: if snapshot.variants.iter().any(|v| v.serverless.is_some()) {
-            Some(effective_profile(snapshot, &set.serverless)?)
-        } else {
-            None
-        },
-        components: if snapshot.components.is_empty() {
-            None
-        } else {
-            Some(effective_profile(snapshot, &set.inference_components)?)
-        },
-    };
-    let mut intents: Vec<VariantIntent> = snapshot
+    let mut profiles: Vec<(Kind, Profile)> = Vec::new();
+    for kind in Kind::on_endpoint(snapshot) {
+        profiles.push((kind, effective_profile(snapshot, kind.profile(set))?));
+    }
+    let variants = snapshot
         .variants
         .iter()
-        .map(|v| variant_intent(&snapshot.name, v, &profiles))
-        .collect();
-    if let Some(profile) = &profiles.components {
-        intents.extend(
-            snapshot
-                .components
-                .iter()
-                .map(|c| component_intent(c, profile)),
-        );
-    }
+        .map(|v| intent(v.name.clone(), variant_unit(snapshot, v), &profiles));
+    let components = snapshot.components.iter().map(|c| {
+        let label = Scaled::component(&c.name).label();
+        intent(label, component_unit(c), &profiles)
+    });
+    let intents = variants.chain(components).collect();
     Ok(EndpointIntent::Variants(intents))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::snapshot::Serverless;
     use crate::domain::snapshot::VariantSnapshot;
 
     fn variant(name: &str, instance_type: &str, count: i32) -> VariantSnapshot {
-        VariantSnapshot {
-            name: name.into(),
-            instance_type: Some(instance_type.into()),
-            current_instance_count: Some(count),
-            desired_instance_count: Some(count),
-            hosts_components: false,
-            serverless: None,
-        }
+        VariantSnapshot::test(name)
+            .instance_type(Some(instance_type))
+            .counts(Some(count), Some(count))
     }
 
     fn endpoint(tags: &[(&str, &str)]) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: "fraud".into(),
-            arn: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud".into(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "fraud-config".into(),
-            is_async: false,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            components: Vec::new(),
-            variants: vec![
-                variant("a", "ml.m5.large", 1),
-                variant("b", "ml.c5.xlarge", 2),
-            ],
-        }
+        EndpointSnapshot::test("fraud")
+            .tags(tags)
+            .variant(variant("a", "ml.m5.large", 1))
+            .variant(variant("b", "ml.c5.xlarge", 2))
     }
 
     fn managed(intent: EndpointIntent) -> Vec<DesiredScaling> {
@@ -828,7 +708,7 @@ mod tests {
             assert!(!v.max_raised_to_running);
             assert_eq!(
                 v.policies,
-                vec![DesiredPolicy {
+                vec![DesiredTargetTracking {
                     name: "autoscaling-guard-invocations".into(),
                     metric: MetricSpec::Predefined {
                         metric_type: "SageMakerVariantInvocationsPerInstance".into()
@@ -1061,18 +941,8 @@ mod tests {
             variant("ok", "ml.g5.xlarge", 1),
             variant("t2", "ml.t2.medium", 1),
             variant("t3", "ml.t3.large", 1),
-            VariantSnapshot {
-                serverless: Some(Serverless {
-                    max_concurrency: Some(5),
-                    provisioned_concurrency: None,
-                }),
-                instance_type: None,
-                ..variant("sls", "x", 0)
-            },
-            VariantSnapshot {
-                instance_type: None,
-                ..variant("ic", "x", 1)
-            },
+            variant("sls", "x", 0).serverless(Some(5), None),
+            variant("ic", "x", 1).instance_type(None),
             // trn1 starts with "t" but is not burstable.
             variant("trn", "ml.trn1.2xlarge", 1),
         ];
@@ -1114,6 +984,7 @@ mod tests {
 #[cfg(test)]
 mod policy_set_tests {
     use super::*;
+    use crate::domain::snapshot::VariantSnapshot;
     use crate::policy_set::PolicySet;
 
     fn settings(doc: &str) -> Settings {
@@ -1124,27 +995,9 @@ mod policy_set_tests {
     }
 
     fn endpoint(instance_type: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: "e".into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "c".into(),
-            is_async: false,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            components: Vec::new(),
-            variants: vec![VariantSnapshot {
-                name: "v".into(),
-                instance_type: Some(instance_type.into()),
-                current_instance_count: Some(1),
-                desired_instance_count: Some(1),
-                hosts_components: false,
-                serverless: None,
-            }],
-        }
+        EndpointSnapshot::test("e")
+            .tags(tags)
+            .variant(VariantSnapshot::test("v").instance_type(Some(instance_type)))
     }
 
     const DOC: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 6,
@@ -1236,37 +1089,18 @@ mod policy_set_tests {
 #[cfg(test)]
 mod serverless_tests {
     use super::*;
-    use crate::domain::snapshot::Serverless;
+    use crate::domain::snapshot::VariantSnapshot;
 
     fn endpoint(
         provisioned: Option<i32>,
         max_concurrency: i32,
         tags: &[(&str, &str)],
     ) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: "sls".into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "c".into(),
-            is_async: false,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            components: Vec::new(),
-            variants: vec![VariantSnapshot {
-                name: "v".into(),
-                instance_type: None,
-                current_instance_count: None,
-                desired_instance_count: None,
-                hosts_components: false,
-                serverless: Some(Serverless {
-                    max_concurrency: Some(max_concurrency),
-                    provisioned_concurrency: provisioned,
-                }),
-            }],
-        }
+        EndpointSnapshot::test("sls").tags(tags).variant(
+            VariantSnapshot::test("v")
+                .counts(None, None)
+                .serverless(Some(max_concurrency), provisioned),
+        )
     }
 
     fn one(snapshot: &EndpointSnapshot) -> VariantIntent {
@@ -1327,37 +1161,24 @@ mod serverless_tests {
 #[cfg(test)]
 mod component_tests {
     use super::*;
+    use crate::domain::snapshot::{ComponentSnapshot, VariantSnapshot};
     use crate::policy_set::PolicySet;
 
     fn endpoint() -> EndpointSnapshot {
-        let component = |name: &str, status: &str, copies: i32| ComponentSnapshot {
-            name: name.into(),
-            variant: "AllTraffic".into(),
-            status: status.into(),
-            current_copies: Some(copies),
-            desired_copies: Some(copies),
+        let component = |name: &str, status: &str, copies: i32| {
+            ComponentSnapshot::test(name, "AllTraffic")
+                .status(status)
+                .copies(copies)
         };
-        EndpointSnapshot {
-            name: "llm".into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "c".into(),
-            is_async: false,
-            tags: Default::default(),
-            variants: vec![VariantSnapshot {
-                name: "AllTraffic".into(),
-                instance_type: Some("ml.g5.12xlarge".into()),
-                current_instance_count: Some(2),
-                desired_instance_count: Some(2),
-                hosts_components: true,
-                serverless: None,
-            }],
-            components: vec![
-                component("chat", "InService", 6),
-                component("embed", "Creating", 1),
-            ],
-        }
+        EndpointSnapshot::test("llm")
+            .variant(
+                VariantSnapshot::test("AllTraffic")
+                    .instance_type(Some("ml.g5.12xlarge"))
+                    .counts(Some(2), Some(2))
+                    .hosting_components(),
+            )
+            .component(component("chat", "InService", 6))
+            .component(component("embed", "Creating", 1))
     }
 
     fn intents(settings: &Settings) -> Vec<VariantIntent> {

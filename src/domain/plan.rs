@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::desired::{
-    DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedule, DesiredStepPolicy, MetricSpec,
-    SkipReason,
+    DesiredAlarm, DesiredScaling, DesiredSchedule, DesiredStepPolicy, DesiredTargetTracking,
+    MetricSpec, SkipReason,
 };
 use super::snapshot::{
     ObservedAlarm, ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling,
@@ -58,7 +58,7 @@ pub enum Change {
     PutTargetTrackingPolicy {
         resource_id: String,
         dimension: Dimension,
-        policy: DesiredPolicy,
+        policy: DesiredTargetTracking,
         because: Vec<Difference>,
     },
     PutStepPolicy {
@@ -272,7 +272,7 @@ fn same_bound(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
-fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
+fn policy_differences(desired: &DesiredTargetTracking, actual: &ScalingPolicy) -> Vec<Difference> {
     let mut d = Differences::of(format!("policy {}", desired.name));
     if actual.policy_type != TARGET_TRACKING {
         d.field("policy_type", false, &actual.policy_type, TARGET_TRACKING);
@@ -700,7 +700,7 @@ mod tests {
             min_capacity: 1,
             max_capacity: 4,
             max_raised_to_running: false,
-            policies: vec![DesiredPolicy {
+            policies: vec![DesiredTargetTracking {
                 name: "autoscaling-guard-invocations".into(),
                 metric: MetricSpec::Predefined {
                     metric_type: "SageMakerVariantInvocationsPerInstance".into(),

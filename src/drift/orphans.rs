@@ -216,7 +216,6 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::snapshot::VariantSnapshot;
 
     fn policy(rid: &str, name: &str) -> ScalingPolicy {
         ScalingPolicy {
@@ -231,27 +230,7 @@ mod tests {
     }
 
     fn endpoint(name: &str, variants: &[&str]) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: name.into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: String::new(),
-            is_async: false,
-            tags: Default::default(),
-            components: Vec::new(),
-            variants: variants
-                .iter()
-                .map(|v| VariantSnapshot {
-                    name: v.to_string(),
-                    instance_type: None,
-                    current_instance_count: None,
-                    desired_instance_count: None,
-                    hosts_components: false,
-                    serverless: None,
-                })
-                .collect(),
-        }
+        EndpointSnapshot::test(name).variants(variants)
     }
 
     const OWNED: &str = "autoscaling-guard-invocations";
@@ -402,7 +381,7 @@ mod props {
     use proptest::test_runner::{Config, RngSeed};
 
     use super::*;
-    use crate::domain::snapshot::{ComponentSnapshot, VariantSnapshot};
+    use crate::domain::snapshot::ComponentSnapshot;
 
     const ENDPOINTS: [&str; 3] = ["a", "b", "c"];
     const VARIANTS: [&str; 2] = ["v1", "v2"];
@@ -470,36 +449,13 @@ mod props {
                         1 => {
                             unreadable.insert(name.to_string());
                         }
-                        _ => read.push(EndpointSnapshot {
-                            name: name.to_string(),
-                            arn: String::new(),
-                            status: "InService".into(),
-                            last_modified: None,
-                            config_name: String::new(),
-                            is_async: false,
-                            tags: Default::default(),
-                            variants: variants
+                        _ => read.push(
+                            components
                                 .iter()
-                                .map(|v| VariantSnapshot {
-                                    name: v.to_string(),
-                                    instance_type: None,
-                                    current_instance_count: None,
-                                    desired_instance_count: None,
-                                    hosts_components: false,
-                                    serverless: None,
-                                })
-                                .collect(),
-                            components: components
-                                .iter()
-                                .map(|c| ComponentSnapshot {
-                                    name: c.to_string(),
-                                    variant: String::new(),
-                                    status: "InService".into(),
-                                    current_copies: None,
-                                    desired_copies: None,
-                                })
-                                .collect(),
-                        }),
+                                .fold(EndpointSnapshot::test(name).variants(variants), |e, c| {
+                                    e.component(ComponentSnapshot::test(c, "host"))
+                                }),
+                        ),
                     }
                 }
                 (read, unreadable)

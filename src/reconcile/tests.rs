@@ -639,3 +639,47 @@ mod release_mark {
         assert!(tag_writes(&r).is_empty());
     }
 }
+
+/// Step policies and their alarms, custom metrics and scheduled actions
+/// round-trip through the store's conversions: a second reconcile finds the
+/// endpoint compliant, and each alarm acts on its policy's ARN.
+#[tokio::test]
+async fn a_full_policy_set_converges_in_one_reconcile() {
+    let mut r = reconciler(vec![endpoint("e", &[])], FakeScaling::default());
+    r.settings.policy_set = crate::policy_set::PolicySet::from_json(include_str!(
+        "../../examples/bench-policy-set.json"
+    ))
+    .unwrap();
+    let first = r.reconcile("e", false).await;
+    assert_eq!(first.outcome, Outcome::Changed, "{first:?}");
+    let names: Vec<String> = applied(&r)
+        .iter()
+        .filter(|a| a.ends_with("variant/a"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "register_target endpoint/e/variant/a",
+            "put_target_tracking_policy endpoint/e/variant/a",
+            "put_target_tracking_policy endpoint/e/variant/a",
+            "put_step_policy endpoint/e/variant/a",
+            "put_alarm endpoint/e/variant/a",
+            "put_scheduled_action endpoint/e/variant/a",
+            "put_scheduled_action endpoint/e/variant/a",
+        ]
+    );
+    let state = r.scaling.state.lock().unwrap().clone();
+    let a = &state["endpoint/e/variant/a"];
+    let step = a.policies.iter().find(|p| p.step.is_some()).unwrap();
+    assert_eq!(a.alarms.len(), 1);
+    assert_eq!(a.alarms[0].actions, [step.arn.clone()]);
+    let writes = applied(&r).len();
+    let second = r.reconcile("e", false).await;
+    assert_eq!(second.outcome, Outcome::Compliant, "{second:?}");
+    assert_eq!(
+        applied(&r).len(),
+        writes,
+        "a compliant endpoint gets no writes"
+    );
+}

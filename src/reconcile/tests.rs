@@ -673,7 +673,7 @@ async fn a_full_policy_set_converges_in_one_reconcile() {
     let a = &state["endpoint/e/variant/a"];
     let step = a.policies.iter().find(|p| p.step.is_some()).unwrap();
     assert_eq!(a.alarms.len(), 1);
-    assert_eq!(a.alarms[0].actions, [step.arn.clone()]);
+    assert_eq!(a.alarms[0].actions, std::slice::from_ref(&step.arn));
     let writes = applied(&r).len();
     let second = r.reconcile("e", false).await;
     assert_eq!(second.outcome, Outcome::Compliant, "{second:?}");

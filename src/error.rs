@@ -19,6 +19,8 @@ pub enum GuardError {
     ReleaseRefused { endpoint: String, detail: String },
     #[error("release of endpoint {endpoint} failed: {detail}")]
     ReleaseFailed { endpoint: String, detail: String },
+    #[error("release of all owned scaling failed: {0}")]
+    ReleaseAllFailed(String),
 }
 
 impl GuardError {
@@ -29,7 +31,7 @@ impl GuardError {
             GuardError::DriftCheckFailed(_) => "DriftCheckFailed",
             GuardError::ReconcileFailed { .. } => "ReconcileFailed",
             GuardError::ReleaseRefused { .. } => "ReleaseRefused",
-            GuardError::ReleaseFailed { .. } => "ReleaseFailed",
+            GuardError::ReleaseFailed { .. } | GuardError::ReleaseAllFailed(_) => "ReleaseFailed",
         }
     }
 }

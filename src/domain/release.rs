@@ -24,6 +24,8 @@ use super::snapshot::{EndpointSnapshot, VariantScaling};
 use super::{is_owned, parse_variant_resource_id};
 use crate::config::Settings;
 
+pub mod all;
+
 /// When the release mark expires (RFC 3339, UTC).
 pub const TAG_RELEASED_UNTIL: &str = "autoscaling:released-until";
 /// The endpoint's `LastModifiedTime` when it was released (RFC 3339, UTC,

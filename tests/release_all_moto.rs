@@ -15,6 +15,11 @@ use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use serde_json::{json, Value};
 use support::*;
+use tokio::sync::Mutex;
+
+/// Both tests look at the whole account: they take turns, and each ends
+/// with nothing of the tool's left.
+static TURN: Mutex<()> = Mutex::const_new(());
 
 /// Every kind of item the tool owns: target-tracking and step policies, the
 /// step policy's alarm, a scheduled action, the target.
@@ -189,6 +194,7 @@ async fn persons_scheduled_action(resource_id: &str, name: &str) {
 
 #[tokio::test]
 async fn release_all_removes_exactly_what_is_owned_on_a_mixed_fleet() {
+    let _turn = TURN.lock().await;
     // Owned throughout: two variants with the whole set, and an asynchronous
     // endpoint with the default async profile (a step policy and its alarm).
     let mine = create_endpoint(
@@ -370,4 +376,71 @@ async fn release_all_removes_exactly_what_is_owned_on_a_mixed_fleet() {
     assert_eq!(again["summary"]["resources"], 0, "{again:#}");
     assert_eq!(again["writes"], 0);
     assert_eq!(persons(&kept).await, persons_before);
+}
+
+#[tokio::test]
+async fn a_failed_removal_is_reported_and_the_next_run_finishes_the_job() {
+    let _turn = TURN.lock().await;
+    let a = create_endpoint(
+        "cut-a",
+        &[instances("primary", "ml.m5.large", 1)],
+        &[],
+        false,
+    )
+    .await;
+    let b = create_endpoint(
+        "cut-b",
+        &[instances("primary", "ml.m5.large", 1)],
+        &[],
+        false,
+    )
+    .await;
+    onboard(&a).await;
+    onboard(&b).await;
+    let ids = [rid(&a, "primary"), rid(&b, "primary")];
+
+    // Every deregistration fails, after the function's retries.
+    const CHAOS: &str = "chaos-release-all";
+    set_faults_on(CHAOS, 7, 1.0, &["500"], &["DeregisterScalableTarget"]);
+    let r = autoscaling_guard::app::reconciler(&clients_with_key(CHAOS), settings());
+    let err = handle(&r, release_all_payload(false), Invocation::default())
+        .await
+        .unwrap_err();
+    clear_faults(CHAOS);
+    assert_eq!(err.error_type(), "ReleaseFailed");
+    let message = err.to_string();
+    for id in &ids {
+        assert!(message.contains(id.as_str()), "{message}");
+    }
+    assert!(message.contains("InternalFailure"), "{message}");
+    assert!(message.contains("run the release again"), "{message}");
+    // The alarms went first; the targets and what is on them stay.
+    let cut = account(&ids).await;
+    assert_eq!(cut.targets.len(), 2);
+    assert_eq!(
+        cut.owned.iter().filter(|o| o.starts_with("alarm ")).count(),
+        0,
+        "{:?}",
+        cut.owned
+    );
+    assert_eq!(
+        cut.owned.len(),
+        2 * 3,
+        "two policies and a scheduled action each"
+    );
+
+    // Run again: the rest goes, targets included.
+    let done = handle(&r, release_all_payload(false), Invocation::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        done["summary"],
+        json!({"resources": 2, "alarms": 0, "policies": 4, "scheduled_actions": 2,
+               "targets_deregistered": 2, "targets_kept": 0, "errors": 0, "not_reached": 0})
+    );
+    let after = account(&ids).await;
+    assert!(
+        after.owned.is_empty() && after.targets.is_empty(),
+        "{after:?}"
+    );
 }

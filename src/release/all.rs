@@ -65,7 +65,11 @@ pub struct ReleaseAllReport {
     pub all: bool,
     pub dry_run: bool,
     pub summary: ReleaseAllSummary,
+    /// Errors first; at most `MAX_LISTED_CHANGES` changes in all.
     pub resources: Vec<ReleasedResource>,
+    /// How many more there were (the summary counts them all).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub resources_not_listed: u64,
     pub reads: u64,
     pub writes: u64,
 }
@@ -95,6 +99,36 @@ impl ReleaseAllReport {
             }
         )))
     }
+}
+
+/// Keeps a Lambda result well under its 6 MB limit (a change takes about
+/// 300 bytes), however many policies each target carries.
+pub const MAX_LISTED_CHANGES: usize = 10_000;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The resources to list: those that failed or were not reached first, then
+/// the others, in resource id order, until `limit` changes are listed.
+fn bounded(mut resources: Vec<ReleasedResource>, limit: usize) -> (Vec<ReleasedResource>, u64) {
+    resources.sort_by_key(|r| {
+        (
+            matches!(r.status, ReleaseStatus::Planned | ReleaseStatus::Removed),
+            r.resource_id.clone(),
+        )
+    });
+    let mut listed = 0;
+    let keep = resources
+        .iter()
+        .take_while(|r| {
+            listed += r.removed.len().max(1);
+            listed <= limit
+        })
+        .count();
+    let omitted = (resources.len() - keep) as u64;
+    resources.truncate(keep);
+    (resources, omitted)
 }
 
 fn summarize(resources: &[ReleasedResource]) -> ReleaseAllSummary {
@@ -165,12 +199,15 @@ impl<R: EndpointReader, S: ScalingLister> Reconciler<R, S> {
                 .collect()
                 .await
         };
+        let summary = summarize(&resources);
+        let (resources, resources_not_listed) = bounded(resources, MAX_LISTED_CHANGES);
         Ok(ReleaseAllReport {
             action: "release",
             all: true,
             dry_run: options.dry_run,
-            summary: summarize(&resources),
+            summary,
             resources,
+            resources_not_listed,
             reads: 0,
             writes: 0,
         })
@@ -207,5 +244,41 @@ fn outcome(plan: ResourceRelease, status: ReleaseStatus) -> ReleasedResource {
         target_kept_for: plan.target_kept_for,
         removed: plan.changes,
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(id: &str, status: ReleaseStatus, changes: usize) -> ReleasedResource {
+        let change = Change::DeregisterTarget {
+            resource_id: id.into(),
+            dimension: Dimension::VariantInstances,
+            because: vec![],
+        };
+        ReleasedResource {
+            resource_id: id.into(),
+            dimension: Dimension::VariantInstances,
+            status,
+            target_kept_for: vec![],
+            removed: vec![change; changes],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_listing_keeps_failures_first_and_stops_at_the_change_limit() {
+        let all = vec![
+            resource("a", ReleaseStatus::Removed, 3),
+            resource("b", ReleaseStatus::Error, 1),
+            resource("c", ReleaseStatus::NotReached, 0),
+            resource("d", ReleaseStatus::Removed, 3),
+        ];
+        let (kept, omitted) = bounded(all.clone(), 5);
+        let ids: Vec<&str> = kept.iter().map(|r| r.resource_id.as_str()).collect();
+        assert_eq!((ids, omitted), (vec!["b", "c", "a"], 1));
+        let (kept, omitted) = bounded(all, 100);
+        assert_eq!((kept.len(), omitted), (4, 0));
     }
 }

@@ -539,53 +539,49 @@ async fn account(resource_ids: &[String]) -> Account {
     let c = clients();
     let mut owned = BTreeSet::new();
     let mut foreign = String::new();
-    let policies: Vec<_> = c
+    // Owned items by name; anything else as the SDK reads it.
+    let mut file = |name: &str, item: String, raw: String| {
+        if name.starts_with(OWNED_PREFIX) {
+            owned.insert(item);
+        } else {
+            foreign += &raw;
+        }
+    };
+    let policies = c
         .autoscaling
         .describe_scaling_policies()
         .service_namespace(ServiceNamespace::Sagemaker)
         .into_paginator()
         .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
-    for p in &policies {
-        if p.policy_name().starts_with(OWNED_PREFIX) {
-            owned.insert(format!("{} policy {}", p.resource_id(), p.policy_name()));
-        } else {
-            foreign += &format!("{p:?}\n");
-        }
+        .send();
+    for p in policies.collect::<Result<Vec<_>, _>>().await.unwrap() {
+        let name = p.policy_name();
+        file(
+            name,
+            format!("{} policy {name}", p.resource_id()),
+            format!("{p:?}\n"),
+        );
     }
-    let scheduled: Vec<_> = c
+    let scheduled = c
         .autoscaling
         .describe_scheduled_actions()
         .service_namespace(ServiceNamespace::Sagemaker)
         .into_paginator()
         .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
-    for s in &scheduled {
-        if s.scheduled_action_name().starts_with(OWNED_PREFIX) {
-            owned.insert(format!(
-                "{} scheduled {}",
-                s.resource_id(),
-                s.scheduled_action_name()
-            ));
-        } else {
-            foreign += &format!("{s:?}\n");
-        }
+        .send();
+    for a in scheduled.collect::<Result<Vec<_>, _>>().await.unwrap() {
+        let name = a.scheduled_action_name();
+        file(
+            name,
+            format!("{} scheduled {name}", a.resource_id()),
+            format!("{a:?}\n"),
+        );
     }
     let alarms = c.cloudwatch.describe_alarms().send().await.unwrap();
     assert!(alarms.next_token().is_none(), "one page of alarms");
     for a in alarms.metric_alarms() {
         let name = a.alarm_name().unwrap();
-        if name.starts_with(OWNED_PREFIX) {
-            owned.insert(format!("alarm {name}"));
-        } else {
-            foreign += &format!("{a:?}\n");
-        }
+        file(name, format!("alarm {name}"), format!("{a:?}\n"));
     }
     let mut targets = BTreeSet::new();
     for batch in resource_ids.chunks(50) {

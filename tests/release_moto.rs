@@ -854,6 +854,24 @@ async fn a_failed_removal_is_reported_and_the_next_run_finishes_the_job() {
     onboard(&a).await;
     onboard(&b).await;
     let ids = [rid(&a, "primary"), rid(&b, "primary")];
+    let r = reconciler(settings(DriftMode::Remediate));
+
+    // Under Lambda, with too little time left, nothing is started.
+    let before = account(&ids).await;
+    let hurried = Invocation {
+        force_dry_run: false,
+        deadline: Some(std::time::Instant::now() + std::time::Duration::from_secs(5)),
+    };
+    let err = handle(&r, release_all_payload(false), hurried)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "ReleaseFailed");
+    assert!(
+        err.to_string()
+            .contains("0 resources failed and 2 were not reached"),
+        "{err}"
+    );
+    assert_eq!(account(&ids).await, before);
 
     // Every deregistration fails, after the function's retries.
     const CHAOS: &str = "chaos-release-all";

@@ -351,7 +351,10 @@ fn release_all(req: DirectRelease, payload: &Value) -> Result<Trigger, InvalidPa
             return Err(InvalidPayload::new(
                 field,
                 payload.get(field),
-                format!("no {field} with \"all\": true (it releases every endpoint, for good)"),
+                format!(
+                    "no \"{field}\" beside \"all\": true (which releases every endpoint, \
+                     for good, and marks none)"
+                ),
             ));
         }
     }
@@ -509,13 +512,13 @@ mod tests {
                 json!({"action": "release", "all": true, "endpoint": "x1"}),
                 "endpoint",
                 "\"x1\"",
-                "no endpoint with \"all\": true",
+                "no \"endpoint\" beside \"all\": true",
             ),
             (
                 json!({"action": "release", "all": true, "for": "2h"}),
                 "for",
                 "\"2h\"",
-                "no for with \"all\": true",
+                "no \"for\" beside \"all\": true",
             ),
             (
                 json!({"action": "release", "all": true, "dry_run": "true"}),

@@ -104,7 +104,6 @@ pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub counter: CallCounter,
 }
 
 /// Throttling is real and AWS publishes no rate limits: retry transient
@@ -128,27 +127,25 @@ impl Clients {
     }
 
     pub fn new(config: &SdkConfig) -> Self {
-        let counter = CallCounter::default();
         let sagemaker = aws_sdk_sagemaker::Client::from_conf(
             aws_sdk_sagemaker::config::Builder::from(config)
-                .interceptor(counter.clone())
+                .interceptor(CallCounter)
                 .build(),
         );
         let autoscaling = aws_sdk_applicationautoscaling::Client::from_conf(
             aws_sdk_applicationautoscaling::config::Builder::from(config)
-                .interceptor(counter.clone())
+                .interceptor(CallCounter)
                 .build(),
         );
         let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
             aws_sdk_cloudwatch::config::Builder::from(config)
-                .interceptor(counter.clone())
+                .interceptor(CallCounter)
                 .build(),
         );
         Clients {
             sagemaker,
             autoscaling,
             cloudwatch,
-            counter,
         }
     }
 }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::domain::desired::alarm_resource_id;
 use crate::domain::plan::{Change, Difference};
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
 use crate::domain::{is_owned, Dimension};
 
@@ -83,9 +83,9 @@ fn holdings(
     // Only alarms named for a variant or a component are the tool's: it
     // never creates any other.
     for a in alarms {
-        if let Some(rid) = alarm_resource_id(&a.name) {
+        if let Some(scaled) = Scaled::from_alarm_name(&a.name) {
             by_resource
-                .entry(rid)
+                .entry(scaled.resource_id())
                 .or_default()
                 .owned_alarms
                 .push(a.name.clone());
@@ -139,7 +139,11 @@ pub fn plan_release_all(
             .map(|t| t.dimension)
             .or_else(|| h.owned_policies.first().map(|p| p.1))
             .or_else(|| h.owned_scheduled.first().map(|s| s.1))
-            .unwrap_or_default();
+            // Known from an alarm's name alone: the report's label only.
+            .unwrap_or(match Scaled::parse(&rid) {
+                Some(Scaled::Component { .. }) => Dimension::ComponentCopies,
+                _ => Dimension::VariantInstances,
+            });
         let mut changes: Vec<Change> = h
             .owned_alarms
             .iter()
@@ -222,23 +226,6 @@ mod tests {
         }
     }
 
-    fn alarm(name: &str) -> ObservedAlarm {
-        ObservedAlarm {
-            name: name.into(),
-            namespace: None,
-            metric_name: None,
-            dimensions: vec![],
-            statistic: None,
-            period: None,
-            evaluation_periods: None,
-            datapoints_to_alarm: None,
-            threshold: None,
-            comparison: None,
-            treat_missing_data: None,
-            actions: vec![],
-        }
-    }
-
     fn target(rid: &str) -> ScalableTarget {
         ScalableTarget {
             resource_id: rid.into(),
@@ -284,10 +271,10 @@ mod tests {
             scheduled(THEIRS, "team-morning"),
         ];
         let alarms = [
-            alarm("autoscaling-guard-a/primary/burst"),
-            alarm("autoscaling-guard-d/primary/burst"),
+            ObservedAlarm::test("autoscaling-guard-a/primary/burst"),
+            ObservedAlarm::test("autoscaling-guard-d/primary/burst"),
             // Not a name this tool gives: not its alarm.
-            alarm("autoscaling-guard-oddly-named"),
+            ObservedAlarm::test("autoscaling-guard-oddly-named"),
         ];
         let targets = [target(OWNED_A), target(MIXED), target(THEIRS)];
         assert_eq!(
@@ -321,13 +308,19 @@ mod tests {
     fn a_bare_target_or_an_alarm_alone_keeps_its_target() {
         // A target with nothing on it cannot be told from a person's; one
         // that has only an owned alarm named for it is no different.
-        let alarms = [alarm("autoscaling-guard-d/primary/burst")];
+        let alarms = [ObservedAlarm::test("autoscaling-guard-d/primary/burst")];
         let plans = plan_release_all(&[], &[], &alarms, &[target(ALARM_ONLY), target(THEIRS)]);
         assert_eq!(
             lines(&plans),
             ["delete_alarm endpoint/d/variant/primary autoscaling-guard-d/primary/burst"]
         );
         assert!(plan_release_all(&[], &[], &[], &[target(THEIRS)]).is_empty());
+        let component = [ObservedAlarm::test("autoscaling-guard-ic:chat/from-zero")];
+        let plans = plan_release_all(&[], &[], &component, &[]);
+        assert_eq!(
+            (plans[0].resource_id.as_str(), plans[0].dimension),
+            ("inference-component/chat", Dimension::ComponentCopies)
+        );
     }
 
     #[test]

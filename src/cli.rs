@@ -70,10 +70,15 @@ enum Command {
     /// Release an endpoint for an update: remove this tool's scaling from its
     /// variants and leave it alone until the update has happened (or the
     /// release expires). Refused, changing nothing, when any variant has
-    /// scaling this tool does not own.
+    /// scaling this tool does not own. With --all: remove every policy,
+    /// scheduled action and alarm this tool owns in the account and Region,
+    /// and every target that carries nothing else (the uninstall).
     Release {
-        #[arg(long, value_name = "NAME")]
-        endpoint: String,
+        #[arg(long, value_name = "NAME", required_unless_present = "all")]
+        endpoint: Option<String>,
+        /// Every endpoint, for good: a person's scaling stays as it is.
+        #[arg(long, conflicts_with_all = ["endpoint", "duration"])]
+        all: bool,
         /// How long the release lasts at most: 30m, 2h, 1d (at most 24h).
         #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
         duration: String,
@@ -132,7 +137,9 @@ pub async fn run() -> ExitCode {
             None
         }
         Command::Release {
-            endpoint, duration, ..
+            endpoint: Some(endpoint),
+            duration,
+            ..
         } => {
             if let Err(e) = validate_endpoint_name(endpoint) {
                 eprintln!("error: --endpoint: {e}");
@@ -144,6 +151,7 @@ pub async fn run() -> ExitCode {
             }
             None
         }
+        Command::Release { .. } => None,
         Command::Handle { event, .. } => match read_event(event) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -212,9 +220,36 @@ pub async fn run() -> ExitCode {
             }
         }
         Command::Release {
-            endpoint,
+            endpoint: None,
+            dry_run,
+            ..
+        } => {
+            let options = SweepOptions {
+                dry_run,
+                deadline: None,
+            };
+            match reconciler.release_all(options).await {
+                Ok(report) => {
+                    print_serialized(&report);
+                    if report.failure().is_some() {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    print_json(
+                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
+                    );
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Release {
+            endpoint: Some(endpoint),
             duration,
             dry_run,
+            ..
         } => {
             let duration = parse_duration(&duration).expect("validated above");
             match reconciler.release(&endpoint, duration, dry_run).await {

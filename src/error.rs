@@ -23,6 +23,8 @@ pub enum GuardError {
     /// The account and Region a request is for cannot be worked in.
     #[error("{0}")]
     AccountNotReached(OrgError),
+    #[error("release of all owned scaling failed: {0}")]
+    ReleaseAllFailed(String),
 }
 
 impl GuardError {
@@ -33,7 +35,7 @@ impl GuardError {
             GuardError::DriftCheckFailed(_) => "DriftCheckFailed",
             GuardError::ReconcileFailed { .. } => "ReconcileFailed",
             GuardError::ReleaseRefused { .. } => "ReleaseRefused",
-            GuardError::ReleaseFailed { .. } => "ReleaseFailed",
+            GuardError::ReleaseFailed { .. } | GuardError::ReleaseAllFailed(_) => "ReleaseFailed",
             GuardError::AccountNotReached(_) => "AccountNotReached",
         }
     }

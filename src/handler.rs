@@ -69,6 +69,17 @@ pub async fn handle<R: EndpointLister, S: ScalingLister>(
                 .await?;
             Ok(serde_json::to_value(&report).expect("reports serialize"))
         }
+        Trigger::ReleaseAll { dry_run } => {
+            let options = SweepOptions {
+                dry_run: dry_run || force_dry_run,
+                deadline: invocation.deadline,
+            };
+            let report = reconciler.release_all(options).await?;
+            match report.failure() {
+                Some(e) => Err(e),
+                None => Ok(serde_json::to_value(&report).expect("reports serialize")),
+            }
+        }
     }
 }
 

@@ -38,6 +38,7 @@ pub const ENDPOINT_NAME_RULE: &str = "a SageMaker endpoint name (1-63 letters, d
      hyphens, starting and ending with a letter or digit)";
 const STATUS_RULE: &str =
     "an endpoint status in event spelling (upper-case letters and underscores, e.g. \"IN_SERVICE\")";
+const ALL_RULE: &str = "true (release every endpoint's scaling in the account and Region) or false";
 const ACTIONS: &str = "\"reconcile\", \"drift-check\" or \"release\"";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub enum Trigger {
         duration: chrono::TimeDelta,
         dry_run: bool,
     },
+    /// Every endpoint's owned scaling removed: the uninstall.
+    ReleaseAll { dry_run: bool },
 }
 
 impl Trigger {
@@ -140,7 +143,10 @@ struct DirectDriftCheck {
 struct DirectRelease {
     #[allow(dead_code)]
     action: String,
-    endpoint: String,
+    endpoint: Option<String>,
+    /// `true`: every endpoint in the account and Region, for good.
+    #[serde(default)]
+    all: bool,
     /// How long the release lasts (`30m`, `2h`, `1d`).
     #[serde(rename = "for")]
     duration: Option<String>,
@@ -163,6 +169,7 @@ fn expected_of(field: &str) -> Option<&'static str> {
         "for" => DURATION_RULE,
         "account" => ACCOUNT_RULE,
         "region" => REGION_RULE,
+        "all" => ALL_RULE,
         _ => return None,
     })
 }
@@ -371,14 +378,20 @@ fn parse_direct(
         }
         Some("release") => {
             let req: DirectRelease = from_object(payload, "")?;
+            if req.all {
+                return release_all(req, payload);
+            }
             let duration = match req.duration {
                 None => DEFAULT_RELEASE,
                 Some(raw) => parse_duration(&raw).map_err(|_| {
                     InvalidPayload::new("for", Some(&Value::String(raw)), DURATION_RULE)
                 })?,
             };
+            let endpoint = req
+                .endpoint
+                .ok_or_else(|| InvalidPayload::new("endpoint", None, ENDPOINT_NAME_RULE))?;
             let trigger = Trigger::Release {
-                endpoint: endpoint_name(req.endpoint, "endpoint")?,
+                endpoint: endpoint_name(endpoint, "endpoint")?,
                 duration,
                 dry_run: req.dry_run,
             };
@@ -386,6 +399,33 @@ fn parse_direct(
         }
         _ => Err(InvalidPayload::new("action", Some(action), ACTIONS)),
     }
+}
+
+/// `"all": true` releases every endpoint and marks none: an endpoint or a
+/// duration beside it is a mistake, never ignored.
+fn release_all(
+    req: DirectRelease,
+    payload: &Value,
+) -> Result<(Trigger, Option<Place>), InvalidPayload> {
+    for (field, given) in [
+        ("endpoint", req.endpoint.is_some()),
+        ("for", req.duration.is_some()),
+    ] {
+        if given {
+            return Err(InvalidPayload::new(
+                field,
+                payload.get(field),
+                format!(
+                    "no \"{field}\" beside \"all\": true (which releases every endpoint, \
+                     for good, and marks none)"
+                ),
+            ));
+        }
+    }
+    let trigger = Trigger::ReleaseAll {
+        dry_run: req.dry_run,
+    };
+    Ok((trigger, place(req.account, req.region, "")?))
 }
 
 /// The fields of an EventBridge envelope that the tool reads, besides the
@@ -536,6 +576,50 @@ mod tests {
     }
 
     #[test]
+    fn release_all_takes_nothing_but_a_dry_run() {
+        assert_eq!(
+            parse(&fixture("release-all.json")).unwrap(),
+            Trigger::ReleaseAll { dry_run: true }
+        );
+        assert_eq!(
+            parse(&json!({"action": "release", "all": true})).unwrap(),
+            Trigger::ReleaseAll { dry_run: false }
+        );
+        for (payload, field, got, expected) in [
+            (
+                json!({"action": "release", "all": "yes"}),
+                "all",
+                "\"yes\"",
+                ALL_RULE,
+            ),
+            (json!({"action": "release", "all": 1}), "all", "1", ALL_RULE),
+            (
+                json!({"action": "release", "all": true, "endpoint": "x1"}),
+                "endpoint",
+                "\"x1\"",
+                "no \"endpoint\" beside \"all\": true",
+            ),
+            (
+                json!({"action": "release", "all": true, "for": "2h"}),
+                "for",
+                "\"2h\"",
+                "no \"for\" beside \"all\": true",
+            ),
+            (
+                json!({"action": "release", "all": true, "dry_run": "true"}),
+                "dry_run",
+                "\"true\"",
+                "true or false",
+            ),
+        ] {
+            let err = parse(&payload).unwrap_err();
+            assert_eq!(err.field, field, "{payload}: {err}");
+            assert_eq!(err.got.as_deref(), Some(got), "{payload}: {err}");
+            assert!(err.expected.contains(expected), "{payload}: {err}");
+        }
+    }
+
+    #[test]
     fn a_release_names_the_endpoint_and_how_long() {
         assert_eq!(
             parse(&fixture("release.json")).unwrap(),
@@ -588,6 +672,12 @@ mod tests {
                 json!({"action": "release", "endpoint": "a_b"}),
                 "endpoint",
                 Some("\"a_b\""),
+                ENDPOINT_NAME_RULE,
+            ),
+            (
+                json!({"action": "release", "all": false}),
+                "endpoint",
+                None,
                 ENDPOINT_NAME_RULE,
             ),
         ] {

@@ -6,6 +6,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use autoscaling_guard::config::{DriftMode, Settings};
+use autoscaling_guard::drift::report::EMF_METRICS;
 use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::handler::{handle, Invocation};
 use serde_json::Value;
@@ -234,19 +235,7 @@ async fn every_schedule_shape_runs_a_drift_check_through_the_handler() {
         let out = handle(&r, payload, Invocation::default()).await.unwrap();
         assert_eq!(out["action"], "drift-check", "{file}");
         assert_eq!(out["mode"], "report");
-        for key in [
-            "endpoints",
-            "compliant",
-            "drifted",
-            "remediated",
-            "skipped",
-            "errors",
-            "orphans_found",
-            "orphans_removed",
-            "not_reached",
-            "reads",
-            "writes",
-        ] {
+        for key in EMF_METRICS {
             assert!(out["summary"][key].is_u64(), "{file}: summary.{key}");
         }
         assert_eq!(out["summary"]["writes"], 0);

@@ -25,6 +25,8 @@ use super::resource::Scaled;
 use super::snapshot::{EndpointSnapshot, VariantScaling};
 use crate::config::Settings;
 
+pub mod all;
+
 /// When the release mark expires (RFC 3339, UTC).
 pub const TAG_RELEASED_UNTIL: &str = "autoscaling:released-until";
 /// The endpoint's `LastModifiedTime` when it was released (RFC 3339, UTC,

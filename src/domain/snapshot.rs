@@ -293,6 +293,27 @@ impl ComponentSnapshot {
 }
 
 #[cfg(test)]
+impl ObservedAlarm {
+    /// An owned alarm with nothing but its name.
+    pub fn test(name: &str) -> Self {
+        ObservedAlarm {
+            name: name.into(),
+            namespace: None,
+            metric_name: None,
+            dimensions: vec![],
+            statistic: None,
+            period: None,
+            evaluation_periods: None,
+            datapoints_to_alarm: None,
+            threshold: None,
+            comparison: None,
+            treat_missing_data: None,
+            actions: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

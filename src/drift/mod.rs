@@ -85,7 +85,7 @@ pub struct SweepOptions {
     pub deadline: Option<Instant>,
 }
 
-fn time_is_short(deadline: Option<Instant>) -> bool {
+pub(crate) fn time_is_short(deadline: Option<Instant>) -> bool {
     deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) < DEADLINE_MARGIN)
 }
 

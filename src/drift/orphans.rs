@@ -486,23 +486,6 @@ mod props {
         }
     }
 
-    fn observed_alarm(name: String) -> ObservedAlarm {
-        ObservedAlarm {
-            name,
-            namespace: None,
-            metric_name: None,
-            dimensions: vec![],
-            statistic: None,
-            period: None,
-            evaluation_periods: None,
-            datapoints_to_alarm: None,
-            threshold: None,
-            comparison: None,
-            treat_missing_data: None,
-            actions: vec![],
-        }
-    }
-
     proptest! {
         #![proptest_config(config())]
 
@@ -515,7 +498,7 @@ mod props {
         ) {
             let policies: Vec<_> = policies.into_iter().map(|(r, n)| policy(r, n)).collect();
             let actions: Vec<_> = actions.into_iter().map(|(r, n)| scheduled(r, n)).collect();
-            let alarms: Vec<_> = alarms.into_iter().map(observed_alarm).collect();
+            let alarms: Vec<_> = alarms.iter().map(|a| ObservedAlarm::test(a)).collect();
             for orphan in find_orphans(&policies, &actions, &alarms, &read, &unreadable) {
                 let rid = orphan.subject.resource_id();
                 let rid = rid.as_str();

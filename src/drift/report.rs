@@ -14,6 +14,24 @@ use crate::domain::plan::Change;
 use crate::reconcile::report::{EndpointReport, Outcome, VariantStatus};
 
 pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
+/// The one dimension of every metric: (name, value).
+pub const EMF_DIMENSION: (&str, &str) = ("Service", "autoscaling-guard");
+/// The metrics of a drift check's EMF line, one per summary count. The
+/// stack's dashboard and alarms use these names (tests/template_metrics.rs
+/// holds them to what `emf_line` writes).
+pub const EMF_METRICS: [&str; 11] = [
+    "endpoints",
+    "compliant",
+    "drifted",
+    "remediated",
+    "skipped",
+    "errors",
+    "orphans_found",
+    "orphans_removed",
+    "not_reached",
+    "reads",
+    "writes",
+];
 
 /// Counts of variants, except `endpoints`, `not_reached` (endpoints, and
 /// orphan candidates the sweep had no time to check), the orphan counts
@@ -212,27 +230,25 @@ pub fn summarize(
 /// One CloudWatch Embedded Metric Format line with the summary's counts.
 pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> String {
     let counts = serde_json::to_value(summary).expect("summary serializes");
-    let Value::Object(counts) = counts else {
-        unreachable!("a struct serializes to an object")
-    };
-    let metrics: Vec<Value> = counts
-        .keys()
+    let metrics: Vec<Value> = EMF_METRICS
+        .iter()
         .map(|name| json!({"Name": name, "Unit": "Count"}))
         .collect();
+    let (dimension, service) = EMF_DIMENSION;
     let mut line = json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": EMF_NAMESPACE,
-                "Dimensions": [["Service"]],
+                "Dimensions": [[dimension]],
                 "Metrics": metrics,
             }],
         },
-        "Service": "autoscaling-guard",
+        dimension: service,
         "Mode": mode,
     });
-    for (name, value) in counts {
-        line[name] = value;
+    for name in EMF_METRICS {
+        line[name] = counts[name].clone();
     }
     line.to_string()
 }
@@ -531,5 +547,17 @@ mod tests {
         assert_eq!(line["drifted"], 3);
         assert_eq!(line["Service"], "autoscaling-guard");
         assert!(!emf_line(&summary, DriftMode::Report, 0).contains('\n'));
+    }
+
+    #[test]
+    fn every_summary_count_is_a_metric() {
+        let counts = serde_json::to_value(DriftSummary::default()).unwrap();
+        let fields: Vec<&str> = counts
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, EMF_METRICS);
     }
 }

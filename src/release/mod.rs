@@ -6,6 +6,8 @@
 //! back until the update has happened. The reconcile that sees the updated
 //! endpoint in service clears the mark and onboards the new variants.
 
+pub mod all;
+
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 use tracing::info;

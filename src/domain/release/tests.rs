@@ -318,23 +318,6 @@ fn target() -> Option<ScalableTarget> {
     })
 }
 
-fn alarm(name: &str) -> ObservedAlarm {
-    ObservedAlarm {
-        name: name.into(),
-        namespace: None,
-        metric_name: None,
-        dimensions: Vec::new(),
-        statistic: None,
-        period: None,
-        evaluation_periods: None,
-        datapoints_to_alarm: None,
-        threshold: None,
-        comparison: None,
-        treat_missing_data: None,
-        actions: Vec::new(),
-    }
-}
-
 fn one(rid: &str, scaling: VariantScaling) -> BTreeMap<String, VariantScaling> {
     [(rid.to_string(), scaling)].into()
 }
@@ -365,7 +348,7 @@ fn owned_scaling_is_removed_alarm_before_policy_and_target_last() {
                 policy("autoscaling-guard-burst"),
             ],
             scheduled: vec![scheduled("autoscaling-guard-morning")],
-            alarms: vec![alarm("autoscaling-guard-fraud/primary/burst")],
+            alarms: vec![ObservedAlarm::test("autoscaling-guard-fraud/primary/burst")],
         },
     );
     let changes = plan_release(&actual).unwrap();

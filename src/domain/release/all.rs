@@ -1,0 +1,335 @@
+//! Releasing everything: the uninstall. Every policy, scheduled action and
+//! alarm this tool owns in the account and Region is removed, and every
+//! scalable target that carries nothing else; a person's policies,
+//! scheduled actions and alarms, and the targets they use, stay exactly as
+//! they are. What is owned is decided by name alone, as everywhere else.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::domain::plan::{Change, Difference};
+use crate::domain::resource::Scaled;
+use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
+use crate::domain::{is_owned, Dimension};
+
+/// What one resource (a variant or an inference component) holds, as far
+/// as an uninstall cares.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Holding {
+    owned_policies: Vec<(String, Dimension)>,
+    owned_scheduled: Vec<(String, Dimension)>,
+    owned_alarms: Vec<String>,
+    /// `policy <name>` and `scheduled action <name>` of someone else.
+    foreign: Vec<String>,
+}
+
+/// The removal planned for one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourceRelease {
+    pub resource_id: String,
+    pub dimension: Dimension,
+    /// Someone else's policies and scheduled actions on the resource: its
+    /// target stays for them, untouched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub target_kept_for: Vec<String>,
+    /// In the order they are applied.
+    pub changes: Vec<Change>,
+}
+
+/// The resource ids that hold anything this tool owns: the ones whose
+/// targets an uninstall must look up.
+pub fn owned_resource_ids(
+    policies: &[ScalingPolicy],
+    scheduled: &[ScheduledAction],
+    alarms: &[ObservedAlarm],
+) -> Vec<String> {
+    let mut ids: Vec<String> = holdings(policies, scheduled, alarms)
+        .into_iter()
+        .filter(|(_, h)| {
+            !(h.owned_policies.is_empty()
+                && h.owned_scheduled.is_empty()
+                && h.owned_alarms.is_empty())
+        })
+        .map(|(rid, _)| rid)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn holdings(
+    policies: &[ScalingPolicy],
+    scheduled: &[ScheduledAction],
+    alarms: &[ObservedAlarm],
+) -> BTreeMap<String, Holding> {
+    let mut by_resource: BTreeMap<String, Holding> = BTreeMap::new();
+    for p in policies {
+        let slot = by_resource.entry(p.resource_id.clone()).or_default();
+        if is_owned(&p.name) {
+            slot.owned_policies.push((p.name.clone(), p.dimension));
+        } else {
+            slot.foreign.push(format!("policy {}", p.name));
+        }
+    }
+    for s in scheduled {
+        let slot = by_resource.entry(s.resource_id.clone()).or_default();
+        if is_owned(&s.name) {
+            slot.owned_scheduled.push((s.name.clone(), s.dimension));
+        } else {
+            slot.foreign.push(format!("scheduled action {}", s.name));
+        }
+    }
+    // Only alarms named for a variant or a component are the tool's: it
+    // never creates any other.
+    for a in alarms {
+        if let Some(scaled) = Scaled::from_alarm_name(&a.name) {
+            by_resource
+                .entry(scaled.resource_id())
+                .or_default()
+                .owned_alarms
+                .push(a.name.clone());
+        }
+    }
+    for h in by_resource.values_mut() {
+        h.owned_policies.sort();
+        h.owned_scheduled.sort();
+        h.owned_alarms.sort();
+        h.foreign.sort();
+    }
+    by_resource
+}
+
+/// Plans the uninstall from the account's listings: per resource that
+/// holds anything owned, its owned alarms, then its target when nothing
+/// foreign uses it, then its owned policies and scheduled actions.
+///
+/// The target goes before its policies so that a run cut short never leaves
+/// a bare target behind: a target with nothing on it cannot be told from a
+/// person's, so no later run would remove it. Deregistering deletes the
+/// target's policies and scheduled actions with it (Application Auto
+/// Scaling does), and deleting one that is already gone counts as done, so
+/// the deletes after it only confirm.
+pub fn plan_release_all(
+    policies: &[ScalingPolicy],
+    scheduled: &[ScheduledAction],
+    alarms: &[ObservedAlarm],
+    targets: &[ScalableTarget],
+) -> Vec<ResourceRelease> {
+    let targets: BTreeMap<&str, &ScalableTarget> = targets
+        .iter()
+        .map(|t| (t.resource_id.as_str(), t))
+        .collect();
+    let because = || {
+        vec![Difference::new(
+            "account",
+            "released",
+            json!(false),
+            json!(true),
+        )]
+    };
+    let mut out = Vec::new();
+    for (rid, h) in holdings(policies, scheduled, alarms) {
+        let target = targets.get(rid.as_str()).copied();
+        let owns_scaling = !(h.owned_policies.is_empty() && h.owned_scheduled.is_empty());
+        if !owns_scaling && h.owned_alarms.is_empty() {
+            continue;
+        }
+        let dimension = target
+            .map(|t| t.dimension)
+            .or_else(|| h.owned_policies.first().map(|p| p.1))
+            .or_else(|| h.owned_scheduled.first().map(|s| s.1))
+            // Known from an alarm's name alone: the report's label only.
+            .unwrap_or(match Scaled::parse(&rid) {
+                Some(Scaled::Component { .. }) => Dimension::ComponentCopies,
+                _ => Dimension::VariantInstances,
+            });
+        let mut changes: Vec<Change> = h
+            .owned_alarms
+            .iter()
+            .map(|name| Change::DeleteAlarm {
+                resource_id: rid.clone(),
+                dimension,
+                alarm_name: name.clone(),
+                because: because(),
+            })
+            .collect();
+        if let Some(t) = target.filter(|_| owns_scaling && h.foreign.is_empty()) {
+            changes.push(Change::DeregisterTarget {
+                resource_id: rid.clone(),
+                dimension: t.dimension,
+                because: because(),
+            });
+        }
+        changes.extend(
+            h.owned_policies
+                .iter()
+                .map(|(name, dimension)| Change::DeletePolicy {
+                    resource_id: rid.clone(),
+                    dimension: *dimension,
+                    policy_name: name.clone(),
+                    because: because(),
+                }),
+        );
+        changes.extend(h.owned_scheduled.iter().map(|(name, dimension)| {
+            Change::DeleteScheduledAction {
+                resource_id: rid.clone(),
+                dimension: *dimension,
+                scheduled_action_name: name.clone(),
+                because: because(),
+            }
+        }));
+        out.push(ResourceRelease {
+            target_kept_for: if target.is_some() {
+                h.foreign
+            } else {
+                Vec::new()
+            },
+            resource_id: rid,
+            dimension,
+            changes,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OWNED_A: &str = "endpoint/a/variant/primary";
+    const MIXED: &str = "endpoint/b/variant/primary";
+    const THEIRS: &str = "endpoint/c/variant/primary";
+    const ALARM_ONLY: &str = "endpoint/d/variant/primary";
+
+    fn policy(rid: &str, name: &str) -> ScalingPolicy {
+        ScalingPolicy {
+            name: name.into(),
+            resource_id: rid.into(),
+            dimension: Dimension::VariantInstances,
+            arn: format!("arn:{rid}:{name}"),
+            policy_type: "TargetTrackingScaling".into(),
+            target_tracking: None,
+            step: None,
+        }
+    }
+
+    fn scheduled(rid: &str, name: &str) -> ScheduledAction {
+        ScheduledAction {
+            name: name.into(),
+            resource_id: rid.into(),
+            dimension: Dimension::VariantInstances,
+            schedule: "rate(1 day)".into(),
+            timezone: None,
+            min_capacity: Some(1),
+            max_capacity: None,
+        }
+    }
+
+    fn target(rid: &str) -> ScalableTarget {
+        ScalableTarget {
+            resource_id: rid.into(),
+            dimension: Dimension::VariantInstances,
+            min_capacity: 1,
+            max_capacity: 4,
+        }
+    }
+
+    /// `action resource name` per change, in order.
+    fn lines(plans: &[ResourceRelease]) -> Vec<String> {
+        plans
+            .iter()
+            .flat_map(|p| &p.changes)
+            .map(|c| {
+                let name = match c {
+                    Change::DeleteAlarm { alarm_name, .. } => alarm_name.as_str(),
+                    Change::DeletePolicy { policy_name, .. } => policy_name,
+                    Change::DeleteScheduledAction {
+                        scheduled_action_name,
+                        ..
+                    } => scheduled_action_name,
+                    _ => "",
+                };
+                format!("{} {} {name}", c.name(), c.resource_id())
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_owned_scaling_goes_and_a_target_only_when_nothing_else_uses_it() {
+        let policies = [
+            policy(OWNED_A, "autoscaling-guard-invocations"),
+            policy(OWNED_A, "autoscaling-guard-burst"),
+            policy(MIXED, "autoscaling-guard-invocations"),
+            policy(MIXED, "team-latency"),
+            policy(THEIRS, "team-latency"),
+        ];
+        let actions = [
+            scheduled(OWNED_A, "autoscaling-guard-morning"),
+            scheduled(THEIRS, "team-morning"),
+        ];
+        let alarms = [
+            ObservedAlarm::test("autoscaling-guard-a/primary/burst"),
+            ObservedAlarm::test("autoscaling-guard-d/primary/burst"),
+            // Not a name this tool gives: not its alarm.
+            ObservedAlarm::test("autoscaling-guard-oddly-named"),
+        ];
+        let targets = [target(OWNED_A), target(MIXED), target(THEIRS)];
+        assert_eq!(
+            owned_resource_ids(&policies, &actions, &alarms),
+            [OWNED_A, MIXED, ALARM_ONLY]
+        );
+        let plans = plan_release_all(&policies, &actions, &alarms, &targets);
+        assert_eq!(
+            lines(&plans),
+            [
+                "delete_alarm endpoint/a/variant/primary autoscaling-guard-a/primary/burst",
+                "deregister_target endpoint/a/variant/primary",
+                "delete_policy endpoint/a/variant/primary autoscaling-guard-burst",
+                "delete_policy endpoint/a/variant/primary autoscaling-guard-invocations",
+                "delete_scheduled_action endpoint/a/variant/primary autoscaling-guard-morning",
+                "delete_policy endpoint/b/variant/primary autoscaling-guard-invocations",
+                "delete_alarm endpoint/d/variant/primary autoscaling-guard-d/primary/burst",
+            ]
+        );
+        let mixed = plans.iter().find(|p| p.resource_id == MIXED).unwrap();
+        assert_eq!(mixed.target_kept_for, ["policy team-latency"]);
+        assert!(plans.iter().all(|p| p.resource_id != THEIRS));
+        let because = plans[0].changes[0].because();
+        assert_eq!(
+            (because[0].subject.as_str(), because[0].field.as_str()),
+            ("account", "released")
+        );
+    }
+
+    #[test]
+    fn a_bare_target_or_an_alarm_alone_keeps_its_target() {
+        // A target with nothing on it cannot be told from a person's; one
+        // that has only an owned alarm named for it is no different.
+        let alarms = [ObservedAlarm::test("autoscaling-guard-d/primary/burst")];
+        let plans = plan_release_all(&[], &[], &alarms, &[target(ALARM_ONLY), target(THEIRS)]);
+        assert_eq!(
+            lines(&plans),
+            ["delete_alarm endpoint/d/variant/primary autoscaling-guard-d/primary/burst"]
+        );
+        assert!(plan_release_all(&[], &[], &[], &[target(THEIRS)]).is_empty());
+        let component = [ObservedAlarm::test("autoscaling-guard-ic:chat/from-zero")];
+        let plans = plan_release_all(&[], &[], &component, &[]);
+        assert_eq!(
+            (plans[0].resource_id.as_str(), plans[0].dimension),
+            ("inference-component/chat", Dimension::ComponentCopies)
+        );
+    }
+
+    #[test]
+    fn owned_scaling_on_an_unregistered_target_is_still_removed() {
+        let policies = [policy(OWNED_A, "autoscaling-guard-invocations")];
+        let plans = plan_release_all(&policies, &[], &[], &[]);
+        assert_eq!(
+            lines(&plans),
+            ["delete_policy endpoint/a/variant/primary autoscaling-guard-invocations"]
+        );
+    }
+}

@@ -189,6 +189,7 @@ PLAN = [
     ("malformed-unknown-source.json", "InvalidEvent"),
     ("malformed-not-json.json", "lambda_runtime::deserializer::DeserializeError"),
     ("release.json", "ReleaseRefused"),
+    ("release-all.json", "plans-uninstall"),
 ]
 files = sorted(f for f in os.listdir(os.path.join(ROOT, "events")) if f.endswith(".json"))
 check(sorted(f for f, _ in PLAN) == files, "every file under events/ has an expectation")
@@ -235,6 +236,13 @@ try:
             else:
                 check(s["drifted"] == 0 and s["writes"] == 0, f"nothing left to repair: {s}")
             check(s["skipped"] == 3, f"3 skipped (burstable, opted out, foreign): {s['skipped']}")
+        elif expect == "plans-uninstall":
+            check(error is None and result["all"] is True and result["dry_run"] is True,
+                  f"release --all, dry run ({error})")
+            s = result["summary"]
+            check((s["resources"], s["policies"], s["targets_deregistered"], s["targets_kept"], s["errors"])
+                  == (3, 3, 3, 0, 0), f"would remove the 3 owned policies and their targets, nothing else: {s}")
+            check(result["writes"] == 0 and scaling() == before, "a dry run changes nothing")
         else:
             check(result is None and error == expect, f"fails with {expect}: got {error}")
             check(scaling() == before, "changes nothing")

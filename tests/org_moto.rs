@@ -384,3 +384,30 @@ async fn the_scheduled_check_starts_one_asynchronous_invocation_per_place() {
         wall.as_secs_f64()
     );
 }
+
+/// The function's own role is granted its own Region only: in another
+/// Region of the hub's account the hub works through the spoke role (the
+/// spoke stack deployed there too), never with its own credentials.
+#[tokio::test]
+async fn the_hubs_account_in_another_region_is_worked_through_the_spoke_role() {
+    use autoscaling_guard::org::accounts::Accounts;
+    use autoscaling_guard::org::OrgError;
+
+    let key = "hub-other-region";
+    let accounts = Accounts::new(
+        sdk_config_with_key(key),
+        Some("guard-spoke-not-in-hub".to_string()),
+    );
+    let home = place(HUB_ACCOUNT, "us-east-1");
+    assert!(accounts.config_for(&home).await.is_ok());
+    assert_eq!(local_aws_stats(key)["by_operation"].get("AssumeRole"), None);
+
+    let elsewhere = place(HUB_ACCOUNT, "eu-west-1");
+    let refused = accounts.config_for(&elsewhere).await.unwrap_err();
+    assert!(
+        matches!(&refused, OrgError::NotReached { place, detail }
+            if place == &elsewhere && detail.contains("guard-spoke-not-in-hub")),
+        "{refused}"
+    );
+    assert_eq!(local_aws_stats(key)["by_operation"]["AssumeRole"], 1);
+}

@@ -170,13 +170,16 @@ impl Accounts {
     }
 
     /// The configuration that acts in `place`: the hub's credentials in the
-    /// hub's account, the spoke role's elsewhere. The spoke role is assumed
-    /// here, so that an account that cannot be reached fails now, for that
-    /// place alone, before any client is built.
+    /// hub's account and Region, the spoke role's elsewhere. The hub's own
+    /// account in another Region goes through the spoke role too when one is
+    /// configured: the function's role is granted its own Region only, the
+    /// spoke role every Region. The spoke role is assumed here, so that an
+    /// account that cannot be reached fails now, for that place alone,
+    /// before any client is built.
     pub async fn config_for(&self, place: &Place) -> Result<SdkConfig, OrgError> {
         let hub = self.hub().await?;
         let region = Region::new(place.region.as_str().to_string());
-        if place.account == hub.account {
+        if place.account == hub.account && (self.role_name.is_none() || self.is_hub(place).await?) {
             return Ok(self.hub.to_builder().region(region).build());
         }
         let Some(role_name) = &self.role_name else {

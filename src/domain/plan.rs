@@ -9,6 +9,7 @@ use super::desired::{
     DesiredAlarm, DesiredScaling, DesiredSchedule, DesiredStepPolicy, DesiredTargetTracking,
     MetricSpec, SkipReason,
 };
+use super::resource::Scaled;
 use super::snapshot::{
     ObservedAlarm, ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling,
 };
@@ -38,128 +39,155 @@ impl Difference {
     }
 }
 
-/// A write that brings one variant closer to its desired scaling.
+/// A write that brings one variant closer to its desired scaling: what it
+/// is about, what it does (on one backend), and the differences that call
+/// for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub subject: Scaled,
+    pub dimension: Dimension,
+    pub action: Action,
+    pub because: Vec<Difference>,
+}
+
+/// A write, by the service that performs it: the type keeps alarm writes
+/// away from the Application Auto Scaling client and the other way round.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Change {
+#[serde(untagged)]
+pub enum Action {
+    Scaling(ScalingAction),
+    Alarm(AlarmAction),
+}
+
+/// A write to Application Auto Scaling.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ScalingAction {
     RegisterTarget {
-        resource_id: String,
-        dimension: Dimension,
         min_capacity: i32,
         max_capacity: i32,
-        because: Vec<Difference>,
     },
     DeletePolicy {
-        resource_id: String,
-        dimension: Dimension,
         policy_name: String,
-        because: Vec<Difference>,
     },
     PutTargetTrackingPolicy {
-        resource_id: String,
-        dimension: Dimension,
         policy: DesiredTargetTracking,
-        because: Vec<Difference>,
     },
     PutStepPolicy {
-        resource_id: String,
-        dimension: Dimension,
         policy: DesiredStepPolicy,
-        because: Vec<Difference>,
     },
+    PutScheduledAction {
+        scheduled_action: DesiredSchedule,
+    },
+    DeleteScheduledAction {
+        scheduled_action_name: String,
+    },
+    /// Only for orphans and releases: targets whose endpoint or variant is
+    /// gone, or that are handed back.
+    DeregisterTarget,
+}
+
+/// A write to CloudWatch.
+// A plan holds a handful of changes: boxing the alarm would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AlarmAction {
     /// The alarm's one action is the step policy `policy_name`: its ARN as
     /// observed when the policy stays as it is, or, when this plan puts the
     /// policy first (`None` here), the ARN that PutScalingPolicy returns,
     /// filled in when the change is applied.
     PutAlarm {
-        resource_id: String,
-        dimension: Dimension,
         policy_name: String,
         policy_arn: Option<String>,
         alarm: DesiredAlarm,
-        because: Vec<Difference>,
     },
     DeleteAlarm {
-        resource_id: String,
-        dimension: Dimension,
         alarm_name: String,
-        because: Vec<Difference>,
-    },
-    PutScheduledAction {
-        resource_id: String,
-        dimension: Dimension,
-        scheduled_action: DesiredSchedule,
-        because: Vec<Difference>,
-    },
-    DeleteScheduledAction {
-        resource_id: String,
-        dimension: Dimension,
-        scheduled_action_name: String,
-        because: Vec<Difference>,
-    },
-    /// Only for orphans: targets whose endpoint or variant is gone.
-    DeregisterTarget {
-        resource_id: String,
-        dimension: Dimension,
-        because: Vec<Difference>,
     },
 }
 
-impl Change {
-    pub fn because(&self) -> &[Difference] {
+impl From<ScalingAction> for Action {
+    fn from(a: ScalingAction) -> Self {
+        Action::Scaling(a)
+    }
+}
+
+impl From<AlarmAction> for Action {
+    fn from(a: AlarmAction) -> Self {
+        Action::Alarm(a)
+    }
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
         match self {
-            Change::RegisterTarget { because, .. }
-            | Change::DeletePolicy { because, .. }
-            | Change::PutTargetTrackingPolicy { because, .. }
-            | Change::PutStepPolicy { because, .. }
-            | Change::PutAlarm { because, .. }
-            | Change::DeleteAlarm { because, .. }
-            | Change::PutScheduledAction { because, .. }
-            | Change::DeleteScheduledAction { because, .. }
-            | Change::DeregisterTarget { because, .. } => because,
+            Action::Scaling(a) => match a {
+                ScalingAction::RegisterTarget { .. } => "register_target",
+                ScalingAction::DeletePolicy { .. } => "delete_policy",
+                ScalingAction::PutTargetTrackingPolicy { .. } => "put_target_tracking_policy",
+                ScalingAction::PutStepPolicy { .. } => "put_step_policy",
+                ScalingAction::PutScheduledAction { .. } => "put_scheduled_action",
+                ScalingAction::DeleteScheduledAction { .. } => "delete_scheduled_action",
+                ScalingAction::DeregisterTarget => "deregister_target",
+            },
+            Action::Alarm(a) => match a {
+                AlarmAction::PutAlarm { .. } => "put_alarm",
+                AlarmAction::DeleteAlarm { .. } => "delete_alarm",
+            },
         }
+    }
+}
+
+impl Change {
+    pub fn new(
+        subject: &Scaled,
+        dimension: Dimension,
+        action: impl Into<Action>,
+        because: Vec<Difference>,
+    ) -> Self {
+        Self {
+            subject: subject.clone(),
+            dimension,
+            action: action.into(),
+            because,
+        }
+    }
+
+    pub fn because(&self) -> &[Difference] {
+        &self.because
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Change::RegisterTarget { .. } => "register_target",
-            Change::DeletePolicy { .. } => "delete_policy",
-            Change::PutTargetTrackingPolicy { .. } => "put_target_tracking_policy",
-            Change::PutStepPolicy { .. } => "put_step_policy",
-            Change::PutAlarm { .. } => "put_alarm",
-            Change::DeleteAlarm { .. } => "delete_alarm",
-            Change::PutScheduledAction { .. } => "put_scheduled_action",
-            Change::DeleteScheduledAction { .. } => "delete_scheduled_action",
-            Change::DeregisterTarget { .. } => "deregister_target",
-        }
+        self.action.name()
     }
 
-    pub fn dimension(&self) -> Dimension {
-        match self {
-            Change::RegisterTarget { dimension, .. }
-            | Change::DeletePolicy { dimension, .. }
-            | Change::PutTargetTrackingPolicy { dimension, .. }
-            | Change::PutStepPolicy { dimension, .. }
-            | Change::PutAlarm { dimension, .. }
-            | Change::DeleteAlarm { dimension, .. }
-            | Change::PutScheduledAction { dimension, .. }
-            | Change::DeleteScheduledAction { dimension, .. }
-            | Change::DeregisterTarget { dimension, .. } => *dimension,
-        }
+    pub fn resource_id(&self) -> String {
+        self.subject.resource_id()
     }
+}
 
-    pub fn resource_id(&self) -> &str {
-        match self {
-            Change::RegisterTarget { resource_id, .. }
-            | Change::DeletePolicy { resource_id, .. }
-            | Change::PutTargetTrackingPolicy { resource_id, .. }
-            | Change::PutStepPolicy { resource_id, .. }
-            | Change::PutAlarm { resource_id, .. }
-            | Change::DeleteAlarm { resource_id, .. }
-            | Change::PutScheduledAction { resource_id, .. }
-            | Change::DeleteScheduledAction { resource_id, .. }
-            | Change::DeregisterTarget { resource_id, .. } => resource_id,
+/// `{"action": <name>, "resource_id", "dimension", <the action's fields>,
+/// "because"}`: the form reports have always had.
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            action: &'static str,
+            resource_id: String,
+            dimension: Dimension,
+            #[serde(flatten)]
+            fields: &'a Action,
+            because: &'a [Difference],
         }
+        Wire {
+            action: self.name(),
+            resource_id: self.resource_id(),
+            dimension: self.dimension,
+            fields: &self.action,
+            because: &self.because,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -505,7 +533,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         return VariantPlan::Skip(SkipReason::ForeignPolicies { names: foreign });
     }
 
-    let rid = &desired.resource_id();
+    let subject = &desired.subject;
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
 
@@ -540,23 +568,27 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
                 let because = policy_differences(want, have);
                 // A policy cannot change its type in place: remove it first.
                 if !because.is_empty() && have.policy_type != TARGET_TRACKING {
-                    deletes.push(Change::DeletePolicy {
-                        resource_id: rid.clone(),
-                        dimension: desired.dimension,
-                        policy_name: have.name.clone(),
-                        because: because.clone(),
-                    });
+                    deletes.push(Change::new(
+                        subject,
+                        desired.dimension,
+                        ScalingAction::DeletePolicy {
+                            policy_name: have.name.clone(),
+                        },
+                        because.clone(),
+                    ));
                 }
                 because
             }
         };
         if !because.is_empty() {
-            puts.push(Change::PutTargetTrackingPolicy {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                policy: want.clone(),
+            puts.push(Change::new(
+                subject,
+                desired.dimension,
+                ScalingAction::PutTargetTrackingPolicy {
+                    policy: want.clone(),
+                },
                 because,
-            });
+            ));
         }
     }
     let mut alarm_puts = Vec::new();
@@ -567,24 +599,28 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             Some(have) => {
                 let because = step_differences(want, have);
                 if !because.is_empty() && have.policy_type != STEP_SCALING {
-                    deletes.push(Change::DeletePolicy {
-                        resource_id: rid.clone(),
-                        dimension: desired.dimension,
-                        policy_name: have.name.clone(),
-                        because: because.clone(),
-                    });
+                    deletes.push(Change::new(
+                        subject,
+                        desired.dimension,
+                        ScalingAction::DeletePolicy {
+                            policy_name: have.name.clone(),
+                        },
+                        because.clone(),
+                    ));
                 }
                 because
             }
         };
         let policy_changes = !because.is_empty();
         if policy_changes {
-            puts.push(Change::PutStepPolicy {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                policy: want.clone(),
+            puts.push(Change::new(
+                subject,
+                desired.dimension,
+                ScalingAction::PutStepPolicy {
+                    policy: want.clone(),
+                },
                 because,
-            });
+            ));
         }
         // A step policy without its alarm does nothing: the alarm follows
         // its policy, and is put again whenever the policy is.
@@ -603,14 +639,16 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             (Some(_), None) => unreachable!("no policy means the policy changes"),
         };
         if !alarm_because.is_empty() {
-            alarm_puts.push(Change::PutAlarm {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                policy_name: want.name.clone(),
-                policy_arn: have.filter(|_| !policy_changes).map(|p| p.arn.clone()),
-                alarm: want.alarm.clone(),
-                because: alarm_because,
-            });
+            alarm_puts.push(Change::new(
+                subject,
+                desired.dimension,
+                AlarmAction::PutAlarm {
+                    policy_name: want.name.clone(),
+                    policy_arn: have.filter(|_| !policy_changes).map(|p| p.arn.clone()),
+                    alarm: want.alarm.clone(),
+                },
+                alarm_because,
+            ));
         }
     }
     // Only owned alarms are ever deleted, whatever the observation holds.
@@ -620,12 +658,14 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             .iter()
             .any(|w| w.alarm.name == have.name)
         {
-            deletes.push(Change::DeleteAlarm {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                alarm_name: have.name.clone(),
-                because: not_in_set(format!("alarm {}", have.name)),
-            });
+            deletes.push(Change::new(
+                subject,
+                desired.dimension,
+                AlarmAction::DeleteAlarm {
+                    alarm_name: have.name.clone(),
+                },
+                not_in_set(format!("alarm {}", have.name)),
+            ));
         }
     }
     puts.extend(alarm_puts);
@@ -634,12 +674,14 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         if !desired.policies.iter().any(|w| w.name == have.name)
             && !desired.step_policies.iter().any(|w| w.name == have.name)
         {
-            deletes.push(Change::DeletePolicy {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                policy_name: have.name.clone(),
-                because: not_in_set(format!("policy {}", have.name)),
-            });
+            deletes.push(Change::new(
+                subject,
+                desired.dimension,
+                ScalingAction::DeletePolicy {
+                    policy_name: have.name.clone(),
+                },
+                not_in_set(format!("policy {}", have.name)),
+            ));
         }
     }
 
@@ -649,34 +691,40 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             Some(have) => schedule_differences(want, have),
         };
         if !because.is_empty() {
-            puts.push(Change::PutScheduledAction {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                scheduled_action: want.clone(),
+            puts.push(Change::new(
+                subject,
+                desired.dimension,
+                ScalingAction::PutScheduledAction {
+                    scheduled_action: want.clone(),
+                },
                 because,
-            });
+            ));
         }
     }
     for have in &actual.scheduled {
         if !desired.scheduled.iter().any(|w| w.name == have.name) {
-            deletes.push(Change::DeleteScheduledAction {
-                resource_id: rid.clone(),
-                dimension: desired.dimension,
-                scheduled_action_name: have.name.clone(),
-                because: not_in_set(format!("scheduled action {}", have.name)),
-            });
+            deletes.push(Change::new(
+                subject,
+                desired.dimension,
+                ScalingAction::DeleteScheduledAction {
+                    scheduled_action_name: have.name.clone(),
+                },
+                not_in_set(format!("scheduled action {}", have.name)),
+            ));
         }
     }
 
     let mut changes = Vec::new();
     if !register.is_empty() {
-        changes.push(Change::RegisterTarget {
-            resource_id: rid.clone(),
-            dimension: desired.dimension,
-            min_capacity: desired.min_capacity,
-            max_capacity: desired.max_capacity,
-            because: register,
-        });
+        changes.push(Change::new(
+            subject,
+            desired.dimension,
+            ScalingAction::RegisterTarget {
+                min_capacity: desired.min_capacity,
+                max_capacity: desired.max_capacity,
+            },
+            register,
+        ));
     }
     // Register first: policies need the target. Deletes before puts so a
     // policy whose type changed is recreated, not rejected.
@@ -767,16 +815,16 @@ mod tests {
         let c = changes(plan(&desired(), &VariantScaling::default()));
         assert_eq!(c.len(), 2);
         assert!(matches!(
-            &c[0],
-            Change::RegisterTarget {
+            &c[0].action,
+            Action::Scaling(ScalingAction::RegisterTarget {
                 min_capacity: 1,
                 max_capacity: 4,
                 ..
-            }
+            })
         ));
         assert_eq!(fields(&c[0]), ["registered"]);
         assert!(
-            matches!(&c[1], Change::PutTargetTrackingPolicy { policy, .. } if policy.target_value == 70.0)
+            matches!(&c[1].action, Action::Scaling(ScalingAction::PutTargetTrackingPolicy { policy, .. }) if policy.target_value == 70.0)
         );
         assert_eq!(fields(&c[1]), ["present"]);
     }
@@ -871,7 +919,7 @@ mod tests {
         let c = changes(plan(&desired(), &actual));
         assert_eq!(c.len(), 1);
         assert!(
-            matches!(&c[0], Change::DeletePolicy { policy_name, .. } if policy_name == "autoscaling-guard-old")
+            matches!(&c[0].action, Action::Scaling(ScalingAction::DeletePolicy { policy_name, .. }) if policy_name == "autoscaling-guard-old")
         );
     }
 
@@ -892,6 +940,37 @@ mod tests {
             }
             other => panic!("expected skip, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_change_serializes_as_one_flat_object_in_a_fixed_order() {
+        let gone = Change::new(
+            &Scaled::variant("e", "v"),
+            Dimension::VariantInstances,
+            ScalingAction::DeregisterTarget,
+            vec![Difference::new(
+                "scalable_target",
+                "endpoint_exists",
+                json!(false),
+                json!(false),
+            )],
+        );
+        assert_eq!(
+            serde_json::to_string(&gone).unwrap(),
+            r#"{"action":"deregister_target","resource_id":"endpoint/e/variant/v","dimension":"sagemaker:variant:DesiredInstanceCount","because":[{"subject":"scalable_target","field":"endpoint_exists","actual":false,"desired":false}]}"#
+        );
+        let delete = Change::new(
+            &Scaled::component("chat"),
+            Dimension::ComponentCopies,
+            AlarmAction::DeleteAlarm {
+                alarm_name: "a".into(),
+            },
+            vec![],
+        );
+        assert_eq!(
+            serde_json::to_string(&delete).unwrap(),
+            r#"{"action":"delete_alarm","resource_id":"inference-component/chat","dimension":"sagemaker:inference-component:DesiredCopyCount","alarm_name":"a","because":[]}"#
+        );
     }
 
     #[test]
@@ -1083,8 +1162,8 @@ mod step_tests {
         let arn_of_put_alarm = |plan: VariantPlan| match plan {
             VariantPlan::Changes(changes) => changes
                 .into_iter()
-                .find_map(|c| match c {
-                    Change::PutAlarm { policy_arn, .. } => Some(policy_arn),
+                .find_map(|c| match c.action {
+                    Action::Alarm(AlarmAction::PutAlarm { policy_arn, .. }) => Some(policy_arn),
                     _ => None,
                 })
                 .expect("a put_alarm"),

@@ -513,9 +513,275 @@ fn not_in_set(subject: String) -> Vec<Difference> {
     )]
 }
 
-/// Plans one variant. Pure: the same inputs always give the same plan.
-pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
-    let mut foreign: Vec<String> = actual
+/// A kind of item a variant's scaling lists by name (a policy type, a
+/// scheduled action): what `plan` needs to match wanted items to observed
+/// ones, diff them and put them.
+trait Item {
+    type Observed: Observed;
+    fn name(&self) -> &str;
+    fn differences(&self, have: &Self::Observed) -> Vec<Difference>;
+    fn put(&self) -> Action;
+}
+
+/// A policy type: its items share the observed policies with the other
+/// types, and a policy cannot change its type in place.
+trait PolicyKind: Item<Observed = ScalingPolicy> {
+    const POLICY_TYPE: &'static str;
+}
+
+/// An observed item: how differences name it and how it is deleted.
+trait Observed {
+    /// `policy`, `scheduled action`, `alarm`.
+    const NOUN: &'static str;
+    fn name(&self) -> &str;
+    fn delete(&self) -> Action;
+}
+
+impl Observed for ScalingPolicy {
+    const NOUN: &'static str = "policy";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn delete(&self) -> Action {
+        ScalingAction::DeletePolicy {
+            policy_name: self.name.clone(),
+        }
+        .into()
+    }
+}
+
+impl Observed for ScheduledAction {
+    const NOUN: &'static str = "scheduled action";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn delete(&self) -> Action {
+        ScalingAction::DeleteScheduledAction {
+            scheduled_action_name: self.name.clone(),
+        }
+        .into()
+    }
+}
+
+impl Observed for ObservedAlarm {
+    const NOUN: &'static str = "alarm";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn delete(&self) -> Action {
+        AlarmAction::DeleteAlarm {
+            alarm_name: self.name.clone(),
+        }
+        .into()
+    }
+}
+
+impl Item for DesiredTargetTracking {
+    type Observed = ScalingPolicy;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn differences(&self, have: &ScalingPolicy) -> Vec<Difference> {
+        policy_differences(self, have)
+    }
+    fn put(&self) -> Action {
+        ScalingAction::PutTargetTrackingPolicy {
+            policy: self.clone(),
+        }
+        .into()
+    }
+}
+
+impl PolicyKind for DesiredTargetTracking {
+    const POLICY_TYPE: &'static str = TARGET_TRACKING;
+}
+
+impl Item for DesiredStepPolicy {
+    type Observed = ScalingPolicy;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn differences(&self, have: &ScalingPolicy) -> Vec<Difference> {
+        step_differences(self, have)
+    }
+    fn put(&self) -> Action {
+        ScalingAction::PutStepPolicy {
+            policy: self.clone(),
+        }
+        .into()
+    }
+}
+
+impl PolicyKind for DesiredStepPolicy {
+    const POLICY_TYPE: &'static str = STEP_SCALING;
+}
+
+impl Item for DesiredSchedule {
+    type Observed = ScheduledAction;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn differences(&self, have: &ScheduledAction) -> Vec<Difference> {
+        schedule_differences(self, have)
+    }
+    fn put(&self) -> Action {
+        ScalingAction::PutScheduledAction {
+            scheduled_action: self.clone(),
+        }
+        .into()
+    }
+}
+
+/// A wanted item, the observed item of the same name, and the differences
+/// that call for putting it (none: it is as wanted).
+struct Matched<'a, W: Item> {
+    want: &'a W,
+    have: Option<&'a W::Observed>,
+    because: Vec<Difference>,
+}
+
+/// Matches wanted items to observed ones by name and diffs each pair; an
+/// item not observed at all is missing as a whole.
+fn match_by_name<'a, W: Item>(want: &'a [W], have: &'a [W::Observed]) -> Vec<Matched<'a, W>> {
+    want.iter()
+        .map(|w| {
+            let have = have.iter().find(|h| h.name() == w.name());
+            let because = match have {
+                None => present(format!("{} {}", W::Observed::NOUN, w.name())),
+                Some(h) => w.differences(h),
+            };
+            Matched {
+                want: w,
+                have,
+                because,
+            }
+        })
+        .collect()
+}
+
+/// The changes of one plan, in the order they must run: register first
+/// (policies need the target), deletes before puts (a policy whose type
+/// changed is recreated, not rejected).
+struct Writes<'a> {
+    desired: &'a DesiredScaling,
+    deletes: Vec<Change>,
+    puts: Vec<Change>,
+}
+
+impl<'a> Writes<'a> {
+    fn change(&self, action: impl Into<Action>, because: Vec<Difference>) -> Change {
+        Change::new(
+            &self.desired.subject,
+            self.desired.dimension,
+            action,
+            because,
+        )
+    }
+
+    fn delete(&mut self, action: impl Into<Action>, because: Vec<Difference>) {
+        let change = self.change(action, because);
+        self.deletes.push(change);
+    }
+
+    fn put(&mut self, action: Action, because: Vec<Difference>) {
+        let change = self.change(action, because);
+        self.puts.push(change);
+    }
+
+    /// Deletes each observed item whose name `listed` does not hold.
+    fn delete_unlisted<'b, O: Observed + 'b>(
+        &mut self,
+        have: impl IntoIterator<Item = &'b O>,
+        listed: &[&str],
+    ) {
+        for h in have.into_iter().filter(|h| !listed.contains(&h.name())) {
+            self.delete(h.delete(), not_in_set(format!("{} {}", O::NOUN, h.name())));
+        }
+    }
+
+    /// The generic step for one kind: match by name, diff, put what
+    /// differs, delete what the set no longer lists.
+    fn sync<W: Item>(&mut self, want: &[W], have: &[W::Observed]) {
+        let matched = match_by_name(want, have);
+        self.put_differing(&matched);
+        let listed: Vec<&str> = want.iter().map(Item::name).collect();
+        self.delete_unlisted(have, &listed);
+    }
+
+    /// Puts every wanted item that differs from what is observed.
+    fn put_differing<W: Item>(&mut self, matched: &[Matched<W>]) {
+        for m in matched.iter().filter(|m| !m.because.is_empty()) {
+            self.put(m.want.put(), m.because.clone());
+        }
+    }
+
+    /// Puts each wanted policy of one type that differs; one of another
+    /// type under its name is deleted first.
+    fn policies<W: PolicyKind>(
+        &mut self,
+        want: &'a [W],
+        have: &'a [ScalingPolicy],
+    ) -> Vec<Matched<'a, W>> {
+        let matched = match_by_name(want, have);
+        for m in &matched {
+            if let Some(h) = m
+                .have
+                .filter(|h| !m.because.is_empty() && h.policy_type != W::POLICY_TYPE)
+            {
+                self.delete(
+                    ScalingAction::DeletePolicy {
+                        policy_name: h.name.clone(),
+                    },
+                    m.because.clone(),
+                );
+            }
+        }
+        self.put_differing(&matched);
+        matched
+    }
+
+    /// The alarm of each step policy follows its policy: it is put again
+    /// whenever the policy is. Owned alarms no policy names are deleted.
+    /// Returns the alarm puts, which run after the policy puts.
+    fn alarms(
+        &mut self,
+        steps: &[Matched<DesiredStepPolicy>],
+        have: &[ObservedAlarm],
+    ) -> Vec<Change> {
+        let mut puts = Vec::new();
+        for step in steps {
+            let want = &step.want.alarm;
+            let policy_changes = !step.because.is_empty();
+            let because = match (have.iter().find(|a| a.name == want.name), step.have) {
+                (None, _) => present(format!("alarm {}", want.name)),
+                (Some(_), _) if policy_changes => vec![Difference::new(
+                    format!("alarm {}", want.name),
+                    "alarm_actions",
+                    json!("the policy before this change"),
+                    json!(format!("policy {}", step.want.name)),
+                )],
+                (Some(a), Some(p)) => alarm_differences(want, a, &p.arn),
+                (Some(_), None) => unreachable!("no policy means the policy changes"),
+            };
+            if !because.is_empty() {
+                let action = AlarmAction::PutAlarm {
+                    policy_name: step.want.name.clone(),
+                    policy_arn: step.have.filter(|_| !policy_changes).map(|p| p.arn.clone()),
+                    alarm: want.clone(),
+                };
+                puts.push(self.change(action, because));
+            }
+        }
+        let listed: Vec<&str> = steps.iter().map(|s| s.want.alarm.name.as_str()).collect();
+        // Only owned alarms are ever deleted, whatever the observation holds.
+        self.delete_unlisted(have.iter().filter(|a| is_owned(&a.name)), &listed);
+        puts
+    }
+}
+
+/// A person's policy or scheduled action on the variant: hands off.
+fn foreign(actual: &VariantScaling) -> Option<SkipReason> {
+    let mut names: Vec<String> = actual
         .policies
         .iter()
         .filter(|p| !is_owned(&p.name))
@@ -528,15 +794,12 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
                 .map(|s| format!("scheduled action {}", s.name)),
         )
         .collect();
-    if !foreign.is_empty() {
-        foreign.sort();
-        return VariantPlan::Skip(SkipReason::ForeignPolicies { names: foreign });
-    }
+    names.sort();
+    (!names.is_empty()).then_some(SkipReason::ForeignPolicies { names })
+}
 
-    let subject = &desired.subject;
-    let mut deletes = Vec::new();
-    let mut puts = Vec::new();
-
+/// How the registered target differs from the desired one.
+fn target_differences(desired: &DesiredScaling, actual: &VariantScaling) -> Vec<Difference> {
     let mut target = Differences::of("scalable_target".to_string());
     match actual
         .target
@@ -559,177 +822,43 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
             );
         }
     }
-    let register = target.done();
+    target.done()
+}
 
-    for want in &desired.policies {
-        let because = match actual.policies.iter().find(|p| p.name == want.name) {
-            None => present(format!("policy {}", want.name)),
-            Some(have) => {
-                let because = policy_differences(want, have);
-                // A policy cannot change its type in place: remove it first.
-                if !because.is_empty() && have.policy_type != TARGET_TRACKING {
-                    deletes.push(Change::new(
-                        subject,
-                        desired.dimension,
-                        ScalingAction::DeletePolicy {
-                            policy_name: have.name.clone(),
-                        },
-                        because.clone(),
-                    ));
-                }
-                because
-            }
-        };
-        if !because.is_empty() {
-            puts.push(Change::new(
-                subject,
-                desired.dimension,
-                ScalingAction::PutTargetTrackingPolicy {
-                    policy: want.clone(),
-                },
-                because,
-            ));
-        }
+/// Plans one variant. Pure: the same inputs always give the same plan.
+pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
+    if let Some(skip) = foreign(actual) {
+        return VariantPlan::Skip(skip);
     }
-    let mut alarm_puts = Vec::new();
-    for want in &desired.step_policies {
-        let have = actual.policies.iter().find(|p| p.name == want.name);
-        let because = match have {
-            None => present(format!("policy {}", want.name)),
-            Some(have) => {
-                let because = step_differences(want, have);
-                if !because.is_empty() && have.policy_type != STEP_SCALING {
-                    deletes.push(Change::new(
-                        subject,
-                        desired.dimension,
-                        ScalingAction::DeletePolicy {
-                            policy_name: have.name.clone(),
-                        },
-                        because.clone(),
-                    ));
-                }
-                because
-            }
-        };
-        let policy_changes = !because.is_empty();
-        if policy_changes {
-            puts.push(Change::new(
-                subject,
-                desired.dimension,
-                ScalingAction::PutStepPolicy {
-                    policy: want.clone(),
-                },
-                because,
-            ));
-        }
-        // A step policy without its alarm does nothing: the alarm follows
-        // its policy, and is put again whenever the policy is.
-        let alarm_because = match (
-            actual.alarms.iter().find(|a| a.name == want.alarm.name),
-            have,
-        ) {
-            (None, _) => present(format!("alarm {}", want.alarm.name)),
-            (Some(_), _) if policy_changes => vec![Difference::new(
-                format!("alarm {}", want.alarm.name),
-                "alarm_actions",
-                json!("the policy before this change"),
-                json!(format!("policy {}", want.name)),
-            )],
-            (Some(a), Some(p)) => alarm_differences(&want.alarm, a, &p.arn),
-            (Some(_), None) => unreachable!("no policy means the policy changes"),
-        };
-        if !alarm_because.is_empty() {
-            alarm_puts.push(Change::new(
-                subject,
-                desired.dimension,
-                AlarmAction::PutAlarm {
-                    policy_name: want.name.clone(),
-                    policy_arn: have.filter(|_| !policy_changes).map(|p| p.arn.clone()),
-                    alarm: want.alarm.clone(),
-                },
-                alarm_because,
-            ));
-        }
-    }
-    // Only owned alarms are ever deleted, whatever the observation holds.
-    for have in actual.alarms.iter().filter(|a| is_owned(&a.name)) {
-        if !desired
-            .step_policies
-            .iter()
-            .any(|w| w.alarm.name == have.name)
-        {
-            deletes.push(Change::new(
-                subject,
-                desired.dimension,
-                AlarmAction::DeleteAlarm {
-                    alarm_name: have.name.clone(),
-                },
-                not_in_set(format!("alarm {}", have.name)),
-            ));
-        }
-    }
-    puts.extend(alarm_puts);
-
-    for have in &actual.policies {
-        if !desired.policies.iter().any(|w| w.name == have.name)
-            && !desired.step_policies.iter().any(|w| w.name == have.name)
-        {
-            deletes.push(Change::new(
-                subject,
-                desired.dimension,
-                ScalingAction::DeletePolicy {
-                    policy_name: have.name.clone(),
-                },
-                not_in_set(format!("policy {}", have.name)),
-            ));
-        }
-    }
-
-    for want in &desired.scheduled {
-        let because = match actual.scheduled.iter().find(|s| s.name == want.name) {
-            None => present(format!("scheduled action {}", want.name)),
-            Some(have) => schedule_differences(want, have),
-        };
-        if !because.is_empty() {
-            puts.push(Change::new(
-                subject,
-                desired.dimension,
-                ScalingAction::PutScheduledAction {
-                    scheduled_action: want.clone(),
-                },
-                because,
-            ));
-        }
-    }
-    for have in &actual.scheduled {
-        if !desired.scheduled.iter().any(|w| w.name == have.name) {
-            deletes.push(Change::new(
-                subject,
-                desired.dimension,
-                ScalingAction::DeleteScheduledAction {
-                    scheduled_action_name: have.name.clone(),
-                },
-                not_in_set(format!("scheduled action {}", have.name)),
-            ));
-        }
-    }
+    let mut w = Writes {
+        desired,
+        deletes: Vec::new(),
+        puts: Vec::new(),
+    };
+    w.policies(&desired.policies, &actual.policies);
+    let steps = w.policies(&desired.step_policies, &actual.policies);
+    let alarm_puts = w.alarms(&steps, &actual.alarms);
+    let listed: Vec<&str> = desired
+        .policies
+        .iter()
+        .map(Item::name)
+        .chain(desired.step_policies.iter().map(Item::name))
+        .collect();
+    w.delete_unlisted(&actual.policies, &listed);
+    w.puts.extend(alarm_puts);
+    w.sync(&desired.scheduled, &actual.scheduled);
 
     let mut changes = Vec::new();
+    let register = target_differences(desired, actual);
     if !register.is_empty() {
-        changes.push(Change::new(
-            subject,
-            desired.dimension,
-            ScalingAction::RegisterTarget {
-                min_capacity: desired.min_capacity,
-                max_capacity: desired.max_capacity,
-            },
-            register,
-        ));
+        let action = ScalingAction::RegisterTarget {
+            min_capacity: desired.min_capacity,
+            max_capacity: desired.max_capacity,
+        };
+        changes.push(w.change(action, register));
     }
-    // Register first: policies need the target. Deletes before puts so a
-    // policy whose type changed is recreated, not rejected.
-    changes.extend(deletes);
-    changes.extend(puts);
+    changes.extend(w.deletes);
+    changes.extend(w.puts);
     VariantPlan::Changes(changes)
 }
 

@@ -19,7 +19,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::desired::{desired_for, is_opted_out, EndpointIntent, SkipReason, TagError};
-use super::is_owned;
 use super::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use super::resource::Scaled;
 use super::snapshot::{EndpointSnapshot, VariantScaling};
@@ -285,20 +284,7 @@ pub fn plan_release(
     let foreign: Vec<ForeignScaling> = actual
         .iter()
         .filter_map(|(rid, scaling)| {
-            let mut items: Vec<String> = scaling
-                .policies
-                .iter()
-                .filter(|p| !is_owned(&p.name))
-                .map(|p| format!("policy {}", p.name))
-                .chain(
-                    scaling
-                        .scheduled
-                        .iter()
-                        .filter(|s| !is_owned(&s.name))
-                        .map(|s| format!("scheduled action {}", s.name)),
-                )
-                .collect();
-            items.sort();
+            let items = scaling.foreign_items();
             let variant = Scaled::parse(rid).map_or(rid.clone(), |s| s.label());
             (!items.is_empty()).then_some(ForeignScaling { variant, items })
         })

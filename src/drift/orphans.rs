@@ -494,20 +494,7 @@ mod props {
     }
 
     fn observed_alarm(name: String) -> ObservedAlarm {
-        ObservedAlarm {
-            name,
-            namespace: None,
-            metric_name: None,
-            dimensions: vec![],
-            statistic: None,
-            period: None,
-            evaluation_periods: None,
-            datapoints_to_alarm: None,
-            threshold: None,
-            comparison: None,
-            treat_missing_data: None,
-            actions: vec![],
-        }
+        ObservedAlarm::test(&name)
     }
 
     proptest! {

@@ -780,25 +780,6 @@ impl<'a> Writes<'a> {
     }
 }
 
-/// A person's policy or scheduled action on the variant: hands off.
-fn foreign(actual: &VariantScaling) -> Option<SkipReason> {
-    let mut names: Vec<String> = actual
-        .policies
-        .iter()
-        .filter(|p| !is_owned(&p.name))
-        .map(|p| format!("policy {}", p.name))
-        .chain(
-            actual
-                .scheduled
-                .iter()
-                .filter(|s| !is_owned(&s.name))
-                .map(|s| format!("scheduled action {}", s.name)),
-        )
-        .collect();
-    names.sort();
-    (!names.is_empty()).then_some(SkipReason::ForeignPolicies { names })
-}
-
 /// How the registered target differs from the desired one.
 fn target_differences(desired: &DesiredScaling, actual: &VariantScaling) -> Vec<Difference> {
     let mut target = Differences::of("scalable_target".to_string());
@@ -828,8 +809,9 @@ fn target_differences(desired: &DesiredScaling, actual: &VariantScaling) -> Vec<
 
 /// Plans one variant. Pure: the same inputs always give the same plan.
 pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
-    if let Some(skip) = foreign(actual) {
-        return VariantPlan::Skip(skip);
+    let names = actual.foreign_items();
+    if !names.is_empty() {
+        return VariantPlan::Skip(SkipReason::ForeignPolicies { names });
     }
     let mut w = Writes {
         desired,

@@ -319,20 +319,7 @@ fn target() -> Option<ScalableTarget> {
 }
 
 fn alarm(name: &str) -> ObservedAlarm {
-    ObservedAlarm {
-        name: name.into(),
-        namespace: None,
-        metric_name: None,
-        dimensions: Vec::new(),
-        statistic: None,
-        period: None,
-        evaluation_periods: None,
-        datapoints_to_alarm: None,
-        threshold: None,
-        comparison: None,
-        treat_missing_data: None,
-        actions: Vec::new(),
-    }
+    ObservedAlarm::test(name)
 }
 
 fn one(rid: &str, scaling: VariantScaling) -> BTreeMap<String, VariantScaling> {

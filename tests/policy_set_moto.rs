@@ -6,6 +6,7 @@
 mod support;
 
 use autoscaling_guard::config::{DriftMode, Settings};
+use autoscaling_guard::domain::plan::{Action, AlarmAction};
 use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
@@ -219,10 +220,10 @@ async fn a_re_put_step_policy_keeps_its_alarm_on_the_returned_arn() {
         let changes = &report.variants[0].changes;
         let names: Vec<&str> = changes.iter().map(|c| c.name()).collect();
         assert_eq!(names, ["put_step_policy", "put_alarm"], "{report:?}");
-        let autoscaling_guard::domain::plan::Change::PutAlarm {
+        let Action::Alarm(AlarmAction::PutAlarm {
             policy_arn: returned,
             ..
-        } = &changes[1]
+        }) = &changes[1].action
         else {
             panic!("{changes:?}")
         };

@@ -12,7 +12,7 @@ use autoscaling_guard::aws::autoscaling::AutoScaling;
 use autoscaling_guard::aws::store::AwsScaling;
 use autoscaling_guard::aws::AwsError;
 use autoscaling_guard::config::Settings;
-use autoscaling_guard::domain::plan::Change;
+use autoscaling_guard::domain::plan::{Action, AlarmAction};
 use autoscaling_guard::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
@@ -231,8 +231,10 @@ async fn a_re_put_step_policy_moves_its_alarm_to_the_returned_arn() {
     assert_eq!(variant.status, VariantStatus::Changed, "{report:?}");
     let names: Vec<&str> = variant.changes.iter().map(|c| c.name()).collect();
     assert_eq!(names, ["put_step_policy", "put_alarm"]);
-    match &variant.changes[1] {
-        Change::PutAlarm { policy_arn, .. } => assert_eq!(policy_arn.as_deref(), Some(NEW_ARN)),
+    match &variant.changes[1].action {
+        Action::Alarm(AlarmAction::PutAlarm { policy_arn, .. }) => {
+            assert_eq!(policy_arn.as_deref(), Some(NEW_ARN))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!((put.num_calls(), put_alarm.num_calls()), (1, 1));

@@ -7,6 +7,7 @@ use aws_sdk_cloudwatch::Client;
 use super::paging::collect_pages;
 use super::{already_gone_is_done, AwsError};
 use crate::domain::desired::DesiredAlarm;
+use crate::domain::plan::AlarmAction;
 use crate::domain::snapshot::ObservedAlarm;
 
 /// DescribeAlarms returns at most 100 alarms a page.
@@ -100,8 +101,33 @@ impl Alarms {
         .await
     }
 
+    /// Applies one alarm write. A PutAlarm must carry its policy's ARN: the
+    /// observed one, or the one its PutStepPolicy returned (see
+    /// `reconcile`), never one read back after the write.
+    pub async fn apply(&self, action: &AlarmAction) -> Result<(), AwsError> {
+        match action {
+            AlarmAction::PutAlarm {
+                policy_name,
+                policy_arn,
+                alarm,
+            } => {
+                let arn = policy_arn.as_deref().ok_or_else(|| AwsError {
+                    operation: "PutMetricAlarm".into(),
+                    code: None,
+                    message: format!(
+                        "alarm {} has no policy to act on: {policy_name} was not put before it",
+                        alarm.name
+                    ),
+                    retryable: false,
+                })?;
+                self.put(alarm, arn).await
+            }
+            AlarmAction::DeleteAlarm { alarm_name } => self.delete(alarm_name).await,
+        }
+    }
+
     /// Creates or replaces an alarm whose one action is `policy_arn`.
-    pub async fn put(&self, alarm: &DesiredAlarm, policy_arn: &str) -> Result<(), AwsError> {
+    async fn put(&self, alarm: &DesiredAlarm, policy_arn: &str) -> Result<(), AwsError> {
         let a = as_stored(alarm, policy_arn);
         self.client
             .put_metric_alarm()
@@ -126,7 +152,7 @@ impl Alarms {
     }
 
     /// Deletes an alarm; one that is already gone is what was wanted.
-    pub async fn delete(&self, name: &str) -> Result<(), AwsError> {
+    async fn delete(&self, name: &str) -> Result<(), AwsError> {
         let result = self
             .client
             .delete_alarms()

@@ -15,8 +15,11 @@ use aws_sdk_applicationautoscaling::Client;
 
 use super::paging::collect_pages;
 use super::{already_gone_is_done, AwsError};
-use crate::domain::desired::{DesiredStepPolicy, DesiredTargetTracking, MetricSpec};
-use crate::domain::plan::{Applied, Change};
+use crate::domain::desired::{
+    DesiredSchedule, DesiredStepPolicy, DesiredTargetTracking, MetricSpec,
+};
+use crate::domain::plan::{Applied, ScalingAction};
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{
     ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, StepConfig, TargetTracking,
     VariantScaling,
@@ -364,19 +367,77 @@ impl AutoScaling {
         Ok(state)
     }
 
+    /// Applies one write to `subject`'s scaling. Puts wait for a target
+    /// registered just before them to settle; deletes take a resource that
+    /// is already gone as done.
+    pub async fn apply(
+        &self,
+        subject: &Scaled,
+        dimension: Dimension,
+        action: &ScalingAction,
+    ) -> Result<Applied, AwsError> {
+        let target = Target {
+            resource_id: subject.resource_id(),
+            dimension: ScalableDimension::from(dimension.as_str()),
+        };
+        match action {
+            ScalingAction::RegisterTarget {
+                min_capacity,
+                max_capacity,
+            } => self.register(&target, *min_capacity, *max_capacity).await?,
+            ScalingAction::PutTargetTrackingPolicy { policy } => {
+                let req = self
+                    .policy_request(&target, &policy.name)
+                    .policy_type(PolicyType::TargetTrackingScaling)
+                    .target_tracking_scaling_policy_configuration(tracking_config(policy)?);
+                return self.put_policy(req).await;
+            }
+            ScalingAction::PutStepPolicy { policy } => {
+                let req = self
+                    .policy_request(&target, &policy.name)
+                    .policy_type(PolicyType::StepScaling)
+                    .step_scaling_policy_configuration(step_config(policy)?);
+                return self.put_policy(req).await;
+            }
+            ScalingAction::PutScheduledAction { scheduled_action } => {
+                self.put_scheduled_action(&target, scheduled_action).await?
+            }
+            ScalingAction::DeletePolicy { policy_name } => {
+                self.delete_policy(&target, policy_name).await?
+            }
+            ScalingAction::DeleteScheduledAction {
+                scheduled_action_name,
+            } => {
+                self.delete_scheduled_action(&target, scheduled_action_name)
+                    .await?
+            }
+            ScalingAction::DeregisterTarget => self.deregister(&target).await?,
+        }
+        Ok(Applied::default())
+    }
+
+    async fn register(&self, t: &Target, min: i32, max: i32) -> Result<(), AwsError> {
+        self.client
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(t.dimension.clone())
+            .resource_id(&t.resource_id)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", e))?;
+        Ok(())
+    }
+
     /// A PutScalingPolicy request for one policy of one target, before its
     /// type and configuration.
-    fn policy_request(
-        &self,
-        resource_id: &str,
-        dimension: &ScalableDimension,
-        name: &str,
-    ) -> PutScalingPolicyFluentBuilder {
+    fn policy_request(&self, t: &Target, name: &str) -> PutScalingPolicyFluentBuilder {
         self.client
             .put_scaling_policy()
             .service_namespace(ServiceNamespace::Sagemaker)
-            .scalable_dimension(dimension.clone())
-            .resource_id(resource_id)
+            .scalable_dimension(t.dimension.clone())
+            .resource_id(&t.resource_id)
             .policy_name(name)
     }
 
@@ -399,6 +460,37 @@ impl AutoScaling {
         })
     }
 
+    async fn put_scheduled_action(
+        &self,
+        t: &Target,
+        action: &DesiredSchedule,
+    ) -> Result<(), AwsError> {
+        let capacity = ScalableTargetAction::builder()
+            .set_min_capacity(action.min_capacity)
+            .set_max_capacity(action.max_capacity)
+            .build();
+        let req = self
+            .client
+            .put_scheduled_action()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(t.dimension.clone())
+            .resource_id(&t.resource_id)
+            .scheduled_action_name(&action.name)
+            .schedule(&action.schedule)
+            .set_timezone(action.timezone.clone())
+            .scalable_target_action(capacity);
+        self.on_settled_target(|| {
+            let req = req.clone();
+            async move {
+                req.send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("PutScheduledAction", e))
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
     /// RegisterScalableTarget is eventually consistent: a policy or
     /// scheduled action put right after it can briefly see no target.
     async fn on_settled_target<T, F, Fut>(&self, send: F) -> Result<T, AwsError>
@@ -414,129 +506,52 @@ impl AutoScaling {
         .await
     }
 
-    pub async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
-        let dimension = ScalableDimension::from(change.dimension().as_str());
-        match change {
-            Change::RegisterTarget {
-                resource_id,
-                min_capacity,
-                max_capacity,
-                ..
-            } => {
-                self.client
-                    .register_scalable_target()
-                    .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension.clone())
-                    .resource_id(resource_id)
-                    .min_capacity(*min_capacity)
-                    .max_capacity(*max_capacity)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", e))?;
-            }
-            Change::DeletePolicy {
-                resource_id,
-                policy_name,
-                ..
-            } => {
-                let result = self
-                    .client
-                    .delete_scaling_policy()
-                    .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension.clone())
-                    .resource_id(resource_id)
-                    .policy_name(policy_name)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
-                already_gone_is_done(result, &NOT_FOUND)?;
-            }
-            Change::PutStepPolicy {
-                resource_id,
-                policy,
-                ..
-            } => {
-                let req = self
-                    .policy_request(resource_id, &dimension, &policy.name)
-                    .policy_type(PolicyType::StepScaling)
-                    .step_scaling_policy_configuration(step_config(policy)?);
-                return self.put_policy(req).await;
-            }
-            Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => {
-                unreachable!("alarm changes go to CloudWatch, not Application Auto Scaling")
-            }
-            Change::PutScheduledAction {
-                resource_id,
-                scheduled_action: action,
-                ..
-            } => {
-                let capacity = ScalableTargetAction::builder()
-                    .set_min_capacity(action.min_capacity)
-                    .set_max_capacity(action.max_capacity)
-                    .build();
-                let req = self
-                    .client
-                    .put_scheduled_action()
-                    .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension.clone())
-                    .resource_id(resource_id)
-                    .scheduled_action_name(&action.name)
-                    .schedule(&action.schedule)
-                    .set_timezone(action.timezone.clone())
-                    .scalable_target_action(capacity);
-                self.on_settled_target(|| {
-                    let req = req.clone();
-                    async move {
-                        req.send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("PutScheduledAction", e))
-                    }
-                })
-                .await?;
-            }
-            Change::DeleteScheduledAction {
-                resource_id,
-                scheduled_action_name,
-                ..
-            } => {
-                let result = self
-                    .client
-                    .delete_scheduled_action()
-                    .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension.clone())
-                    .resource_id(resource_id)
-                    .scheduled_action_name(scheduled_action_name)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DeleteScheduledAction", e));
-                already_gone_is_done(result, &NOT_FOUND)?;
-            }
-            Change::DeregisterTarget { resource_id, .. } => {
-                let result = self
-                    .client
-                    .deregister_scalable_target()
-                    .service_namespace(ServiceNamespace::Sagemaker)
-                    .scalable_dimension(dimension.clone())
-                    .resource_id(resource_id)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DeregisterScalableTarget", e));
-                already_gone_is_done(result, &NOT_FOUND)?;
-            }
-            Change::PutTargetTrackingPolicy {
-                resource_id,
-                policy,
-                ..
-            } => {
-                let req = self
-                    .policy_request(resource_id, &dimension, &policy.name)
-                    .policy_type(PolicyType::TargetTrackingScaling)
-                    .target_tracking_scaling_policy_configuration(tracking_config(policy)?);
-                return self.put_policy(req).await;
-            }
-        }
-        Ok(Applied::default())
+    async fn delete_policy(&self, t: &Target, name: &str) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .delete_scaling_policy()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(t.dimension.clone())
+            .resource_id(&t.resource_id)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e));
+        already_gone_is_done(result, &NOT_FOUND)
     }
+
+    async fn delete_scheduled_action(&self, t: &Target, name: &str) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .delete_scheduled_action()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(t.dimension.clone())
+            .resource_id(&t.resource_id)
+            .scheduled_action_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteScheduledAction", e));
+        already_gone_is_done(result, &NOT_FOUND)
+    }
+
+    async fn deregister(&self, t: &Target) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .deregister_scalable_target()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scalable_dimension(t.dimension.clone())
+            .resource_id(&t.resource_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeregisterScalableTarget", e));
+        already_gone_is_done(result, &NOT_FOUND)
+    }
+}
+
+/// The scalable target a write addresses, in the SDK's terms.
+struct Target {
+    resource_id: String,
+    dimension: ScalableDimension,
 }
 
 #[cfg(test)]

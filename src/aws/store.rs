@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::alarms::Alarms;
 use super::autoscaling::AutoScaling;
 use super::AwsError;
-use crate::domain::plan::{Applied, Change};
+use crate::domain::plan::{Action, Applied, Change};
 use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ObservedAlarm, VariantScaling};
 use crate::domain::OWNED_PREFIX;
@@ -51,34 +51,18 @@ impl AwsScaling {
         self.alarms.with_prefix(OWNED_PREFIX).await
     }
 
-    /// Applies one change. A PutAlarm must carry its policy's ARN: the
-    /// observed one, or the one its PutStepPolicy returned (see
-    /// `reconcile`), never one read back after the write.
+    /// Applies one change on the service its action belongs to.
     pub async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
-        match change {
-            Change::PutAlarm {
-                policy_name,
-                policy_arn,
-                alarm,
-                ..
-            } => {
-                let arn = policy_arn.as_deref().ok_or_else(|| AwsError {
-                    operation: "PutMetricAlarm".into(),
-                    code: None,
-                    message: format!(
-                        "alarm {} has no policy to act on: {policy_name} was not put before it",
-                        alarm.name
-                    ),
-                    retryable: false,
-                })?;
-                self.alarms.put(alarm, arn).await?;
+        match &change.action {
+            Action::Scaling(action) => {
+                self.autoscaling
+                    .apply(&change.subject, change.dimension, action)
+                    .await
+            }
+            Action::Alarm(action) => {
+                self.alarms.apply(action).await?;
                 Ok(Applied::default())
             }
-            Change::DeleteAlarm { alarm_name, .. } => {
-                self.alarms.delete(alarm_name).await?;
-                Ok(Applied::default())
-            }
-            other => self.autoscaling.apply(other).await,
         }
     }
 }

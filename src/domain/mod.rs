@@ -15,8 +15,6 @@ pub mod snapshot;
 /// this prefix; it is how the tool knows what it owns.
 pub const OWNED_PREFIX: &str = "autoscaling-guard-";
 
-pub const SERVICE_NAMESPACE: &str = "sagemaker";
-
 /// What a scalable target scales.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Dimension {

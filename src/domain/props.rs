@@ -18,7 +18,9 @@ use super::desired::{
     desired_for, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent, TAG_ENABLED, TAG_MAX,
     TAG_MIN, TAG_SCALE_IN, TAG_SCALE_OUT, TAG_TARGET,
 };
-use super::plan::{plan, Change, VariantPlan, STEP_SCALING, TARGET_TRACKING};
+use super::plan::{
+    plan, Action, AlarmAction, Change, ScalingAction, VariantPlan, STEP_SCALING, TARGET_TRACKING,
+};
 use super::resource::Scaled;
 use super::snapshot::{
     ComponentSnapshot, EndpointSnapshot, ObservedAlarm, ObservedMetric, ScalableTarget,
@@ -713,7 +715,7 @@ fn put_policy(
     let registered = state
         .target
         .as_ref()
-        .is_some_and(|t| t.dimension == change.dimension());
+        .is_some_and(|t| t.dimension == change.dimension);
     if !registered {
         return Err(format!(
             "{}: ObjectNotFoundException: no scalable target",
@@ -739,13 +741,13 @@ fn put_policy(
 /// for one unit, as AWS would, or says why AWS would refuse it.
 fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
     let rid = change.resource_id().to_string();
-    let dimension = change.dimension();
-    match change {
-        Change::RegisterTarget {
+    let dimension = change.dimension;
+    match &change.action {
+        Action::Scaling(ScalingAction::RegisterTarget {
             min_capacity,
             max_capacity,
             ..
-        } => {
+        }) => {
             state.target = Some(ScalableTarget {
                 resource_id: rid,
                 dimension,
@@ -753,12 +755,12 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
                 max_capacity: *max_capacity,
             });
         }
-        Change::DeregisterTarget { .. } => {
+        Action::Scaling(ScalingAction::DeregisterTarget) => {
             state.target = None;
             state.policies.clear();
             state.scheduled.clear();
         }
-        Change::DeletePolicy { policy_name, .. } => {
+        Action::Scaling(ScalingAction::DeletePolicy { policy_name, .. }) => {
             if !state.policies.iter().any(|p| &p.name == policy_name) {
                 return Err(format!(
                     "delete_policy: ObjectNotFoundException: {policy_name}"
@@ -766,7 +768,7 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
             }
             state.policies.retain(|p| &p.name != policy_name);
         }
-        Change::PutTargetTrackingPolicy { policy, .. } => {
+        Action::Scaling(ScalingAction::PutTargetTrackingPolicy { policy, .. }) => {
             let observed = ScalingPolicy {
                 name: policy.name.clone(),
                 resource_id: rid.clone(),
@@ -784,7 +786,7 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
             };
             put_policy(state, change, observed)?;
         }
-        Change::PutStepPolicy { policy, .. } => {
+        Action::Scaling(ScalingAction::PutStepPolicy { policy, .. }) => {
             let observed = ScalingPolicy {
                 name: policy.name.clone(),
                 resource_id: rid.clone(),
@@ -806,9 +808,9 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
             };
             put_policy(state, change, observed)?;
         }
-        Change::PutAlarm {
+        Action::Alarm(AlarmAction::PutAlarm {
             policy_name, alarm, ..
-        } => {
+        }) => {
             // The alarm's action is the policy's ARN, looked up now.
             let arn = state
                 .policies
@@ -832,11 +834,13 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
                 actions: vec![arn],
             });
         }
-        Change::DeleteAlarm { alarm_name, .. } => state.alarms.retain(|a| &a.name != alarm_name),
-        Change::PutScheduledAction {
+        Action::Alarm(AlarmAction::DeleteAlarm { alarm_name, .. }) => {
+            state.alarms.retain(|a| &a.name != alarm_name)
+        }
+        Action::Scaling(ScalingAction::PutScheduledAction {
             scheduled_action: a,
             ..
-        } => {
+        }) => {
             if state.target.is_none() {
                 return Err("put_scheduled_action: ObjectNotFoundException: no target".into());
             }
@@ -851,10 +855,10 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
                 max_capacity: a.max_capacity,
             });
         }
-        Change::DeleteScheduledAction {
+        Action::Scaling(ScalingAction::DeleteScheduledAction {
             scheduled_action_name,
             ..
-        } => {
+        }) => {
             if !state
                 .scheduled
                 .iter()
@@ -880,20 +884,23 @@ fn apply_all(mut state: VariantScaling, changes: &[Change]) -> Result<VariantSca
 /// The names of the policies, alarms and scheduled actions a change writes
 /// or deletes.
 fn names_touched(change: &Change) -> Vec<&str> {
-    match change {
-        Change::RegisterTarget { .. } | Change::DeregisterTarget { .. } => vec![],
-        Change::DeletePolicy { policy_name, .. } => vec![policy_name],
-        Change::PutTargetTrackingPolicy { policy, .. } => vec![&policy.name],
-        Change::PutStepPolicy { policy, .. } => vec![&policy.name],
-        Change::PutAlarm { alarm, .. } => vec![&alarm.name],
-        Change::DeleteAlarm { alarm_name, .. } => vec![alarm_name],
-        Change::PutScheduledAction {
+    match &change.action {
+        Action::Scaling(ScalingAction::RegisterTarget { .. })
+        | Action::Scaling(ScalingAction::DeregisterTarget) => vec![],
+        Action::Scaling(ScalingAction::DeletePolicy { policy_name, .. }) => vec![policy_name],
+        Action::Scaling(ScalingAction::PutTargetTrackingPolicy { policy, .. }) => {
+            vec![&policy.name]
+        }
+        Action::Scaling(ScalingAction::PutStepPolicy { policy, .. }) => vec![&policy.name],
+        Action::Alarm(AlarmAction::PutAlarm { alarm, .. }) => vec![&alarm.name],
+        Action::Alarm(AlarmAction::DeleteAlarm { alarm_name, .. }) => vec![alarm_name],
+        Action::Scaling(ScalingAction::PutScheduledAction {
             scheduled_action, ..
-        } => vec![&scheduled_action.name],
-        Change::DeleteScheduledAction {
+        }) => vec![&scheduled_action.name],
+        Action::Scaling(ScalingAction::DeleteScheduledAction {
             scheduled_action_name,
             ..
-        } => vec![scheduled_action_name],
+        }) => vec![scheduled_action_name],
     }
 }
 
@@ -1026,8 +1033,8 @@ proptest! {
             prop_assert!(desired.min_capacity <= desired.max_capacity, "{desired:?}");
             if let VariantPlan::Changes(changes) = plan(&desired, &observed(&desired, &tampers)) {
                 for change in changes {
-                    if let Change::RegisterTarget { max_capacity, .. } = change {
-                        prop_assert!(max_capacity >= running);
+                    if let Action::Scaling(ScalingAction::RegisterTarget { max_capacity, .. }) = &change.action {
+                        prop_assert!(*max_capacity >= running);
                     }
                 }
             }

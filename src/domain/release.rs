@@ -19,8 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::desired::{desired_for, is_opted_out, EndpointIntent, SkipReason, TagError};
-use super::is_owned;
-use super::plan::{Change, Difference};
+use super::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use super::resource::Scaled;
 use super::snapshot::{EndpointSnapshot, VariantScaling};
 use crate::config::Settings;
@@ -287,20 +286,7 @@ pub fn plan_release(
     let foreign: Vec<ForeignScaling> = actual
         .iter()
         .filter_map(|(rid, scaling)| {
-            let mut items: Vec<String> = scaling
-                .policies
-                .iter()
-                .filter(|p| !is_owned(&p.name))
-                .map(|p| format!("policy {}", p.name))
-                .chain(
-                    scaling
-                        .scheduled
-                        .iter()
-                        .filter(|s| !is_owned(&s.name))
-                        .map(|s| format!("scheduled action {}", s.name)),
-                )
-                .collect();
-            items.sort();
+            let items = scaling.foreign_items();
             let variant = Scaled::parse(rid).map_or(rid.clone(), |s| s.label());
             (!items.is_empty()).then_some(ForeignScaling { variant, items })
         })
@@ -318,6 +304,9 @@ pub fn plan_release(
     };
     let mut changes = Vec::new();
     for (rid, scaling) in actual {
+        let Some(subject) = Scaled::parse(rid) else {
+            continue;
+        };
         let dimension = scaling
             .target
             .as_ref()
@@ -325,37 +314,40 @@ pub fn plan_release(
             .or_else(|| scaling.policies.first().map(|p| p.dimension))
             .or_else(|| scaling.scheduled.first().map(|s| s.dimension))
             .unwrap_or_default();
-        changes.extend(scaling.alarms.iter().map(|a| Change::DeleteAlarm {
-            resource_id: rid.clone(),
-            dimension,
-            alarm_name: a.name.clone(),
-            because: because(),
+        let change =
+            |dimension, action: Action| Change::new(&subject, dimension, action, because());
+        changes.extend(scaling.alarms.iter().map(|a| {
+            change(
+                dimension,
+                AlarmAction::DeleteAlarm {
+                    alarm_name: a.name.clone(),
+                }
+                .into(),
+            )
         }));
-        changes.extend(scaling.policies.iter().map(|p| Change::DeletePolicy {
-            resource_id: rid.clone(),
-            dimension: p.dimension,
-            policy_name: p.name.clone(),
-            because: because(),
+        changes.extend(scaling.policies.iter().map(|p| {
+            change(
+                p.dimension,
+                ScalingAction::DeletePolicy {
+                    policy_name: p.name.clone(),
+                }
+                .into(),
+            )
         }));
-        changes.extend(
-            scaling
-                .scheduled
-                .iter()
-                .map(|s| Change::DeleteScheduledAction {
-                    resource_id: rid.clone(),
-                    dimension: s.dimension,
-                    scheduled_action_name: s.name.clone(),
-                    because: because(),
-                }),
-        );
+        changes.extend(scaling.scheduled.iter().map(|s| {
+            let name = s.name.clone();
+            change(
+                s.dimension,
+                ScalingAction::DeleteScheduledAction {
+                    scheduled_action_name: name,
+                }
+                .into(),
+            )
+        }));
         // A target with nothing on it is the tool's too: a reconcile adopts
         // such targets, and it would block the update all the same.
         if let Some(t) = &scaling.target {
-            changes.push(Change::DeregisterTarget {
-                resource_id: rid.clone(),
-                dimension: t.dimension,
-                because: because(),
-            });
+            changes.push(change(t.dimension, ScalingAction::DeregisterTarget.into()));
         }
     }
     Ok(changes)

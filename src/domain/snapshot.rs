@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::Dimension;
+use super::{is_owned, Dimension};
 
 /// An endpoint as observed, with everything the desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,6 +176,48 @@ pub struct VariantScaling {
     pub alarms: Vec<ObservedAlarm>,
 }
 
+impl VariantScaling {
+    /// A person's policies and scheduled actions here, as `policy <name>`
+    /// and `scheduled action <name>`, sorted: the tool keeps its hands off.
+    pub fn foreign_items(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .policies
+            .iter()
+            .filter(|p| !is_owned(&p.name))
+            .map(|p| format!("policy {}", p.name))
+            .chain(
+                self.scheduled
+                    .iter()
+                    .filter(|s| !is_owned(&s.name))
+                    .map(|s| format!("scheduled action {}", s.name)),
+            )
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// An alarm with nothing but its name, for fixtures.
+#[cfg(test)]
+impl ObservedAlarm {
+    pub fn test(name: &str) -> Self {
+        ObservedAlarm {
+            name: name.into(),
+            namespace: None,
+            metric_name: None,
+            dimensions: Vec::new(),
+            statistic: None,
+            period: None,
+            evaluation_periods: None,
+            datapoints_to_alarm: None,
+            threshold: None,
+            comparison: None,
+            treat_missing_data: None,
+            actions: Vec::new(),
+        }
+    }
+}
+
 /// Builders for unit-test fixtures: an InService real-time endpoint with
 /// one-instance `ml.m5.large` variants unless told otherwise.
 #[cfg(test)]
@@ -289,27 +331,6 @@ impl ComponentSnapshot {
     pub fn status(mut self, status: &str) -> Self {
         self.status = status.into();
         self
-    }
-}
-
-#[cfg(test)]
-impl ObservedAlarm {
-    /// An owned alarm with nothing but its name.
-    pub fn test(name: &str) -> Self {
-        ObservedAlarm {
-            name: name.into(),
-            namespace: None,
-            metric_name: None,
-            dimensions: vec![],
-            statistic: None,
-            period: None,
-            evaluation_periods: None,
-            datapoints_to_alarm: None,
-            threshold: None,
-            comparison: None,
-            treat_missing_data: None,
-            actions: vec![],
-        }
     }
 }
 

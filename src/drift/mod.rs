@@ -23,7 +23,9 @@ use crate::domain::snapshot::{
     EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
 use crate::reconcile::report::{EndpointReport, Outcome};
-use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
+use crate::reconcile::{
+    apply_in_order, failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore,
+};
 use orphans::{find_orphans, plan_orphan};
 use report::{summarize, DriftEntry, DriftReport, OrphanReport, OrphanStatus};
 
@@ -317,16 +319,16 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 }
                 Ok(true) => {
                     report.status = OrphanStatus::Removed;
-                    for change in plan_orphan(&report.orphan) {
-                        if let Err(e) = self.scaling.apply(&change).await {
-                            warn!(resource_id = %change.resource_id(), action = change.name(),
-                                  error = %e, "orphan removal failed");
-                            report.status = OrphanStatus::Error;
-                            report.error = Some(e.to_string());
-                            break;
-                        }
+                    let run = apply_in_order(&self.scaling, plan_orphan(&report.orphan), |change| {
                         info!(resource_id = %change.resource_id(), action = change.name(), "removed orphan scaling");
-                        report.changes.push(change);
+                    })
+                    .await;
+                    report.changes = run.applied;
+                    if let Some((change, e)) = run.failed {
+                        warn!(resource_id = %change.resource_id(), action = change.name(),
+                              error = %e, "orphan removal failed");
+                        report.status = OrphanStatus::Error;
+                        report.error = Some(e.to_string());
                     }
                 }
             }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::domain::is_owned;
-use crate::domain::plan::{Change, Difference};
+use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
@@ -174,41 +174,48 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
         json!(false),
         json!(false),
     );
-    let resource_id = orphan.subject.resource_id();
+    let change = |action: Action| {
+        Change::new(
+            &orphan.subject,
+            orphan.dimension,
+            action,
+            vec![gone.clone()],
+        )
+    };
     let mut changes: Vec<Change> = orphan
         .owned_policies
         .iter()
-        .map(|name| Change::DeletePolicy {
-            resource_id: resource_id.clone(),
-            dimension: orphan.dimension,
-            policy_name: name.clone(),
-            because: vec![gone.clone()],
+        .map(|name| {
+            change(
+                ScalingAction::DeletePolicy {
+                    policy_name: name.clone(),
+                }
+                .into(),
+            )
         })
         .collect();
     changes.extend(orphan.owned_scheduled_actions.iter().map(|name| {
-        Change::DeleteScheduledAction {
-            resource_id: resource_id.clone(),
-            dimension: orphan.dimension,
-            scheduled_action_name: name.clone(),
-            because: vec![gone.clone()],
-        }
+        change(
+            ScalingAction::DeleteScheduledAction {
+                scheduled_action_name: name.clone(),
+            }
+            .into(),
+        )
     }));
     // The alarms go too: real AWS removes a target's policies with it, not
     // the alarms that were created for them.
-    changes.extend(orphan.owned_alarms.iter().map(|name| Change::DeleteAlarm {
-        resource_id: resource_id.clone(),
-        dimension: orphan.dimension,
-        alarm_name: name.clone(),
-        because: vec![gone.clone()],
+    changes.extend(orphan.owned_alarms.iter().map(|name| {
+        change(
+            AlarmAction::DeleteAlarm {
+                alarm_name: name.clone(),
+            }
+            .into(),
+        )
     }));
     // A target is only ours to remove if it carries something of ours.
     let ours = !orphan.owned_policies.is_empty() || !orphan.owned_scheduled_actions.is_empty();
     if ours && orphan.foreign.is_empty() {
-        changes.push(Change::DeregisterTarget {
-            resource_id: resource_id.clone(),
-            dimension: orphan.dimension,
-            because: vec![gone],
-        });
+        changes.push(change(ScalingAction::DeregisterTarget.into()));
     }
     changes
 }
@@ -314,7 +321,7 @@ mod tests {
         let changes = plan_orphan(&orphans[0]);
         assert_eq!(changes.len(), 1);
         assert!(
-            matches!(&changes[0], Change::DeletePolicy { policy_name, .. } if policy_name == OWNED)
+            matches!(&changes[0].action, Action::Scaling(ScalingAction::DeletePolicy { policy_name }) if policy_name == OWNED)
         );
     }
 
@@ -348,7 +355,7 @@ mod tests {
         let changes = plan_orphan(&orphans[0]);
         assert!(changes
             .iter()
-            .all(|c| c.dimension() == Dimension::ComponentCopies));
+            .all(|c| c.dimension == Dimension::ComponentCopies));
         assert_eq!(changes.last().unwrap().name(), "deregister_target");
     }
 
@@ -517,13 +524,13 @@ mod props {
                 let changes = plan_orphan(&orphan);
                 for change in &changes {
                     prop_assert_eq!(change.resource_id(), rid);
-                    match change {
-                        Change::DeletePolicy { policy_name: n, .. }
-                        | Change::DeleteScheduledAction { scheduled_action_name: n, .. }
-                        | Change::DeleteAlarm { alarm_name: n, .. } => {
+                    match &change.action {
+                        Action::Scaling(ScalingAction::DeletePolicy { policy_name: n })
+                        | Action::Scaling(ScalingAction::DeleteScheduledAction { scheduled_action_name: n })
+                        | Action::Alarm(AlarmAction::DeleteAlarm { alarm_name: n }) => {
                             prop_assert!(is_owned(n), "deletes {n}")
                         }
-                        Change::DeregisterTarget { .. } => {
+                        Action::Scaling(ScalingAction::DeregisterTarget) => {
                             prop_assert!(!foreign, "deregisters {rid}, which someone else uses")
                         }
                         other => prop_assert!(false, "{other:?} in an orphan removal"),
@@ -532,7 +539,7 @@ mod props {
                 // Everything owned there goes.
                 let owned = policies.iter().filter(|p| p.resource_id == rid && is_owned(&p.name)).count()
                     + actions.iter().filter(|s| s.resource_id == rid && is_owned(&s.name)).count();
-                let deletes = changes.iter().filter(|c| matches!(c, Change::DeletePolicy { .. } | Change::DeleteScheduledAction { .. })).count();
+                let deletes = changes.iter().filter(|c| matches!(c.action, Action::Scaling(ScalingAction::DeletePolicy { .. } | ScalingAction::DeleteScheduledAction { .. }))).count();
                 prop_assert_eq!(owned, deletes);
             }
         }

@@ -457,11 +457,14 @@ mod tests {
         found.variants[0].variant = "primary".into();
         let mut done = report("fraud", Outcome::Changed, &[VariantStatus::Changed]);
         done.variants[0].variant = "primary".into();
-        done.variants[0].changes = vec![Change::RegisterTarget {
-            resource_id: "endpoint/fraud/variant/primary".into(),
+        done.variants[0].changes = vec![Change {
+            subject: crate::domain::resource::Scaled::variant("fraud", "primary"),
             dimension: Default::default(),
-            min_capacity: 1,
-            max_capacity: 4,
+            action: crate::domain::plan::ScalingAction::RegisterTarget {
+                min_capacity: 1,
+                max_capacity: 4,
+            }
+            .into(),
             because: vec![Difference::new(
                 "scalable_target",
                 "max_capacity",

@@ -115,7 +115,7 @@ impl ScalingStore for FakeScaling {
     }
 
     async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
-        if self.broken.contains(change.resource_id()) {
+        if self.broken.contains(&change.resource_id()) {
             return Err(AwsError {
                 operation: "DeregisterScalableTarget".into(),
                 code: Some("AccessDeniedException".into()),

@@ -16,7 +16,7 @@ use crate::aws::store::AwsScaling;
 use crate::aws::AwsError;
 use crate::config::Settings;
 use crate::domain::desired::{EndpointIntent, VariantIntent};
-use crate::domain::plan::{plan, Applied, Change, VariantPlan};
+use crate::domain::plan::{plan, Action, AlarmAction, Applied, Change, ScalingAction, VariantPlan};
 use crate::domain::release::{endpoint_intent, ReleaseMark, ReleaseState, RELEASE_TAGS};
 use crate::domain::snapshot::{EndpointSnapshot, VariantScaling};
 use report::{EndpointReport, Outcome, VariantReport, VariantStatus};
@@ -211,34 +211,23 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 }
                 VariantPlan::Changes(changes) => {
                     vr.status = VariantStatus::Changed;
-                    // Policy name -> the ARN its PutScalingPolicy returned.
-                    let mut put_arns = BTreeMap::new();
-                    for change in changes {
-                        let change = acting_on_put_policy(change, &put_arns);
-                        let applied = match self.scaling.apply(&change).await {
-                            Ok(applied) => applied,
-                            Err(e) => {
-                                // Later changes build on earlier ones: stop here.
-                                warn!(endpoint = %report.endpoint, variant = %label,
-                                      action = change.name(), error = %e, "change failed");
-                                vr.status = VariantStatus::Error;
-                                vr.error = Some(e.to_string());
-                                break;
-                            }
-                        };
-                        if let (Change::PutStepPolicy { policy, .. }, Some(arn)) =
-                            (&change, applied.policy_arn)
-                        {
-                            put_arns.insert(policy.name.clone(), arn);
-                        }
+                    let endpoint = &report.endpoint;
+                    let run = apply_in_order(&self.scaling, changes, |change| {
                         info!(
-                            endpoint = %report.endpoint,
+                            endpoint = %endpoint,
                             variant = %label,
                             action = change.name(),
                             because = %serde_json::to_string(change.because()).unwrap_or_default(),
                             "applied change"
                         );
-                        vr.changes.push(change);
+                    })
+                    .await;
+                    vr.changes = run.applied;
+                    if let Some((change, e)) = run.failed {
+                        warn!(endpoint = %report.endpoint, variant = %label,
+                              action = change.name(), error = %e, "change failed");
+                        vr.status = VariantStatus::Error;
+                        vr.error = Some(e.to_string());
                     }
                 }
             }
@@ -254,18 +243,62 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     std::time::SystemTime::now().into()
 }
 
-/// A PutAlarm whose policy was put earlier in the same plan acts on the
+/// What applying a list of changes did: the changes applied, and the one
+/// that failed, if any (the ones after it were not tried).
+#[derive(Debug)]
+pub struct AppliedChanges {
+    pub applied: Vec<Change>,
+    pub failed: Option<(Change, AwsError)>,
+}
+
+/// The one apply loop, for a plan and for an orphan's removal alike. It
+/// stops at the first failure: later changes build on earlier ones. A
+/// PutAlarm whose policy was put earlier in the same list acts on the ARN
+/// that put returned.
+pub async fn apply_in_order<S: ScalingStore>(
+    store: &S,
+    changes: Vec<Change>,
+    mut on_applied: impl FnMut(&Change),
+) -> AppliedChanges {
+    // Policy name -> the ARN its PutScalingPolicy returned.
+    let mut put_arns = BTreeMap::new();
+    let mut applied = Vec::new();
+    for change in changes {
+        let change = acting_on_put_policy(change, &put_arns);
+        match store.apply(&change).await {
+            Ok(done) => {
+                if let (Action::Scaling(ScalingAction::PutStepPolicy { policy }), Some(arn)) =
+                    (&change.action, done.policy_arn)
+                {
+                    put_arns.insert(policy.name.clone(), arn);
+                }
+                on_applied(&change);
+                applied.push(change);
+            }
+            Err(e) => {
+                return AppliedChanges {
+                    applied,
+                    failed: Some((change, e)),
+                }
+            }
+        }
+    }
+    AppliedChanges {
+        applied,
+        failed: None,
+    }
+}
+
+/// A PutAlarm whose policy was put earlier in the same list acts on the
 /// ARN that put returned.
 fn acting_on_put_policy(mut change: Change, put_arns: &BTreeMap<String, String>) -> Change {
-    if let Change::PutAlarm {
+    if let Action::Alarm(AlarmAction::PutAlarm {
         policy_name,
-        policy_arn,
+        policy_arn: arn @ None,
         ..
-    } = &mut change
+    }) = &mut change.action
     {
-        if policy_arn.is_none() {
-            *policy_arn = put_arns.get(policy_name).cloned();
-        }
+        *arn = put_arns.get(policy_name).cloned();
     }
     change
 }

@@ -10,6 +10,7 @@ use super::*;
 use crate::aws::alarms::{as_stored, to_alarm};
 use crate::aws::autoscaling::{step_config, to_policy, tracking_config};
 use crate::domain::plan::TARGET_TRACKING;
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ScalableTarget, ScalingPolicy};
 use aws_sdk_applicationautoscaling::types::{
     self as sdk, PolicyType, ScalableDimension, ServiceNamespace,
@@ -89,7 +90,7 @@ impl ScalingStore for FakeScaling {
     }
 
     async fn apply(&self, change: &Change) -> Result<Applied, AwsError> {
-        let rid = change.resource_id().to_string();
+        let rid = change.resource_id();
         if self.broken.contains(&rid) {
             return Err(AwsError {
                 operation: change.name().into(),
@@ -104,7 +105,7 @@ impl ScalingStore for FakeScaling {
             .push(format!("{} {rid}", change.name()));
         let mut state = self.state.lock().unwrap();
         let slot = state.entry(rid.clone()).or_default();
-        let dimension = ScalableDimension::from(change.dimension().as_str());
+        let dimension = ScalableDimension::from(change.dimension.as_str());
         // What AWS would hold, read back through the adapters' own
         // conversions.
         let stored_policy = |name: &str, policy_type: PolicyType| {
@@ -118,44 +119,58 @@ impl ScalingStore for FakeScaling {
                 .creation_time(aws_smithy_types::DateTime::from_secs(0))
         };
         let mut applied = Applied::default();
-        match change {
-            Change::DeregisterTarget { .. } => slot.target = None,
-            Change::PutScheduledAction {
+        let action = match &change.action {
+            Action::Scaling(action) => action,
+            Action::Alarm(AlarmAction::PutAlarm {
+                policy_arn, alarm, ..
+            }) => {
+                let arn = policy_arn
+                    .as_deref()
+                    .expect("the reconcile fills in the ARN");
+                slot.alarms.retain(|a| a.name != alarm.name);
+                slot.alarms.push(to_alarm(&as_stored(alarm, arn)));
+                return Ok(applied);
+            }
+            Action::Alarm(AlarmAction::DeleteAlarm { alarm_name }) => {
+                slot.alarms.retain(|a| &a.name != alarm_name);
+                return Ok(applied);
+            }
+        };
+        match action {
+            ScalingAction::DeregisterTarget => slot.target = None,
+            ScalingAction::PutScheduledAction {
                 scheduled_action: a,
-                ..
             } => {
                 slot.scheduled.retain(|s| s.name != a.name);
                 slot.scheduled
                     .push(crate::domain::snapshot::ScheduledAction {
                         name: a.name.clone(),
                         resource_id: rid.clone(),
-                        dimension: change.dimension(),
+                        dimension: change.dimension,
                         schedule: a.schedule.clone(),
                         timezone: a.timezone.clone(),
                         min_capacity: a.min_capacity,
                         max_capacity: a.max_capacity,
                     });
             }
-            Change::DeleteScheduledAction {
+            ScalingAction::DeleteScheduledAction {
                 scheduled_action_name,
-                ..
             } => slot.scheduled.retain(|s| &s.name != scheduled_action_name),
-            Change::RegisterTarget {
+            ScalingAction::RegisterTarget {
                 min_capacity,
                 max_capacity,
-                ..
             } => {
                 slot.target = Some(ScalableTarget {
                     resource_id: rid,
-                    dimension: change.dimension(),
+                    dimension: change.dimension,
                     min_capacity: *min_capacity,
                     max_capacity: *max_capacity,
                 })
             }
-            Change::DeletePolicy { policy_name, .. } => {
+            ScalingAction::DeletePolicy { policy_name } => {
                 slot.policies.retain(|p| &p.name != policy_name)
             }
-            Change::PutTargetTrackingPolicy { .. } | Change::PutStepPolicy { .. }
+            ScalingAction::PutTargetTrackingPolicy { .. } | ScalingAction::PutStepPolicy { .. }
                 if slot.target.is_none() =>
             {
                 return Err(AwsError {
@@ -165,7 +180,7 @@ impl ScalingStore for FakeScaling {
                     retryable: false,
                 });
             }
-            Change::PutTargetTrackingPolicy { policy, .. } => {
+            ScalingAction::PutTargetTrackingPolicy { policy } => {
                 let stored = stored_policy(&policy.name, PolicyType::TargetTrackingScaling)
                     .target_tracking_scaling_policy_configuration(tracking_config(policy)?)
                     .build()
@@ -173,7 +188,7 @@ impl ScalingStore for FakeScaling {
                 slot.policies.retain(|p| p.name != policy.name);
                 slot.policies.push(to_policy(&stored));
             }
-            Change::PutStepPolicy { policy, .. } => {
+            ScalingAction::PutStepPolicy { policy } => {
                 let stored = stored_policy(&policy.name, PolicyType::StepScaling)
                     .step_scaling_policy_configuration(step_config(policy)?)
                     .build()
@@ -182,16 +197,6 @@ impl ScalingStore for FakeScaling {
                 slot.policies.retain(|p| p.name != policy.name);
                 slot.policies.push(to_policy(&stored));
             }
-            Change::PutAlarm {
-                policy_arn, alarm, ..
-            } => {
-                let arn = policy_arn
-                    .as_deref()
-                    .expect("the reconcile fills in the ARN");
-                slot.alarms.retain(|a| a.name != alarm.name);
-                slot.alarms.push(to_alarm(&as_stored(alarm, arn)));
-            }
-            Change::DeleteAlarm { alarm_name, .. } => slot.alarms.retain(|a| &a.name != alarm_name),
         }
         Ok(applied)
     }
@@ -346,24 +351,26 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
 
 #[test]
 fn an_alarm_put_after_its_policy_takes_the_arn_that_put_returned() {
-    let alarm = |policy_arn: Option<&str>| Change::PutAlarm {
-        resource_id: "endpoint/e/variant/a".into(),
+    let alarm = |policy_arn: Option<&str>| Change {
+        subject: Scaled::variant("e", "a"),
         dimension: Default::default(),
-        policy_name: "autoscaling-guard-burst".into(),
-        policy_arn: policy_arn.map(str::to_string),
-        alarm: crate::domain::desired::DesiredAlarm {
-            name: "autoscaling-guard-e/a/burst".into(),
-            namespace: "AWS/SageMaker".into(),
-            metric_name: "InvocationsPerInstance".into(),
-            dimensions: Vec::new(),
-            statistic: "Sum".into(),
-            period: 60,
-            evaluation_periods: 1,
-            datapoints_to_alarm: None,
-            threshold: 1.0,
-            comparison: "GreaterThanOrEqualToThreshold".into(),
-            treat_missing_data: "missing".into(),
-        },
+        action: Action::Alarm(AlarmAction::PutAlarm {
+            policy_name: "autoscaling-guard-burst".into(),
+            policy_arn: policy_arn.map(str::to_string),
+            alarm: crate::domain::desired::DesiredAlarm {
+                name: "autoscaling-guard-e/a/burst".into(),
+                namespace: "AWS/SageMaker".into(),
+                metric_name: "InvocationsPerInstance".into(),
+                dimensions: Vec::new(),
+                statistic: "Sum".into(),
+                period: 60,
+                evaluation_periods: 1,
+                datapoints_to_alarm: None,
+                threshold: 1.0,
+                comparison: "GreaterThanOrEqualToThreshold".into(),
+                treat_missing_data: "missing".into(),
+            },
+        }),
         because: Vec::new(),
     };
     let put: BTreeMap<String, String> =

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::aws::calls::counted;
-use crate::domain::plan::Change;
+use crate::domain::plan::{Action, AlarmAction, Change, ScalingAction};
 use crate::domain::release::all::{owned_resource_ids, plan_release_all, ResourceRelease};
 use crate::domain::Dimension;
 use crate::drift::{time_is_short, ScalingLister, SweepOptions};
@@ -141,11 +141,13 @@ fn summarize(resources: &[ReleasedResource]) -> ReleaseAllSummary {
         s.errors += u64::from(r.status == ReleaseStatus::Error);
         s.not_reached += u64::from(r.status == ReleaseStatus::NotReached);
         for change in &r.removed {
-            match change {
-                Change::DeleteAlarm { .. } => s.alarms += 1,
-                Change::DeletePolicy { .. } => s.policies += 1,
-                Change::DeleteScheduledAction { .. } => s.scheduled_actions += 1,
-                Change::DeregisterTarget { .. } => s.targets_deregistered += 1,
+            match &change.action {
+                Action::Alarm(AlarmAction::DeleteAlarm { .. }) => s.alarms += 1,
+                Action::Scaling(ScalingAction::DeletePolicy { .. }) => s.policies += 1,
+                Action::Scaling(ScalingAction::DeleteScheduledAction { .. }) => {
+                    s.scheduled_actions += 1
+                }
+                Action::Scaling(ScalingAction::DeregisterTarget) => s.targets_deregistered += 1,
                 _ => {}
             }
         }
@@ -252,11 +254,12 @@ mod tests {
     use super::*;
 
     fn resource(id: &str, status: ReleaseStatus, changes: usize) -> ReleasedResource {
-        let change = Change::DeregisterTarget {
-            resource_id: id.into(),
-            dimension: Dimension::VariantInstances,
-            because: vec![],
-        };
+        let change = Change::new(
+            &crate::domain::resource::Scaled::variant(id, "v"),
+            Dimension::VariantInstances,
+            ScalingAction::DeregisterTarget,
+            vec![],
+        );
         ReleasedResource {
             resource_id: id.into(),
             dimension: Dimension::VariantInstances,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::domain::plan::{Change, Difference};
+use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
 use crate::domain::{is_owned, Dimension};
@@ -144,40 +144,46 @@ pub fn plan_release_all(
                 Some(Scaled::Component { .. }) => Dimension::ComponentCopies,
                 _ => Dimension::VariantInstances,
             });
+        // Every id here was read from Application Auto Scaling's sagemaker
+        // namespace or from an owned alarm's name, both of which parse.
+        let Some(subject) = Scaled::parse(&rid) else {
+            continue;
+        };
+        let change =
+            |dimension, action: Action| Change::new(&subject, dimension, action, because());
         let mut changes: Vec<Change> = h
             .owned_alarms
             .iter()
-            .map(|name| Change::DeleteAlarm {
-                resource_id: rid.clone(),
-                dimension,
-                alarm_name: name.clone(),
-                because: because(),
+            .map(|name| {
+                change(
+                    dimension,
+                    AlarmAction::DeleteAlarm {
+                        alarm_name: name.clone(),
+                    }
+                    .into(),
+                )
             })
             .collect();
         if let Some(t) = target.filter(|_| owns_scaling && h.foreign.is_empty()) {
-            changes.push(Change::DeregisterTarget {
-                resource_id: rid.clone(),
-                dimension: t.dimension,
-                because: because(),
-            });
+            changes.push(change(t.dimension, ScalingAction::DeregisterTarget.into()));
         }
-        changes.extend(
-            h.owned_policies
-                .iter()
-                .map(|(name, dimension)| Change::DeletePolicy {
-                    resource_id: rid.clone(),
-                    dimension: *dimension,
+        changes.extend(h.owned_policies.iter().map(|(name, dimension)| {
+            change(
+                *dimension,
+                ScalingAction::DeletePolicy {
                     policy_name: name.clone(),
-                    because: because(),
-                }),
-        );
+                }
+                .into(),
+            )
+        }));
         changes.extend(h.owned_scheduled.iter().map(|(name, dimension)| {
-            Change::DeleteScheduledAction {
-                resource_id: rid.clone(),
-                dimension: *dimension,
-                scheduled_action_name: name.clone(),
-                because: because(),
-            }
+            change(
+                *dimension,
+                ScalingAction::DeleteScheduledAction {
+                    scheduled_action_name: name.clone(),
+                }
+                .into(),
+            )
         }));
         out.push(ResourceRelease {
             target_kept_for: if target.is_some() {
@@ -241,13 +247,12 @@ mod tests {
             .iter()
             .flat_map(|p| &p.changes)
             .map(|c| {
-                let name = match c {
-                    Change::DeleteAlarm { alarm_name, .. } => alarm_name.as_str(),
-                    Change::DeletePolicy { policy_name, .. } => policy_name,
-                    Change::DeleteScheduledAction {
+                let name = match &c.action {
+                    Action::Alarm(AlarmAction::DeleteAlarm { alarm_name }) => alarm_name.as_str(),
+                    Action::Scaling(ScalingAction::DeletePolicy { policy_name }) => policy_name,
+                    Action::Scaling(ScalingAction::DeleteScheduledAction {
                         scheduled_action_name,
-                        ..
-                    } => scheduled_action_name,
+                    }) => scheduled_action_name,
                     _ => "",
                 };
                 format!("{} {} {name}", c.name(), c.resource_id())

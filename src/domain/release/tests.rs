@@ -325,14 +325,13 @@ fn one(rid: &str, scaling: VariantScaling) -> BTreeMap<String, VariantScaling> {
 fn names(changes: &[Change]) -> Vec<String> {
     changes
         .iter()
-        .map(|c| match c {
-            Change::DeleteAlarm { alarm_name: n, .. }
-            | Change::DeletePolicy { policy_name: n, .. }
-            | Change::DeleteScheduledAction {
+        .map(|c| match &c.action {
+            Action::Alarm(AlarmAction::DeleteAlarm { alarm_name: n })
+            | Action::Scaling(ScalingAction::DeletePolicy { policy_name: n })
+            | Action::Scaling(ScalingAction::DeleteScheduledAction {
                 scheduled_action_name: n,
-                ..
-            } => format!("{} {n}", c.name()),
-            other => format!("{} {}", other.name(), other.resource_id()),
+            }) => format!("{} {n}", c.name()),
+            _ => format!("{} {}", c.name(), c.resource_id()),
         })
         .collect()
 }
@@ -364,7 +363,7 @@ fn owned_scaling_is_removed_alarm_before_policy_and_target_last() {
     );
     assert!(changes
         .iter()
-        .all(|c| c.dimension() == Dimension::VariantInstances));
+        .all(|c| c.dimension == Dimension::VariantInstances));
     assert_eq!(changes[0].because()[0].field, "released");
 }
 

@@ -190,10 +190,12 @@ impl Model {
                     {
                         Signal::PerInstance
                     }
-                    MetricSpec::Predefined { metric_type } => return Err(unsupported(format!(
+                    MetricSpec::Predefined { metric_type } => {
+                        return Err(unsupported(format!(
                         "policy {} follows {metric_type}, which cannot be derived from invocations",
                         p.name
-                    ))),
+                    )))
+                    }
                     MetricSpec::Custom {
                         namespace,
                         metric_name,

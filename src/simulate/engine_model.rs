@@ -176,7 +176,7 @@ impl Model {
         if desired.dimension != Dimension::VariantInstances {
             return Err(unsupported(format!(
                 "{} scales {}; only instance counts of variants are simulated",
-                desired.resource_id,
+                desired.label(),
                 desired.dimension.as_str()
             )));
         }

@@ -14,4 +14,5 @@ pub mod org;
 pub mod policy_set;
 pub mod reconcile;
 pub mod release;
+pub mod simulate;
 pub mod trigger;

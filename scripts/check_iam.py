@@ -11,7 +11,8 @@ fails (exit 1) when
      entry in the table: this covers calls that only run against
      request-level mocks;
   c. the function's policies in the template do not grant a row of the table
-     on its resource.
+     on its resource, or grant a row of an operation marked operator_only
+     (made by the command line alone, with the operator's credentials).
 With --lint it also runs parliament (an IAM policy linter, its own virtualenv)
 over each policy document of the template; a finding fails the check unless
 the table's linter_allow accepts it.
@@ -365,7 +366,8 @@ def load_table(path):
                     raise CheckError(f"{path}: {call}: a row has no {field}: {row}")
             if row["source"] not in sources:
                 raise CheckError(f"{path}: {call}: source {row['source']!r} is not under sources")
-        operations[call] = rows
+        # Copies: rows shared through YAML anchors keep their own flag.
+        operations[call] = [dict(row, operator_only=bool(entry.get("operator_only"))) for row in rows]
     return table, operations
 
 
@@ -532,6 +534,13 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
             resource = concrete(row["resource"])
             granted, why = decide(all_statements, row["action"], resource, row.get("context"))
             checked.add((row["action"], resource))
+            if row["operator_only"]:
+                # The command line's own call: the function must not hold it.
+                if granted:
+                    failures.append(f"{shown(template_path)} grants {row['action']} on {resource} "
+                                    f"to {function}, but {call} is operator_only: only the "
+                                    f"command line makes it")
+                continue
             if not granted:
                 kind = "caller-side check of " if row.get("caller_check") else ""
                 failures.append(f"{shown(template_path)} does not grant {row['action']} "

@@ -13,13 +13,14 @@
   scheduled actions with it; moto leaves them behind.
 - DeleteAlarms on a missing alarm succeeds on AWS, and on moto too: nothing
   to change.
+- GetMetricData: AWS pages by MaxDatapoints; moto does not (metric_pages.py).
 Lookups go through moto with the caller's own signature, hence its account.
 """
 
 import io
 import json
 
-from . import errors
+from . import errors, metric_pages
 
 _NOT_FOUND_PREFIXES = {
     "DeleteScalingPolicy": "No scaling policy found",
@@ -33,6 +34,8 @@ def answer(req, environ, moto):
 
     moto: environ -> (status, headers, body), runs a request on moto.
     """
+    if req.service == "monitoring" and req.operation == "GetMetricData":
+        return metric_pages.answer(req, environ, moto)
     if req.service != "application-autoscaling":
         return moto(environ)
     params = req.json_params() or {}

@@ -4,6 +4,7 @@
 pub mod alarms;
 pub mod autoscaling;
 pub mod calls;
+pub mod metrics;
 pub mod paging;
 pub mod sagemaker;
 pub mod store;

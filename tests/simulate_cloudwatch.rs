@@ -1,0 +1,100 @@
+//! The CloudWatch traffic source on the local AWS: `Invocations` put with
+//! boto3, read back through the tool's own client, page by page, with the
+//! minutes that have no datapoint left out.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use autoscaling_guard::aws::metrics::{Metrics, PAGE_DATAPOINTS};
+use support::{clients_with_key, local_aws_stats, moto_url, unique};
+
+/// 2026-11-20T00:00Z, in minutes since the epoch.
+const T0: i64 = 1_795_132_800 / 60;
+
+/// Puts one `Invocations` datapoint per `(minute, value)` for the variant,
+/// with boto3 from the local AWS's virtualenv.
+fn put_invocations(endpoint: &str, variant: &str, points: &[(i64, f64)]) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var_os("MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv-moto/bin/python"));
+    let script = r#"
+import datetime, json, sys
+import boto3
+from botocore.config import Config
+url, endpoint, variant, points = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.stdin.read())
+cw = boto3.client("cloudwatch", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test",
+                  # The local AWS validates plain bodies; botocore would gzip big ones.
+                  config=Config(disable_request_compression=True))
+dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+data = [{"MetricName": "Invocations", "Dimensions": dims, "Value": v, "Unit": "None",
+         "Timestamp": datetime.datetime.fromtimestamp(m * 60, datetime.timezone.utc)} for m, v in points]
+for i in range(0, len(data), 500):
+    cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[i:i + 500])
+"#;
+    let mut child = Command::new(python)
+        .args(["-c", script, moto_url(), endpoint, variant])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run boto3");
+    serde_json::to_writer(
+        child.stdin.take().unwrap(),
+        &points.iter().map(|(m, v)| (m, v)).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success(), "put_metric_data failed");
+}
+
+#[tokio::test]
+async fn a_day_and_a_half_is_read_back_in_pages_with_its_gaps() {
+    let endpoint = unique("sim-history");
+    let minutes = 2000;
+    // Every minute but a 10-minute outage and two lone minutes; minute 5
+    // gets two datapoints, which the per-minute Sum adds up.
+    let gap = |m: i64| (100..110).contains(&m) || m == 700 || m == minutes - 1;
+    let mut points: Vec<(i64, f64)> = (0..minutes)
+        .filter(|m| !gap(*m))
+        .map(|m| (T0 + m, (m % 97 + 1) as f64))
+        .collect();
+    points.push((T0 + 5, 1000.0));
+    put_invocations(&endpoint, "AllTraffic", &points);
+    // Another variant of the same endpoint, in the same minutes: not read.
+    put_invocations(&endpoint, "canary", &[(T0, 5.0), (T0 + 1, 5.0)]);
+
+    let key = unique("sim-cw");
+    let metrics = Metrics::new(clients_with_key(&key).cloudwatch);
+    let read = metrics
+        .invocations_per_minute(&endpoint, "AllTraffic", T0, T0 + minutes)
+        .await
+        .unwrap();
+
+    let expected: Vec<(i64, f64)> = (0..minutes)
+        .filter(|m| !gap(*m))
+        .map(|m| {
+            let sum = (m % 97 + 1) as f64 + if m == 5 { 1000.0 } else { 0.0 };
+            (T0 + m, sum)
+        })
+        .collect();
+    assert_eq!(read.len(), expected.len());
+    assert_eq!(read, expected);
+    // 1987 datapoints at 1440 a page.
+    assert!(expected.len() > PAGE_DATAPOINTS as usize);
+    let stats = local_aws_stats(&key);
+    assert_eq!(stats["by_operation"]["GetMetricData"], 2, "{stats}");
+    assert_eq!(stats["validation_errors"], 0, "{stats}");
+}
+
+#[tokio::test]
+async fn a_variant_without_history_reads_as_no_datapoints() {
+    let key = unique("sim-cw-empty");
+    let metrics = Metrics::new(clients_with_key(&key).cloudwatch);
+    let read = metrics
+        .invocations_per_minute(&unique("sim-nothing"), "AllTraffic", T0, T0 + 60)
+        .await
+        .unwrap();
+    assert_eq!(read, []);
+    assert_eq!(local_aws_stats(&key)["by_operation"]["GetMetricData"], 1);
+}

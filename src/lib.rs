@@ -13,4 +13,5 @@ pub mod lambda;
 pub mod policy_set;
 pub mod reconcile;
 pub mod release;
+pub mod simulate;
 pub mod trigger;

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use autoscaling_guard::aws::metrics::{Metrics, PAGE_DATAPOINTS};
-use support::{clients_with_key, local_aws_stats, moto_url, unique};
+use autoscaling_guard::aws::sagemaker::SageMakerEndpoints;
+use autoscaling_guard::simulate::traffic_cloudwatch;
+use support::{clients_with_key, create_endpoint, instances, local_aws_stats, moto_url, unique};
 
 /// 2026-11-20T00:00Z, in minutes since the epoch.
 const T0: i64 = 1_795_132_800 / 60;
@@ -97,4 +99,78 @@ async fn a_variant_without_history_reads_as_no_datapoints() {
         .unwrap();
     assert_eq!(read, []);
     assert_eq!(local_aws_stats(&key)["by_operation"]["GetMetricData"], 1);
+}
+
+#[tokio::test]
+async fn the_source_reads_whole_days_before_now_and_the_variant_from_sagemaker() {
+    let endpoint = create_endpoint(
+        "sim-source",
+        &[
+            instances("primary", "ml.c5.xlarge", 3),
+            instances("canary", "ml.m5.large", 1),
+        ],
+        &[],
+        false,
+    )
+    .await;
+    // Two days before "now": traffic only in the last 30 hours, 15 minutes
+    // of which are missing; the minute in progress is not read.
+    let now = T0 + 2 * 1440;
+    let points: Vec<(i64, f64)> = (now - 1800..=now)
+        .filter(|m| !(now - 600..now - 585).contains(m))
+        .map(|m| (m, 50.0))
+        .collect();
+    put_invocations(&endpoint, "primary", &points);
+
+    let key = unique("sim-source");
+    let clients = clients_with_key(&key);
+    let history = traffic_cloudwatch::read(
+        &SageMakerEndpoints::new(clients.sagemaker.clone()),
+        &Metrics::new(clients.cloudwatch.clone()),
+        &endpoint,
+        "primary",
+        2,
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(history.instance_type.as_deref(), Some("ml.c5.xlarge"));
+    assert_eq!(history.current_count, Some(3));
+    assert_eq!(history.traffic.start_minute, T0);
+    assert_eq!(history.traffic.per_minute.len(), 2 * 1440);
+    assert_eq!(history.traffic.per_minute[2 * 1440 - 1], Some(50.0));
+    let missing = history.traffic.missing();
+    // The first 18 hours and the 15-minute outage.
+    assert_eq!(missing.runs, [(T0, 1080), (now - 600, 15)]);
+    assert_eq!(missing.count(), 1095);
+    let stats = local_aws_stats(&key);
+    assert_eq!(stats["by_operation"]["GetMetricData"], 2, "{stats}");
+}
+
+#[tokio::test]
+async fn an_unknown_variant_or_endpoint_is_an_error_naming_it() {
+    let endpoint = create_endpoint(
+        "sim-names",
+        &[instances("primary", "ml.c5.xlarge", 1)],
+        &[],
+        false,
+    )
+    .await;
+    let clients = clients_with_key("sim-names");
+    let endpoints = SageMakerEndpoints::new(clients.sagemaker.clone());
+    let metrics = Metrics::new(clients.cloudwatch.clone());
+    let err = traffic_cloudwatch::read(&endpoints, &metrics, &endpoint, "blue", 1, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cloudwatch:{endpoint}/blue: endpoint {endpoint:?} has no variant \"blue\" (it has primary)")
+    );
+    let err = traffic_cloudwatch::read(&endpoints, &metrics, "sim-absent", "primary", 1, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cloudwatch:sim-absent/primary: no endpoint \"sim-absent\" in this account and Region"
+    );
 }

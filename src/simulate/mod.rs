@@ -1,6 +1,11 @@
 //! `simulate`: replays per-minute traffic through the desired scaling of one
 //! variant and reports what the variant would have done.
 
+pub mod traffic;
+pub mod traffic_cloudwatch;
+pub mod traffic_csv;
+pub mod traffic_synthetic;
+
 use serde::Serialize;
 
 use crate::domain::desired::DesiredScaling;

@@ -1,6 +1,7 @@
 //! `simulate`: replays per-minute traffic through the desired scaling of one
 //! variant and reports what the variant would have done.
 
+pub mod svg;
 pub mod traffic;
 pub mod traffic_cloudwatch;
 pub mod traffic_csv;

@@ -9,22 +9,65 @@ use super::tz_links::LINKS;
 
 /// Checks a schedule expression; the error says what is wrong with it.
 pub fn validate_schedule(expr: &str) -> Result<(), String> {
+    parse_schedule(expr).map(|_| ())
+}
+
+/// A schedule expression, read once for validation and for simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    Cron(Cron),
+    /// Every so many minutes.
+    Rate {
+        minutes: i64,
+    },
+    /// Once, at this time of the action's time zone.
+    At(chrono::NaiveDateTime),
+}
+
+/// The six fields of a cron expression (minutes, hours, day-of-month,
+/// month, day-of-week with 1 = Sunday, year); a field matches when any of
+/// its items does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cron {
+    pub fields: [Vec<CronItem>; 6],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CronItem {
+    /// `*`, `?`, `a`, `a-b`, `*/s`, `a/s` and `a-b/s`.
+    Range { from: u32, to: u32, step: u32 },
+    /// Day of month `L`.
+    LastDay,
+    /// Day of month `LW`.
+    LastWeekday,
+    /// Day of month `nW`: the weekday nearest day n, within the month.
+    NearestWeekday(u32),
+    /// Day of week `nL`: the last such day of the month.
+    LastOfMonth(u32),
+    /// Day of week `n#k`: the k-th such day of the month.
+    Nth { day: u32, k: u32 },
+    /// A form validation lets through whose meaning AWS does not document.
+    Other(String),
+}
+
+/// Reads a schedule expression; the error says what is wrong with it.
+pub fn parse_schedule(expr: &str) -> Result<Schedule, String> {
     let inner = |prefix: &str| {
         expr.strip_prefix(prefix)
             .and_then(|rest| rest.strip_suffix(')'))
     };
     if let Some(body) = inner("cron(") {
-        validate_cron(body)
+        parse_cron(body).map(Schedule::Cron)
     } else if let Some(body) = inner("rate(") {
-        validate_rate(body)
+        parse_rate(body).map(|minutes| Schedule::Rate { minutes })
     } else if let Some(body) = inner("at(") {
-        validate_at(body)
+        parse_at(body).map(Schedule::At)
     } else {
         Err("must be cron(...), rate(...) or at(...)".to_string())
     }
 }
 
-fn validate_rate(body: &str) -> Result<(), String> {
+fn parse_rate(body: &str) -> Result<i64, String> {
     let parts: Vec<&str> = body.split_whitespace().collect();
     let [value, unit] = parts.as_slice() else {
         return Err("rate(...) takes a value and a unit, e.g. rate(5 minutes)".to_string());
@@ -34,9 +77,13 @@ fn validate_rate(body: &str) -> Result<(), String> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("rate value {value:?} must be a whole number above 0"))?;
-    let ok = match *unit {
-        "minute" | "hour" | "day" => n == 1,
-        "minutes" | "hours" | "days" => n > 1,
+    let (ok, unit_minutes) = match *unit {
+        "minute" => (n == 1, 1),
+        "hour" => (n == 1, 60),
+        "day" => (n == 1, 1440),
+        "minutes" => (n > 1, 1),
+        "hours" => (n > 1, 60),
+        "days" => (n > 1, 1440),
         _ => {
             return Err(format!(
                 "rate unit {unit:?} must be minute(s), hour(s) or day(s)"
@@ -44,7 +91,10 @@ fn validate_rate(body: &str) -> Result<(), String> {
         }
     };
     if ok {
-        Ok(())
+        i64::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_mul(unit_minutes))
+            .ok_or_else(|| format!("rate({n} {unit}) is too long"))
     } else {
         Err(format!(
             "rate({n} {unit}): use the singular unit for 1 and the plural otherwise"
@@ -52,13 +102,13 @@ fn validate_rate(body: &str) -> Result<(), String> {
     }
 }
 
-fn validate_at(body: &str) -> Result<(), String> {
+fn parse_at(body: &str) -> Result<chrono::NaiveDateTime, String> {
     let err = || format!("at({body}) must be at(yyyy-mm-ddThh:mm:ss)");
-    chrono::NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M:%S").map_err(|_| err())?;
+    let at = chrono::NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M:%S").map_err(|_| err())?;
     if body.len() != 19 {
         return Err(err());
     }
-    Ok(())
+    Ok(at)
 }
 
 const MONTHS: [&str; 12] = [
@@ -120,7 +170,7 @@ const FIELDS: [Field; 6] = [
     },
 ];
 
-fn validate_cron(body: &str) -> Result<(), String> {
+fn parse_cron(body: &str) -> Result<Cron, String> {
     let parts: Vec<&str> = body.split_whitespace().collect();
     if parts.len() != 6 {
         return Err(format!(
@@ -128,21 +178,28 @@ fn validate_cron(body: &str) -> Result<(), String> {
             parts.len()
         ));
     }
-    for (value, field) in parts.iter().zip(FIELDS.iter()) {
-        validate_cron_field(value, field)?;
+    let mut fields: [Vec<CronItem>; 6] = Default::default();
+    for ((value, field), items) in parts.iter().zip(FIELDS.iter()).zip(fields.iter_mut()) {
+        *items = parse_cron_field(value, field)?;
     }
     let (dom, dow) = (parts[2], parts[4]);
     if (dom == "?") == (dow == "?") {
         return Err("cron(...): exactly one of day-of-month and day-of-week must be ?".to_string());
     }
-    Ok(())
+    Ok(Cron { fields })
 }
 
-fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
+fn parse_cron_field(value: &str, field: &Field) -> Result<Vec<CronItem>, String> {
     let bad = |why: &str| Err(format!("cron {} field {value:?}: {why}", field.name));
+    let whole = CronItem::Range {
+        from: field.min,
+        to: field.max,
+        step: 1,
+    };
     if value == "*" || (value == "?" && field.extra.contains('?')) {
-        return Ok(());
+        return Ok(vec![whole]);
     }
+    let mut items = Vec::new();
     for item in value.split(',') {
         // Step: a/b or */b.
         let (range, step) = match item.split_once('/') {
@@ -158,12 +215,19 @@ fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
             }
         }
         let range = range.as_str();
-        if let Some(step) = step {
-            if step.parse::<u32>().map_or(true, |s| s == 0) {
-                return bad("the step after / must be a whole number above 0");
-            }
-        }
+        let step = match step {
+            None => 1,
+            Some(step) => match step.parse::<u32>() {
+                Ok(s) if s > 0 => s,
+                _ => return bad("the step after / must be a whole number above 0"),
+            },
+        };
         if range == "*" {
+            items.push(CronItem::Range {
+                from: field.min,
+                to: field.max,
+                step,
+            });
             continue;
         }
         // Special forms: L, W, LW, nL, nW (day of month); nL, n#k (day of week).
@@ -178,6 +242,7 @@ fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
             if !known {
                 return bad("unsupported special character use");
             }
+            let mut numbers = Vec::new();
             if !digits.is_empty() {
                 for n in range
                     .split(|c: char| !c.is_ascii_digit())
@@ -189,8 +254,10 @@ fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
                     if n > field.max.max(5) {
                         return bad("number out of range");
                     }
+                    numbers.push(n);
                 }
             }
+            items.push(special_item(field.name, &letters, &numbers, item));
             continue;
         }
         let bounds: Vec<&str> = range.split('-').collect();
@@ -218,8 +285,36 @@ fn validate_cron_field(value: &str, field: &Field) -> Result<(), String> {
         if numbers.len() == 2 && numbers[0] > numbers[1] {
             return bad("a range must run from low to high");
         }
+        let from = numbers[0];
+        // `a/s` runs from a to the end of the field.
+        let to = match numbers.get(1) {
+            Some(&to) => to,
+            None if step > 1 || item.contains('/') => field.max,
+            None => from,
+        };
+        items.push(CronItem::Range { from, to, step });
     }
-    Ok(())
+    Ok(items)
+}
+
+/// The special forms (`L`, `LW`, `nW`, `nL`, `n#k`) validation accepted.
+fn special_item(field: &str, letters: &str, numbers: &[u32], raw: &str) -> CronItem {
+    match (field, letters, numbers) {
+        ("day-of-month", "L", []) => CronItem::LastDay,
+        ("day-of-month", "LW", []) => CronItem::LastWeekday,
+        ("day-of-month", "W", [n]) if *n >= 1 => CronItem::NearestWeekday(*n),
+        // `L` alone in day-of-week is its last day, Saturday.
+        ("day-of-week", "L", []) => CronItem::Range {
+            from: 7,
+            to: 7,
+            step: 1,
+        },
+        ("day-of-week", "L", [day]) if (1..=7).contains(day) => CronItem::LastOfMonth(*day),
+        ("day-of-week", "#", [day, k]) if (1..=7).contains(day) && (1..=5).contains(k) => {
+            CronItem::Nth { day: *day, k: *k }
+        }
+        _ => CronItem::Other(raw.to_string()),
+    }
 }
 
 /// Checks a time zone name: a canonical IANA zone such as `Europe/Berlin`,

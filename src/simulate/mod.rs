@@ -1,5 +1,86 @@
 //! `simulate`: replays per-minute traffic through the desired scaling of one
-//! variant and reports what the variant would have done.
+//! variant (the `DesiredScaling` reconcile applies, see `engine_model`) and
+//! reports what the variant would have done.
+//!
+//! # The model, minute by minute
+//!
+//! Documented rules, with their sources:
+//! - Target tracking keeps the metric at its target by setting the capacity
+//!   in proportion, ceil(instances x metric / target), through a high and a
+//!   low alarm it creates; it adds capacity more readily than it removes it
+//!   (Application Auto Scaling user guide, "How target tracking scaling
+//!   works").
+//! - Scale-in cooldown: no further scale-in by the policy until it ends; a
+//!   scale-out during it happens at once. Scale-out cooldown: no further
+//!   scale-out unless larger; the capacity the first one added counts toward
+//!   the next (API reference, `TargetTrackingScalingPolicyConfiguration`).
+//!   Target tracking asks for an absolute capacity, so "larger" is larger
+//!   than the desired capacity, which already holds what the first
+//!   scale-out added: the scale-out cooldown changes nothing in this model.
+//! - Several policies: scale out when any policy asks to, scale in only
+//!   when every target-tracking policy with scale-in enabled is ready to;
+//!   the largest capacity wins (user guide, "Multiple scaling policies").
+//! - Target tracking does not scale in while its alarm lacks data; SageMaker
+//!   publishes invocation metrics only for minutes with invocations, so a
+//!   quiet stretch blocks scale-in (user guide, target tracking
+//!   considerations; SageMaker developer guide, "Monitor Amazon SageMaker
+//!   AI with Amazon CloudWatch").
+//! - `InvocationsPerInstance` is the minute's invocations over the instances
+//!   in service; `CPUUtilization` and `GPUUtilization` run from 0 to 100 x
+//!   the vCPU or GPU count (SageMaker developer guide, same page).
+//! - Step scaling acts through its CloudWatch alarm: a datapoint per period
+//!   with the alarm's statistic, ALARM when `datapoints_to_alarm` of the last
+//!   `evaluation_periods` breach the threshold by the comparison, missing
+//!   data treated as configured (CloudWatch user guide, "Using Amazon
+//!   CloudWatch alarms"). An alarm keeps invoking a scaling policy once a
+//!   minute while in ALARM (CloudWatch user guide, "Alarm actions").
+//! - Step bounds are relative to the threshold; above it the lower bound is
+//!   inclusive and the upper exclusive, below it the reverse (API reference,
+//!   `StepAdjustment`). `ChangeInCapacity` adds, `ExactCapacity` sets,
+//!   `PercentChangeInCapacity` adds a percentage of at least
+//!   `MinAdjustmentMagnitude` (`StepScalingPolicyConfiguration`).
+//! - Step cooldown: a scale-out during it happens only if larger, the
+//!   capacity the first added counting as part of it; scale-in waits for it
+//!   to end (user guide, "Step scaling policies", cooldown period).
+//! - Scheduled actions set the minimum and maximum at their time, in their
+//!   time zone with its daylight-saving changes; capacity below the new
+//!   minimum is raised to it, above the new maximum lowered to it (user
+//!   guide, "How scheduled scaling works"; `PutScheduledAction`).
+//! - Capacity never leaves [minimum, maximum]: whenever a policy acts or the
+//!   target is registered, it is brought within them (user guide,
+//!   "Application Auto Scaling concepts", scalable target).
+//!
+//! # Assumptions (where AWS publishes no rule)
+//! - Target tracking's alarms on one-minute metrics: high after 3 of 3
+//!   datapoints above the target, low after 15 of 15 below 90 % of it, as
+//!   observed on the alarms the service creates (not documented, not
+//!   configurable). A scale-in goes straight to the proportional capacity.
+//! - Every datapoint is known at the end of its minute (no publishing
+//!   delay); policies act then, scheduled actions at the start of theirs.
+//! - New capacity serves after the start-up time, counted from the request;
+//!   until then it serves nothing and costs nothing. A decrease cancels
+//!   launches first, newest first, then stops serving instances at once.
+//! - One instance serves `capacity_per_instance` invocations a minute; the
+//!   rest of the minute's invocations fail. Utilization is proportional to
+//!   the load and saturates at full scale.
+//! - CloudWatch's missing-data rules are simplified: missing datapoints do
+//!   not breach (unless `breaching`); an alarm with no datapoint in its
+//!   window is INSUFFICIENT_DATA (`missing`) or keeps its state (`ignore`).
+//! - A step policy compares the aggregation (`MetricAggregationType`) of
+//!   the datapoints in its alarm window with its steps; percentages round
+//!   toward zero but never to zero, as EC2 Auto Scaling documents.
+//! - `rate(...)` schedules count from the first minute; actions that fired
+//!   within the week before it set the limits the simulation starts with.
+//! - Only instance counts of real-time variants, and only metrics derived
+//!   from invocations (`InvocationsPerInstance`, `Invocations`,
+//!   `CPUUtilization`, `GPUUtilization`), are simulated; anything else is
+//!   refused with a `SimulateError` naming it.
+
+mod engine;
+mod engine_model;
+mod engine_schedule;
+pub mod figures;
+pub mod table;
 
 pub mod svg;
 pub mod traffic;
@@ -10,6 +91,9 @@ pub mod traffic_synthetic;
 use serde::Serialize;
 
 use crate::domain::desired::DesiredScaling;
+
+pub use engine_model::desired_for_variant;
+pub use figures::{figures, Figures};
 
 /// Per-minute invocations of one variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,48 +174,56 @@ pub enum SimulateError {
     Unsupported(String),
 }
 
-/// The figures a platform engineer compares between two policy sets.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Figures {
-    pub minutes: usize,
-    pub minutes_above_target: usize,
-    pub minutes_above_capacity: usize,
-    pub failed_invocations: f64,
-    pub peak_metric_over_target: Option<f64>,
-    pub scale_out_events: usize,
-    pub scale_in_events: usize,
-    pub instance_hours: f64,
-    pub cost: Option<f64>,
-    /// Minutes from the start of the largest spike until enough capacity
-    /// was in service for it; `None` without a spike or if it never was.
-    pub minutes_to_react_to_largest_spike: Option<usize>,
-}
-
 /// Simulates one variant's desired scaling over the traffic.
 pub fn simulate(
     desired: &DesiredScaling,
     params: &VariantParams,
     traffic: &Traffic,
 ) -> Result<Timeline, SimulateError> {
-    let _ = (desired, params, traffic);
-    Err(SimulateError::Unsupported(
-        "the simulation engine is not built yet".into(),
-    ))
+    check(params, traffic)?;
+    let model = engine_model::Model::from_desired(desired, params)?;
+    Ok(engine::run(&model, params, traffic))
 }
 
-/// The figures of a simulated timeline.
-pub fn figures(timeline: &Timeline, params: &VariantParams) -> Figures {
-    let _ = (timeline, params);
-    Figures {
-        minutes: 0,
-        minutes_above_target: 0,
-        minutes_above_capacity: 0,
-        failed_invocations: 0.0,
-        peak_metric_over_target: None,
-        scale_out_events: 0,
-        scale_in_events: 0,
-        instance_hours: 0.0,
-        cost: None,
-        minutes_to_react_to_largest_spike: None,
+fn check(params: &VariantParams, traffic: &Traffic) -> Result<(), SimulateError> {
+    let bad = |field, value: String, expected| {
+        Err(SimulateError::BadParam {
+            field,
+            value,
+            expected,
+        })
+    };
+    if !(params.capacity_per_instance.is_finite() && params.capacity_per_instance > 0.0) {
+        return bad(
+            "capacity_per_instance",
+            params.capacity_per_instance.to_string(),
+            "invocations per minute one instance serves, above 0",
+        );
     }
+    if params.start_count < 0 {
+        return bad(
+            "start_count",
+            params.start_count.to_string(),
+            "a count of instances, 0 or more",
+        );
+    }
+    if let Some(price) = params
+        .hourly_price
+        .filter(|p| !(p.is_finite() && *p >= 0.0))
+    {
+        return bad("hourly_price", price.to_string(), "a price of 0 or more");
+    }
+    if let Some((i, x)) = traffic
+        .per_minute
+        .iter()
+        .enumerate()
+        .find_map(|(i, x)| x.filter(|x| !(x.is_finite() && *x >= 0.0)).map(|x| (i, x)))
+    {
+        return bad(
+            "traffic",
+            format!("{x} at minute {i}"),
+            "invocations of 0 or more",
+        );
+    }
+    Ok(())
 }

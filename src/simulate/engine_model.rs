@@ -1,0 +1,348 @@
+//! The one bridge from the desired state reconcile applies to what the
+//! simulation runs: every field of `DesiredScaling` the model reads is read
+//! here, so a change of the desired-state types touches this file only.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+
+use super::engine_schedule::unsupported_form;
+use super::{SimulateError, VariantParams};
+use crate::config::Settings;
+use crate::domain::desired::{
+    desired_for, DesiredAlarm, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent,
+};
+use crate::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
+use crate::domain::Dimension;
+use crate::policy_set::schedule::{parse_schedule, Schedule};
+use crate::policy_set::{instances, SAGEMAKER_NAMESPACE, UTILIZATION_NAMESPACE};
+
+/// The desired scaling the policy set gives one instance-based variant of
+/// the given type and count, through the same `desired_for` reconcile uses.
+pub fn desired_for_variant(
+    settings: &Settings,
+    endpoint: &str,
+    variant: &str,
+    params: &VariantParams,
+) -> Result<DesiredScaling, SimulateError> {
+    let snapshot = EndpointSnapshot {
+        name: endpoint.to_string(),
+        arn: String::new(),
+        status: "InService".to_string(),
+        last_modified: None,
+        config_name: String::new(),
+        is_async: false,
+        tags: BTreeMap::new(),
+        components: Vec::new(),
+        variants: vec![VariantSnapshot {
+            name: variant.to_string(),
+            instance_type: params.instance_type.clone(),
+            current_instance_count: Some(params.start_count),
+            desired_instance_count: Some(params.start_count),
+            hosts_components: false,
+            serverless: None,
+        }],
+    };
+    let unusable = |why: String| SimulateError::Unsupported(format!("{endpoint}/{variant}: {why}"));
+    match desired_for(&snapshot, settings).map_err(|e| unusable(e.to_string()))? {
+        EndpointIntent::Variants(mut intents) => match intents.pop() {
+            Some(VariantIntent::Manage(desired)) => Ok(desired),
+            Some(VariantIntent::Skip { reason, .. }) => Err(unusable(reason.to_string())),
+            Some(VariantIntent::Error { message, .. }) => Err(unusable(message)),
+            None => Err(unusable("no variant".to_string())),
+        },
+        EndpointIntent::Skip(reason) => Err(unusable(reason.to_string())),
+    }
+}
+
+/// What a metric reads from a simulated minute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Signal {
+    /// `Invocations`: the minute's invocations.
+    Invocations,
+    /// `InvocationsPerInstance` / `SageMakerVariantInvocationsPerInstance`.
+    PerInstance,
+    /// A utilization metric that reads `full` when the instances in service
+    /// serve exactly their capacity.
+    Utilization { full: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Tracking {
+    pub name: String,
+    pub signal: Signal,
+    pub target: f64,
+    pub scale_in_cooldown: i64,
+    pub disable_scale_in: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Statistic {
+    SampleCount,
+    Average,
+    Sum,
+    Minimum,
+    Maximum,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Comparison {
+    GreaterOrEqual,
+    Greater,
+    Less,
+    LessOrEqual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MissingData {
+    Missing,
+    NotBreaching,
+    Breaching,
+    Ignore,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Alarm {
+    pub signal: Signal,
+    pub statistic: Statistic,
+    pub period_minutes: i64,
+    pub evaluation_periods: usize,
+    pub datapoints: usize,
+    pub threshold: f64,
+    pub comparison: Comparison,
+    pub missing: MissingData,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Adjustment {
+    Change,
+    Percent { min_magnitude: i32 },
+    Exact,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Step {
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub adjustment: i32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct StepPolicy {
+    pub name: String,
+    pub adjustment: Adjustment,
+    pub cooldown: i64,
+    /// How the alarm's datapoints in its window become the one value the
+    /// steps are compared with.
+    pub aggregation: Statistic,
+    pub steps: Vec<Step>,
+    pub alarm: Alarm,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Scheduled {
+    pub name: String,
+    pub schedule: Schedule,
+    pub zone: Tz,
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+}
+
+/// A variant's scaling in the terms the engine runs.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Model {
+    pub min: i32,
+    pub max: i32,
+    pub tracking: Vec<Tracking>,
+    pub steps: Vec<StepPolicy>,
+    pub scheduled: Vec<Scheduled>,
+}
+
+fn unsupported(why: String) -> SimulateError {
+    SimulateError::Unsupported(why)
+}
+
+/// Seconds to whole minutes, rounded up: a cooldown blocks every minute it
+/// has not fully run.
+fn cooldown_minutes(seconds: i32) -> i64 {
+    (i64::from(seconds.max(0)) + 59) / 60
+}
+
+impl Model {
+    pub(super) fn from_desired(
+        desired: &DesiredScaling,
+        params: &VariantParams,
+    ) -> Result<Self, SimulateError> {
+        if desired.dimension != Dimension::VariantInstances {
+            return Err(unsupported(format!(
+                "{} scales {}; only instance counts of variants are simulated",
+                desired.resource_id,
+                desired.dimension.as_str()
+            )));
+        }
+        let tracking = desired
+            .policies
+            .iter()
+            .map(|p| {
+                let signal = match &p.metric {
+                    MetricSpec::Predefined { metric_type }
+                        if metric_type == "SageMakerVariantInvocationsPerInstance" =>
+                    {
+                        Signal::PerInstance
+                    }
+                    MetricSpec::Predefined { metric_type } => return Err(unsupported(format!(
+                        "policy {} follows {metric_type}, which cannot be derived from invocations",
+                        p.name
+                    ))),
+                    MetricSpec::Custom {
+                        namespace,
+                        metric_name,
+                        ..
+                    } => signal(&p.name, namespace, metric_name, params)?,
+                };
+                Ok(Tracking {
+                    name: p.name.clone(),
+                    signal,
+                    target: p.target_value,
+                    scale_in_cooldown: cooldown_minutes(p.scale_in_cooldown),
+                    disable_scale_in: p.disable_scale_in,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let steps = desired
+            .step_policies
+            .iter()
+            .map(|p| {
+                let adjustment = match p.adjustment_type.as_str() {
+                    "ChangeInCapacity" => Adjustment::Change,
+                    "PercentChangeInCapacity" => Adjustment::Percent {
+                        min_magnitude: p.min_adjustment_magnitude.unwrap_or(0),
+                    },
+                    "ExactCapacity" => Adjustment::Exact,
+                    other => return Err(unsupported(format!("adjustment type {other}"))),
+                };
+                Ok(StepPolicy {
+                    name: p.name.clone(),
+                    adjustment,
+                    cooldown: cooldown_minutes(p.cooldown),
+                    aggregation: statistic(&p.metric_aggregation_type)?,
+                    steps: p
+                        .steps
+                        .iter()
+                        .map(|s| Step {
+                            lower: s.lower,
+                            upper: s.upper,
+                            adjustment: s.adjustment,
+                        })
+                        .collect(),
+                    alarm: alarm(&p.name, &p.alarm, params)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let scheduled = desired
+            .scheduled
+            .iter()
+            .map(|s| {
+                let bad = |why: String| unsupported(format!("scheduled action {}: {why}", s.name));
+                let zone = s.timezone.as_deref().unwrap_or("UTC");
+                let schedule = parse_schedule(&s.schedule).map_err(bad)?;
+                if let Some(form) = unsupported_form(&schedule) {
+                    return Err(bad(format!(
+                        "{form} in {} has no documented meaning",
+                        s.schedule
+                    )));
+                }
+                Ok(Scheduled {
+                    name: s.name.clone(),
+                    schedule,
+                    zone: zone
+                        .parse()
+                        .map_err(|_| bad(format!("unknown time zone {zone}")))?,
+                    min: s.min_capacity,
+                    max: s.max_capacity,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Model {
+            min: desired.min_capacity,
+            max: desired.max_capacity,
+            tracking,
+            steps,
+            scheduled,
+        })
+    }
+}
+
+fn signal(
+    policy: &str,
+    namespace: &str,
+    metric: &str,
+    params: &VariantParams,
+) -> Result<Signal, SimulateError> {
+    let cores = |count: fn(instances::InstanceShape) -> u32| {
+        let instance_type = params.instance_type.as_deref().ok_or_else(|| {
+            unsupported(format!(
+                "policy {policy} follows {metric}: the instance type is needed to know its full scale"
+            ))
+        })?;
+        let shape = instances::shape(instance_type)
+            .ok_or_else(|| unsupported(format!("{instance_type} has no known vCPU/GPU count")))?;
+        match count(shape) {
+            0 => Err(unsupported(format!("{instance_type} has no GPUs"))),
+            n => Ok(Signal::Utilization {
+                full: 100.0 * f64::from(n),
+            }),
+        }
+    };
+    match (namespace, metric) {
+        (SAGEMAKER_NAMESPACE, "Invocations") => Ok(Signal::Invocations),
+        (SAGEMAKER_NAMESPACE, "InvocationsPerInstance") => Ok(Signal::PerInstance),
+        (UTILIZATION_NAMESPACE, "CPUUtilization") => cores(|s| s.vcpus),
+        (UTILIZATION_NAMESPACE, "GPUUtilization") => cores(|s| s.gpus),
+        _ => Err(unsupported(format!(
+            "policy {policy} follows {namespace} {metric}, which cannot be derived from invocations"
+        ))),
+    }
+}
+
+fn statistic(name: &str) -> Result<Statistic, SimulateError> {
+    Ok(match name {
+        "SampleCount" => Statistic::SampleCount,
+        "Average" => Statistic::Average,
+        "Sum" => Statistic::Sum,
+        "Minimum" => Statistic::Minimum,
+        "Maximum" => Statistic::Maximum,
+        other => return Err(unsupported(format!("statistic {other}"))),
+    })
+}
+
+fn alarm(policy: &str, a: &DesiredAlarm, params: &VariantParams) -> Result<Alarm, SimulateError> {
+    let comparison = match a.comparison.as_str() {
+        "GreaterThanOrEqualToThreshold" => Comparison::GreaterOrEqual,
+        "GreaterThanThreshold" => Comparison::Greater,
+        "LessThanThreshold" => Comparison::Less,
+        "LessThanOrEqualToThreshold" => Comparison::LessOrEqual,
+        other => return Err(unsupported(format!("alarm comparison {other}"))),
+    };
+    let missing = match a.treat_missing_data.as_str() {
+        "missing" => MissingData::Missing,
+        "notBreaching" => MissingData::NotBreaching,
+        "breaching" => MissingData::Breaching,
+        "ignore" => MissingData::Ignore,
+        other => return Err(unsupported(format!("alarm missing-data treatment {other}"))),
+    };
+    let evaluation_periods = usize::try_from(a.evaluation_periods.max(1)).unwrap_or(1);
+    Ok(Alarm {
+        signal: signal(policy, &a.namespace, &a.metric_name, params)?,
+        statistic: statistic(&a.statistic)?,
+        period_minutes: i64::from(a.period.max(60) / 60),
+        evaluation_periods,
+        datapoints: a
+            .datapoints_to_alarm
+            .and_then(|d| usize::try_from(d).ok())
+            .unwrap_or(evaluation_periods),
+        threshold: a.threshold,
+        comparison,
+        missing,
+    })
+}

@@ -75,6 +75,9 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Replay per-minute traffic through the policy set (and, with
+    /// --compare, a second one) and print what the variant would have done.
+    Simulate(crate::simulate::command::SimulateArgs),
     /// Pass an event file through the Lambda handler and print its result.
     Handle {
         #[arg(long, value_name = "FILE")]
@@ -138,6 +141,7 @@ pub async fn run() -> ExitCode {
             }
             None
         }
+        Command::Simulate(_) => None,
         Command::Handle { event, .. } => match read_event(event) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -146,6 +150,14 @@ pub async fn run() -> ExitCode {
             }
         },
     };
+    // A CSV or synthetic source needs no AWS configuration at all.
+    if let Command::Simulate(args) = cli.command {
+        let label = cli.policy.as_ref().map_or_else(
+            || "the environment's set".to_string(),
+            |p| p.display().to_string(),
+        );
+        return crate::simulate::command::run(args, settings, &label).await;
+    }
     let clients = Clients::from_env().await;
     let reconciler = app::reconciler(&clients, settings);
     match cli.command {
@@ -196,6 +208,7 @@ pub async fn run() -> ExitCode {
                 }
             }
         }
+        Command::Simulate(_) => unreachable!("simulate runs before the clients exist"),
         Command::Handle { dry_run, .. } => {
             let payload = payload.expect("read above");
             let invocation = Invocation {

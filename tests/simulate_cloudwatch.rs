@@ -134,8 +134,14 @@ async fn the_source_reads_whole_days_before_now_and_the_variant_from_sagemaker()
     )
     .await
     .unwrap();
-    assert_eq!(history.instance_type.as_deref(), Some("ml.c5.xlarge"));
-    assert_eq!(history.current_count, Some(3));
+    let primary = &history
+        .endpoint
+        .variants
+        .iter()
+        .find(|v| v.name == "primary")
+        .unwrap();
+    assert_eq!(primary.instance_type.as_deref(), Some("ml.c5.xlarge"));
+    assert_eq!(primary.current_instance_count, Some(3));
     assert_eq!(history.traffic.start_minute, T0);
     assert_eq!(history.traffic.per_minute.len(), 2 * 1440);
     assert_eq!(history.traffic.per_minute[2 * 1440 - 1], Some(50.0));

@@ -43,16 +43,36 @@ pub fn desired_for_variant(
             serverless: None,
         }],
     };
+    desired_in(&snapshot, variant, settings)
+}
+
+/// The desired scaling the policy set gives one variant of an endpoint as
+/// observed (its tags apply), through the same `desired_for` reconcile uses.
+pub fn desired_in(
+    snapshot: &EndpointSnapshot,
+    variant: &str,
+    settings: &Settings,
+) -> Result<DesiredScaling, SimulateError> {
+    let endpoint = &snapshot.name;
     let unusable = |why: String| SimulateError::Unsupported(format!("{endpoint}/{variant}: {why}"));
-    match desired_for(&snapshot, settings).map_err(|e| unusable(e.to_string()))? {
-        EndpointIntent::Variants(mut intents) => match intents.pop() {
-            Some(VariantIntent::Manage(desired)) => Ok(desired),
-            Some(VariantIntent::Skip { reason, .. }) => Err(unusable(reason.to_string())),
-            Some(VariantIntent::Error { message, .. }) => Err(unusable(message)),
-            None => Err(unusable("no variant".to_string())),
-        },
-        EndpointIntent::Skip(reason) => Err(unusable(reason.to_string())),
+    let intents = match desired_for(snapshot, settings).map_err(|e| unusable(e.to_string()))? {
+        EndpointIntent::Variants(intents) => intents,
+        EndpointIntent::Skip(reason) => return Err(unusable(reason.to_string())),
+    };
+    for intent in intents {
+        match intent {
+            VariantIntent::Manage(desired) if desired.variant == variant => return Ok(desired),
+            VariantIntent::Skip { variant: v, reason } if v == variant => {
+                return Err(unusable(reason.to_string()))
+            }
+            VariantIntent::Error {
+                variant: v,
+                message,
+            } if v == variant => return Err(unusable(message)),
+            _ => {}
+        }
     }
+    Err(unusable("no such variant".to_string()))
 }
 
 /// What a metric reads from a simulated minute.
@@ -190,10 +210,12 @@ impl Model {
                     {
                         Signal::PerInstance
                     }
-                    MetricSpec::Predefined { metric_type } => return Err(unsupported(format!(
+                    MetricSpec::Predefined { metric_type } => {
+                        return Err(unsupported(format!(
                         "policy {} follows {metric_type}, which cannot be derived from invocations",
                         p.name
-                    ))),
+                    )))
+                    }
                     MetricSpec::Custom {
                         namespace,
                         metric_name,

@@ -82,6 +82,7 @@ mod engine_schedule;
 pub mod figures;
 pub mod table;
 
+pub mod command;
 pub mod svg;
 pub mod traffic;
 pub mod traffic_cloudwatch;
@@ -92,7 +93,7 @@ use serde::Serialize;
 
 use crate::domain::desired::DesiredScaling;
 
-pub use engine_model::desired_for_variant;
+pub use engine_model::{desired_for_variant, desired_in};
 pub use figures::{figures, Figures};
 
 /// Per-minute invocations of one variant.

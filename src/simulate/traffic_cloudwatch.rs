@@ -8,13 +8,12 @@ use crate::aws::metrics::Metrics;
 use crate::aws::sagemaker::SageMakerEndpoints;
 use crate::domain::snapshot::EndpointSnapshot;
 
-/// A variant's history and what SageMaker says about it now.
+/// A variant's history, and its endpoint as SageMaker describes it now
+/// (the variant's type and count, the endpoint's tags).
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
     pub traffic: Traffic,
     pub endpoint: EndpointSnapshot,
-    pub instance_type: Option<String>,
-    pub current_count: Option<i32>,
 }
 
 /// Reads the `days` whole days of minutes before `now_minute` (the minute
@@ -37,19 +36,15 @@ pub async fn read(
                 "{source}: no endpoint {endpoint:?} in this account and Region"
             ))
         })?;
-    let found = snapshot
-        .variants
-        .iter()
-        .find(|v| v.name == variant)
-        .ok_or_else(|| {
+    if !snapshot.variants.iter().any(|v| v.name == variant) {
+        return Err({
             let names: Vec<&str> = snapshot.variants.iter().map(|v| v.name.as_str()).collect();
             TrafficError(format!(
                 "{source}: endpoint {endpoint:?} has no variant {variant:?} (it has {})",
                 names.join(", ")
             ))
-        })?;
-    let (instance_type, current_count) =
-        (found.instance_type.clone(), found.current_instance_count);
+        });
+    }
     let start = now_minute - i64::from(days) * 1440;
     let points = metrics
         .invocations_per_minute(endpoint, variant, start, now_minute)
@@ -61,7 +56,5 @@ pub async fn read(
     Ok(History {
         traffic,
         endpoint: snapshot,
-        instance_type,
-        current_count,
     })
 }

@@ -34,7 +34,7 @@ pub struct Run<'a> {
 const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 80.0;
 const RIGHT: f64 = 30.0;
-const TOP: f64 = 56.0;
+const TOP: f64 = 76.0;
 const PANEL: f64 = 170.0;
 const GAP: f64 = 40.0;
 const COLOURS: [&str; 2] = ["#1f77b4", "#d62728"];
@@ -129,7 +129,7 @@ pub fn chart(title: &str, start_minute: i64, runs: &[Run]) -> String {
             (of(|m| m.in_service), of(|m| m.desired))
         })
         .collect();
-    let top = peak(counts.iter().flat_map(|(a, b)| a.iter().chain(b))).max(1.0) + 1.0;
+    let top = peak(counts.iter().flat_map(|(a, b)| a.iter().chain(b))).max(4.0);
     let y = panel(&mut svg, panels[1], top);
     for (set, (in_service, desired)) in counts.iter().enumerate() {
         let colour = COLOURS[set % 2];
@@ -220,7 +220,7 @@ fn legend(svg: &mut String, runs: &[Run]) {
     for (set, run) in runs.iter().enumerate() {
         let _ = write!(
             svg,
-            r##"<g class="legend" data-set="{set}"><rect x="{at}" y="32" width="12" height="12" fill="{}"/><text x="{}" y="42">{}</text></g>"##,
+            r##"<g class="legend" data-set="{set}"><rect x="{at}" y="34" width="12" height="12" fill="{}"/><text x="{}" y="44">{}</text></g>"##,
             COLOURS[set % 2],
             at + 16.0,
             escape(run.label)
@@ -229,7 +229,7 @@ fn legend(svg: &mut String, runs: &[Run]) {
     }
     let _ = write!(
         svg,
-        r##"<text x="{at}" y="42" fill="#555">grey: traffic; solid: in service; dashed: desired or target; shaded: scheduled-action windows</text>"##
+        r##"<text x="{at}" y="44" fill="#555">grey: traffic; solid: in service; dashed: desired or target; shaded: scheduled-action windows</text>"##
     );
 }
 
@@ -278,10 +278,11 @@ fn peak<'a>(values: impl Iterator<Item = &'a Option<f64>>) -> f64 {
     }
 }
 
-/// The smallest 1, 2 or 5 x 10^n at least `v`.
+/// The smallest round number (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8 x 10^n: a
+/// quarter of each is round too) at least `v`.
 fn nice(v: f64) -> f64 {
     let base = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
+    [1.0, 1.2, 1.6, 2.0, 2.4, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
         .iter()
         .map(|m| m * base)
         .find(|c| *c >= v)

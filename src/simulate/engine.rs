@@ -148,7 +148,7 @@ fn breaches(alarm: &Alarm, v: f64) -> bool {
 
 /// The step whose bounds hold `diff` (metric minus threshold): above the
 /// threshold the lower bound is inclusive, below it the upper bound is.
-fn step_for(steps: &[Step], diff: f64) -> Option<i32> {
+pub(super) fn step_for(steps: &[Step], diff: f64) -> Option<i32> {
     steps
         .iter()
         .find(|s| {
@@ -162,7 +162,7 @@ fn step_for(steps: &[Step], diff: f64) -> Option<i32> {
 }
 
 /// The capacity a step adjustment asks for from `base`.
-fn adjusted(adjustment: Adjustment, base: i32, by: i32) -> i32 {
+pub(super) fn adjusted(adjustment: Adjustment, base: i32, by: i32) -> i32 {
     match adjustment {
         Adjustment::Change => base + by,
         Adjustment::Exact => by,
@@ -416,8 +416,15 @@ fn step_request(p: &StepPolicy, s: &StepState, desired: i32, t: i64) -> Option<i
     if s.state != State::Alarm {
         return None;
     }
-    let present: Vec<f64> = s.window.points.iter().flatten().copied().collect();
-    let value = statistic(p.aggregation, &present)?;
+    let breaching: Vec<f64> = s
+        .window
+        .points
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| breaches(&p.alarm, *v))
+        .collect();
+    let value = statistic(p.aggregation, &breaching)?;
     let by = step_for(&p.steps, value - p.alarm.threshold)?;
     let cooling = s.last.filter(|l| t - l.0 < p.cooldown);
     let base = match cooling {

@@ -67,7 +67,7 @@
 //!   not breach (unless `breaching`); an alarm with no datapoint in its
 //!   window is INSUFFICIENT_DATA (`missing`) or keeps its state (`ignore`).
 //! - A step policy compares the aggregation (`MetricAggregationType`) of
-//!   the datapoints in its alarm window with its steps; percentages round
+//!   the breaching datapoints in its alarm window with its steps; percentages round
 //!   toward zero but never to zero, as EC2 Auto Scaling documents.
 //! - `rate(...)` schedules count from the first minute; actions that fired
 //!   within the week before it set the limits the simulation starts with.
@@ -79,6 +79,8 @@
 mod engine;
 mod engine_model;
 mod engine_schedule;
+#[cfg(test)]
+mod engine_tests;
 pub mod figures;
 pub mod table;
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::metrics::put_invocations;
 use support::{create_endpoint, instances, moto_url};
 
 fn simulate(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -305,35 +306,6 @@ fn bad_input_exits_2_naming_it_and_writes_no_chart() {
     }
 }
 
-/// Puts `Invocations` for the minutes before now with boto3.
-fn put_recent(endpoint: &str, variant: &str, minutes_back: i64, value: f64) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var_os("MOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv-moto/bin/python"));
-    let script = r#"
-import datetime, sys
-import boto3
-from botocore.config import Config
-url, endpoint, variant, back, value = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-cw = boto3.client("cloudwatch", endpoint_url=url, region_name="us-east-1",
-                  aws_access_key_id="test", aws_secret_access_key="test",
-                  config=Config(disable_request_compression=True))
-now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
-dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
-data = [{"MetricName": "Invocations", "Dimensions": dims, "Value": value,
-         "Timestamp": now - datetime.timedelta(minutes=m)} for m in range(1, back + 1)]
-cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data)
-"#;
-    let status = Command::new(python)
-        .args(["-c", script, moto_url(), endpoint, variant])
-        .arg(minutes_back.to_string())
-        .arg(value.to_string())
-        .status()
-        .expect("run boto3");
-    assert!(status.success());
-}
-
 #[tokio::test]
 async fn cloudwatch_history_uses_the_variants_type_count_and_tags() {
     let endpoint = create_endpoint(
@@ -344,7 +316,9 @@ async fn cloudwatch_history_uses_the_variants_type_count_and_tags() {
     )
     .await;
     // Two hours far above what 3 instances serve.
-    put_recent(&endpoint, "primary", 120, 2000.0);
+    let now = chrono::Utc::now().timestamp() / 60;
+    let recent: Vec<(i64, f64)> = (now - 120..now).map(|m| (m, 2000.0)).collect();
+    put_invocations(&endpoint, "primary", &recent);
     let source = format!("cloudwatch:{endpoint}/primary?days=1");
     let report = json_of(&simulate(
         &[

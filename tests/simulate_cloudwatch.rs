@@ -4,51 +4,14 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use autoscaling_guard::aws::metrics::{Metrics, PAGE_DATAPOINTS};
 use autoscaling_guard::aws::sagemaker::SageMakerEndpoints;
 use autoscaling_guard::simulate::traffic_cloudwatch;
-use support::{clients_with_key, create_endpoint, instances, local_aws_stats, moto_url, unique};
+use support::metrics::put_invocations;
+use support::{clients_with_key, create_endpoint, instances, local_aws_stats, unique};
 
 /// 2026-11-20T00:00Z, in minutes since the epoch.
 const T0: i64 = 1_795_132_800 / 60;
-
-/// Puts one `Invocations` datapoint per `(minute, value)` for the variant,
-/// with boto3 from the local AWS's virtualenv.
-fn put_invocations(endpoint: &str, variant: &str, points: &[(i64, f64)]) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var_os("MOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv-moto/bin/python"));
-    let script = r#"
-import datetime, json, sys
-import boto3
-from botocore.config import Config
-url, endpoint, variant, points = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.stdin.read())
-cw = boto3.client("cloudwatch", endpoint_url=url, region_name="us-east-1",
-                  aws_access_key_id="test", aws_secret_access_key="test",
-                  # The local AWS validates plain bodies; botocore would gzip big ones.
-                  config=Config(disable_request_compression=True))
-dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
-data = [{"MetricName": "Invocations", "Dimensions": dims, "Value": v, "Unit": "None",
-         "Timestamp": datetime.datetime.fromtimestamp(m * 60, datetime.timezone.utc)} for m, v in points]
-for i in range(0, len(data), 500):
-    cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[i:i + 500])
-"#;
-    let mut child = Command::new(python)
-        .args(["-c", script, moto_url(), endpoint, variant])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("run boto3");
-    serde_json::to_writer(
-        child.stdin.take().unwrap(),
-        &points.iter().map(|(m, v)| (m, v)).collect::<Vec<_>>(),
-    )
-    .unwrap();
-    assert!(child.wait().unwrap().success(), "put_metric_data failed");
-}
 
 #[tokio::test]
 async fn a_day_and_a_half_is_read_back_in_pages_with_its_gaps() {

@@ -101,18 +101,9 @@ pub fn chart(title: &str, start_minute: i64, runs: &[Run]) -> String {
         .collect();
     let top = peak(traffic.iter().chain(served.iter().flatten()));
     let y = panel(&mut svg, panels[0], top);
-    series(&mut svg, "traffic", None, &traffic, &x, &y, "#7f7f7f", "");
+    series(&mut svg, ("traffic", None), &traffic, (&x, &y), "");
     for (set, values) in served.iter().enumerate() {
-        series(
-            &mut svg,
-            "capacity",
-            Some(set),
-            values,
-            &x,
-            &y,
-            COLOURS[set % 2],
-            "",
-        );
+        series(&mut svg, ("capacity", Some(set)), values, (&x, &y), "");
     }
 
     // Panel 2: instances in service and desired, and the events.
@@ -132,27 +123,14 @@ pub fn chart(title: &str, start_minute: i64, runs: &[Run]) -> String {
     let top = peak(counts.iter().flat_map(|(a, b)| a.iter().chain(b))).max(4.0);
     let y = panel(&mut svg, panels[1], top);
     for (set, (in_service, desired)) in counts.iter().enumerate() {
-        let colour = COLOURS[set % 2];
         series(
             &mut svg,
-            "in-service",
-            Some(set),
+            ("in-service", Some(set)),
             in_service,
-            &x,
-            &y,
-            colour,
+            (&x, &y),
             "",
         );
-        series(
-            &mut svg,
-            "desired",
-            Some(set),
-            desired,
-            &x,
-            &y,
-            colour,
-            "5,3",
-        );
+        series(&mut svg, ("desired", Some(set)), desired, (&x, &y), "5,3");
     }
     for (set, run) in runs.iter().enumerate() {
         for event in &run.timeline.events {
@@ -188,16 +166,7 @@ pub fn chart(title: &str, start_minute: i64, runs: &[Run]) -> String {
     let top = peak(metrics.iter().flatten().chain(&targets));
     let y = panel(&mut svg, panels[2], top);
     for (set, values) in metrics.iter().enumerate() {
-        series(
-            &mut svg,
-            "metric",
-            Some(set),
-            values,
-            &x,
-            &y,
-            COLOURS[set % 2],
-            "",
-        );
+        series(&mut svg, ("metric", Some(set)), values, (&x, &y), "");
         if let Some(target) = targets[set].filter(|t| *t > 0.0) {
             let _ = write!(
                 svg,
@@ -327,18 +296,16 @@ fn number(v: f64) -> String {
 }
 
 /// A series as one path, a step per bucket (the bucket's largest value);
-/// buckets without a value leave a gap.
-#[allow(clippy::too_many_arguments)]
+/// buckets without a value leave a gap. In its set's colour; grey for the
+/// traffic, which belongs to no set.
 fn series(
     svg: &mut String,
-    name: &str,
-    set: Option<usize>,
+    (name, set): (&str, Option<usize>),
     values: &[Option<f64>],
-    x: &Scale,
-    y: &YScale,
-    colour: &str,
+    (x, y): (&Scale, &YScale),
     dash: &str,
 ) {
+    let colour = set.map_or("#7f7f7f", |s| COLOURS[s % 2]);
     let mut d = String::new();
     let mut drawing = false;
     let mut points = 0usize;

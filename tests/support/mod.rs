@@ -374,3 +374,4 @@ pub async fn put_invocations_policy(
 }
 
 pub mod fleet;
+pub mod metrics;

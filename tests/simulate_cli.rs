@@ -158,7 +158,10 @@ fn the_table_names_the_source_the_variant_and_the_chart() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("traffic: synthetic:spike, 720 minutes from 2026-01-05T00:00Z\n"),
+        text.starts_with(
+            "traffic: synthetic:spike?base=200&peak=2000&at=300&width=60&minutes=720\
+             &start=2026-01-05T00:00:00Z&noise=0.05&seed=3, 720 minutes from 2026-01-05T00:00Z\n"
+        ),
         "{text}"
     );
     assert!(

@@ -56,7 +56,7 @@ impl fmt::Display for TrafficSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrafficSource::Csv(path) => write!(f, "{}", path.display()),
-            TrafficSource::Synthetic(s) => write!(f, "synthetic:{}", s.pattern.name()),
+            TrafficSource::Synthetic(s) => write!(f, "{s}"),
             TrafficSource::CloudWatch {
                 endpoint,
                 variant,

@@ -111,6 +111,35 @@ pub struct Synthetic {
     pub seed: u64,
 }
 
+/// Every parameter, defaults included: the same text gives the same traffic.
+impl std::fmt::Display for Synthetic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "synthetic:{}?", self.pattern.name())?;
+        match self.pattern {
+            Pattern::Diurnal {
+                base,
+                peak,
+                peak_hour,
+            } => write!(f, "base={base}&peak={peak}&peak_hour={peak_hour}")?,
+            Pattern::Spike {
+                base,
+                peak,
+                at,
+                width,
+            } => write!(f, "base={base}&peak={peak}&at={at}&width={width}")?,
+            Pattern::Ramp { from, to } => write!(f, "from={from}&to={to}")?,
+            Pattern::Step { from, to, at } => write!(f, "from={from}&to={to}&at={at}")?,
+        }
+        let start = super::traffic::minute_label(self.start_minute);
+        let start = format!("{}:00Z", start.trim_end_matches('Z'));
+        write!(
+            f,
+            "&minutes={}&start={start}&noise={}&seed={}",
+            self.minutes, self.noise, self.seed
+        )
+    }
+}
+
 /// The parameters one pattern takes, besides the common ones.
 fn keys_of(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
@@ -327,6 +356,19 @@ mod tests {
         assert!(flat.iter().all(|v| *v >= 0.0 && v.fract() == 0.0));
         let spread = flat.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / flat.len() as f64;
         assert!((spread.sqrt() - 50.0).abs() < 5.0, "{}", spread.sqrt());
+    }
+
+    #[test]
+    fn the_spec_is_printed_in_full_and_reads_back_the_same() {
+        let s = Synthetic::parse("spike?peak=900&seed=4").unwrap();
+        let text = s.to_string();
+        assert_eq!(
+            text,
+            "synthetic:spike?base=200&peak=900&at=720&width=30&minutes=1440\
+             &start=2026-01-05T00:00:00Z&noise=0.05&seed=4"
+        );
+        let again = Synthetic::parse(text.strip_prefix("synthetic:").unwrap()).unwrap();
+        assert_eq!(again, s);
     }
 
     #[test]

@@ -547,6 +547,10 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
                                 f"on {resource} ({kind}{call}; {why})")
     out(f"template {shown(template_path)} {function}: {len(documents)} policy documents, "
         f"{len(all_statements)} statements; {len(checked)} (action, resource) pairs checked")
+    operator_only = sorted(c for c, reqs in operations.items() if reqs[0]["operator_only"])
+    if operator_only:
+        out(f"operator_only (the command line's, with the operator's credentials; must not be granted "
+            f"to {function}): {', '.join(operator_only)}")
     unused = sorted(set(operations) - set(performed) - set(in_code))
     if unused and (op_log or src_root):
         out(f"table entries neither performed nor called in the sources: {', '.join(unused)}")

@@ -80,6 +80,7 @@ fn one_run_draws_every_series_event_and_window() {
     let p = params();
     let text = chart(
         "demo <spike> & co",
+        "synthetic:spike?at=5&width=10",
         START,
         &[Run {
             label: "default",
@@ -190,6 +191,7 @@ fn compared_runs_are_both_drawn_each_in_its_own_set() {
     let p = params();
     let text = chart(
         "compare",
+        "a.csv",
         START,
         &[
             Run {
@@ -241,6 +243,7 @@ fn a_fortnight_is_drawn_one_point_per_column_keeping_its_peak() {
     let p = params();
     let text = chart(
         "fortnight",
+        "b.csv",
         START,
         &[Run {
             label: "default",

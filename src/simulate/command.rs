@@ -192,7 +192,7 @@ async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<
     }
 
     if let Some(path) = &args.out {
-        let title = format!("autoscaling-guard simulate: {source}");
+        let title = "autoscaling-guard simulate";
         let drawn: Vec<Run> = runs
             .iter()
             .map(|(name, timeline, _)| Run {
@@ -201,7 +201,12 @@ async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<
                 params: &params,
             })
             .collect();
-        let chart = svg::chart(&title, loaded.traffic.start_minute, &drawn);
+        let chart = svg::chart(
+            title,
+            &source.to_string(),
+            loaded.traffic.start_minute,
+            &drawn,
+        );
         std::fs::write(path, chart)
             .map_err(|e| Failure(1, format!("--out {}: cannot write: {e}", path.display())))?;
     }

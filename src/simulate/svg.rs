@@ -34,7 +34,7 @@ pub struct Run<'a> {
 const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 80.0;
 const RIGHT: f64 = 30.0;
-const TOP: f64 = 76.0;
+const TOP: f64 = 92.0;
 const PANEL: f64 = 170.0;
 const GAP: f64 = 40.0;
 const COLOURS: [&str; 2] = ["#1f77b4", "#d62728"];
@@ -44,9 +44,9 @@ fn plot_width() -> f64 {
 }
 
 /// The chart of one run, or of two compared (the first run's traffic is
-/// drawn; compared runs replay the same traffic). `start_minute` is the
-/// traffic's first minute.
-pub fn chart(title: &str, start_minute: i64, runs: &[Run]) -> String {
+/// drawn; compared runs replay the same traffic). `source` names the
+/// traffic, `start_minute` is its first minute.
+pub fn chart(title: &str, source: &str, start_minute: i64, runs: &[Run]) -> String {
     let minutes = runs
         .iter()
         .map(|r| r.timeline.minutes.len())
@@ -61,8 +61,9 @@ pub fn chart(title: &str, start_minute: i64, runs: &[Run]) -> String {
     );
     let _ = write!(
         svg,
-        r##"<rect width="100%" height="100%" fill="#ffffff"/><text class="title" x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"##,
-        escape(title)
+        r##"<rect width="100%" height="100%" fill="#ffffff"/><text class="title" x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text><text class="source" x="{LEFT}" y="40" fill="#555">{}</text>"##,
+        escape(title),
+        escape(source)
     );
     legend(&mut svg, runs);
     let x = Scale::new(minutes);
@@ -189,7 +190,7 @@ fn legend(svg: &mut String, runs: &[Run]) {
     for (set, run) in runs.iter().enumerate() {
         let _ = write!(
             svg,
-            r##"<g class="legend" data-set="{set}"><rect x="{at}" y="34" width="12" height="12" fill="{}"/><text x="{}" y="44">{}</text></g>"##,
+            r##"<g class="legend" data-set="{set}"><rect x="{at}" y="52" width="12" height="12" fill="{}"/><text x="{}" y="62">{}</text></g>"##,
             COLOURS[set % 2],
             at + 16.0,
             escape(run.label)
@@ -198,7 +199,7 @@ fn legend(svg: &mut String, runs: &[Run]) {
     }
     let _ = write!(
         svg,
-        r##"<text x="{at}" y="44" fill="#555">grey: traffic; solid: in service; dashed: desired or target; shaded: scheduled-action windows</text>"##
+        r##"<text x="{at}" y="62" fill="#555">grey: traffic; solid: in service; dashed: desired or target; shaded: scheduled-action windows</text>"##
     );
 }
 

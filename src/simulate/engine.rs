@@ -511,7 +511,10 @@ fn scale_in(
                 }
             }
         }
-        needs.into_iter().max_by_key(|(n, _)| *n)
+        needs
+            .into_iter()
+            .max_by_key(|(n, _)| *n)
+            .filter(|(n, _)| *n < desired)
     } else {
         None
     };

@@ -110,3 +110,111 @@ fn largest_spike(timeline: &Timeline) -> Option<(usize, usize)> {
     }
     best.map(|(start, end, _)| (start, end))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::{Event, Minute};
+
+    fn minute(traffic: f64, in_service: i32, failed: f64) -> Minute {
+        Minute {
+            traffic: Some(traffic),
+            in_service,
+            desired: in_service,
+            metric: Some(traffic / f64::from(in_service)),
+            failed,
+        }
+    }
+
+    fn scale_out(minute: usize, from: i32, to: i32) -> Event {
+        Event {
+            minute,
+            kind: EventKind::ScaleOut,
+            from,
+            to,
+            policy: "p".into(),
+        }
+    }
+
+    fn params(price: Option<f64>) -> VariantParams {
+        VariantParams {
+            instance_type: None,
+            start_count: 1,
+            capacity_per_instance: 100.0,
+            startup_minutes: 0,
+            hourly_price: price,
+        }
+    }
+
+    /// Target 50. Minutes 1-2 a small spike (peak 1.2), minutes 4-7 a large
+    /// one (peak 3.0), scaled out at minute 5, absorbed from minute 8.
+    fn timeline() -> Timeline {
+        Timeline {
+            minutes: vec![
+                minute(40.0, 1, 0.0),
+                minute(60.0, 1, 0.0),
+                minute(55.0, 1, 0.0),
+                minute(40.0, 1, 0.0),
+                minute(100.0, 1, 0.0),
+                minute(150.0, 1, 50.0),
+                minute(150.0, 1, 50.0),
+                minute(150.0, 2, 0.0),
+                minute(150.0, 3, 0.0),
+                minute(120.0, 3, 0.0),
+            ],
+            events: vec![scale_out(5, 1, 3)],
+            schedule_windows: Vec::new(),
+            target: 50.0,
+        }
+    }
+
+    #[test]
+    fn each_figure_is_counted_from_the_minutes() {
+        let f = figures(&timeline(), &params(Some(3.0)));
+        assert_eq!(f.minutes, 10);
+        assert_eq!(f.invocations, 1015.0);
+        // 60, 55, 100, 150, 150 on one instance and 150 / 2 = 75.
+        assert_eq!(f.minutes_above_target, 6);
+        assert_eq!(f.minutes_above_capacity, 2);
+        assert_eq!(f.failed_invocations, 100.0);
+        assert_eq!(f.peak_metric_over_target, Some(3.0));
+        assert_eq!((f.scale_out_events, f.scale_in_events), (1, 0));
+        assert_eq!(f.peak_in_service, 3);
+        // 1 x 7 + 2 + 3 x 2 = 15 instance-minutes.
+        assert_eq!(f.instance_hours, 0.25);
+        assert_eq!(f.cost, Some(0.75));
+    }
+
+    #[test]
+    fn the_largest_spike_is_timed_from_its_start() {
+        let f = figures(&timeline(), &params(None));
+        assert_eq!(f.cost, None);
+        // It starts at minute 4; the scale-out is decided at the end of
+        // minute 5: 2 minutes; at minute 8 the metric is 50, on target.
+        assert_eq!(f.largest_spike_minute, Some(4));
+        assert_eq!(f.minutes_to_react_to_largest_spike, Some(2));
+        assert_eq!(f.minutes_to_absorb_largest_spike, Some(4));
+    }
+
+    #[test]
+    fn a_spike_still_running_at_the_end_was_not_absorbed() {
+        let mut t = timeline();
+        t.minutes.truncate(7);
+        t.events.clear();
+        let f = figures(&t, &params(None));
+        assert_eq!(f.largest_spike_minute, Some(4));
+        assert_eq!(f.minutes_to_react_to_largest_spike, None);
+        assert_eq!(f.minutes_to_absorb_largest_spike, None);
+    }
+
+    #[test]
+    fn without_a_target_spikes_are_minutes_above_capacity() {
+        let mut t = timeline();
+        t.target = 0.0;
+        let f = figures(&t, &params(None));
+        assert_eq!(f.minutes_above_target, 0);
+        assert_eq!(f.peak_metric_over_target, None);
+        assert_eq!(f.largest_spike_minute, Some(5));
+        assert_eq!(f.minutes_to_absorb_largest_spike, Some(2));
+    }
+}

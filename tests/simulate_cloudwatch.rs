@@ -6,9 +6,13 @@ mod support;
 
 use autoscaling_guard::aws::metrics::{Metrics, PAGE_DATAPOINTS};
 use autoscaling_guard::aws::sagemaker::SageMakerEndpoints;
+use autoscaling_guard::aws::{retry_config, Clients};
 use autoscaling_guard::simulate::traffic_cloudwatch;
 use support::metrics::put_invocations;
-use support::{clients_with_key, create_endpoint, instances, local_aws_stats, unique};
+use support::{
+    clients_with_key, create_endpoint, instances, local_aws_stats, sdk_config_with_key,
+    set_faults_on, unique,
+};
 
 /// 2026-11-20T00:00Z, in minutes since the epoch.
 const T0: i64 = 1_795_132_800 / 60;
@@ -142,4 +146,46 @@ async fn an_unknown_variant_or_endpoint_is_an_error_naming_it() {
         err.to_string(),
         "cloudwatch:sim-absent/primary: no endpoint \"sim-absent\" in this account and Region"
     );
+}
+
+/// Throttling and 5xx on the pages are retried as every other call is: the
+/// history comes back whole, never short.
+#[tokio::test]
+async fn pages_survive_throttling_and_server_errors() {
+    let endpoint = unique("sim-faults");
+    let points: Vec<(i64, f64)> = (0..1500).map(|m| (T0 + m, 7.0)).collect();
+    put_invocations(&endpoint, "AllTraffic", &points);
+    let key = unique("sim-cw-faults");
+    set_faults_on(
+        &key,
+        11,
+        0.5,
+        &["throttle", "500", "503"],
+        &["GetMetricData"],
+    );
+    let config = sdk_config_with_key(&key)
+        .into_builder()
+        .retry_config(retry_config())
+        .build();
+    let metrics = Metrics::new(Clients::new(&config).cloudwatch);
+    let read = metrics
+        .invocations_per_minute(&endpoint, "AllTraffic", T0, T0 + 1500)
+        .await
+        .unwrap();
+    assert_eq!(read, points);
+    let stats = local_aws_stats(&key);
+    let faults: u64 = stats["faults"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert!(faults > 0, "{stats}");
+    // Two pages, and a request more for each fault.
+    assert_eq!(
+        stats["by_operation"]["GetMetricData"],
+        2 + faults,
+        "{stats}"
+    );
+    support::clear_faults(&key);
 }

@@ -17,6 +17,7 @@ use crate::aws::metrics::Metrics;
 use crate::aws::sagemaker::SageMakerEndpoints;
 use crate::aws::Clients;
 use crate::config::Settings;
+use crate::domain::desired::DesiredScaling;
 use crate::domain::snapshot::EndpointSnapshot;
 use crate::policy_set::PolicySet;
 
@@ -109,15 +110,24 @@ pub async fn run(args: SimulateArgs, settings: Settings, label: &str) -> ExitCod
 /// endpoint as observed.
 struct Loaded {
     traffic: Traffic,
-    endpoint: Option<(EndpointSnapshot, String)>,
+    endpoint: Option<Observed>,
+}
+
+/// One policy set's result.
+struct Outcome {
+    name: String,
+    timeline: Timeline,
+    figures: Figures,
 }
 
 async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<(), Failure> {
     let source = TrafficSource::parse(&args.traffic)?;
-    let compare = match &args.compare {
-        Some(path) => Some((path.display().to_string(), read_set(path)?)),
-        None => None,
-    };
+    let mut sets = vec![(label.to_string(), settings.clone())];
+    if let Some(path) = &args.compare {
+        let mut other = settings;
+        other.policy_set = read_set(path)?;
+        sets.push((path.display().to_string(), other));
+    }
     if !matches!(source, TrafficSource::CloudWatch { .. }) && args.instance_type.is_none() {
         return Err(Failure(
             2,
@@ -128,81 +138,29 @@ async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<
         ));
     }
     let loaded = load(&source).await?;
-    let mut params = VariantParams {
-        instance_type: args.instance_type.clone(),
-        start_count: 0,
-        capacity_per_instance: args.capacity_per_instance,
-        startup_minutes: args.startup_minutes,
-        hourly_price: args.hourly_price,
-    };
-
-    let mut sets = vec![(label.to_string(), settings.clone())];
-    if let Some((name, set)) = compare {
-        let mut other = settings;
-        other.policy_set = set;
-        sets.push((name, other));
-    }
-    let mut endpoint = loaded.endpoint;
-    if let Some((snapshot, variant)) = &mut endpoint {
-        let observed = snapshot
-            .variants
-            .iter_mut()
-            .find(|v| &v.name == variant)
-            .expect("the source found the variant");
-        if params.instance_type.is_none() {
-            params.instance_type = observed.instance_type.clone();
-        }
-        params.start_count = args
-            .start_count
-            .or(observed.current_instance_count)
-            .unwrap_or(1);
-        // The simulation starts from the given type and count, so the
-        // desired state must be computed from them too.
-        observed.instance_type = params.instance_type.clone();
-        observed.current_instance_count = Some(params.start_count);
-        observed.desired_instance_count = Some(params.start_count);
-    }
-    let desired_of = |settings: &Settings, params: &VariantParams| match &endpoint {
-        Some((snapshot, variant)) => desired_in(snapshot, variant, settings),
-        None => desired_for_variant(settings, OFFLINE_ENDPOINT, OFFLINE_VARIANT, params),
-    };
-    if endpoint.is_none() {
-        params.start_count = match args.start_count {
-            Some(n) => n,
-            None => {
-                // The first set's minimum: what a newly registered variant has.
-                let probe = VariantParams {
-                    start_count: 1,
-                    ..params.clone()
-                };
-                desired_of(&sets[0].1, &probe)
-                    .map_err(|e| refused(&sets[0].0, e))?
-                    .min_capacity
-            }
-        };
-    }
-
-    let mut runs: Vec<(String, Timeline, Figures)> = Vec::new();
+    let (params, endpoint) = starting_point(&args, loaded.endpoint, &sets[0])?;
+    let mut outcomes = Vec::new();
     for (name, settings) in &sets {
-        let desired = desired_of(settings, &params).map_err(|e| refused(name, e))?;
-        let timeline =
-            simulate(&desired, &params, &loaded.traffic).map_err(|e| refused(name, e))?;
-        let figures = figures(&timeline, &params);
-        runs.push((name.clone(), timeline, figures));
+        let refuse = |e| refused(name, e);
+        let desired = desired(settings, &params, endpoint.as_ref()).map_err(refuse)?;
+        let timeline = simulate(&desired, &params, &loaded.traffic).map_err(refuse)?;
+        outcomes.push(Outcome {
+            name: name.clone(),
+            figures: figures(&timeline, &params),
+            timeline,
+        });
     }
-
     if let Some(path) = &args.out {
-        let title = "autoscaling-guard simulate";
-        let drawn: Vec<Run> = runs
+        let drawn: Vec<Run> = outcomes
             .iter()
-            .map(|(name, timeline, _)| Run {
-                label: name,
-                timeline,
+            .map(|o| Run {
+                label: &o.name,
+                timeline: &o.timeline,
                 params: &params,
             })
             .collect();
         let chart = svg::chart(
-            title,
+            "autoscaling-guard simulate",
             &source.to_string(),
             loaded.traffic.start_minute,
             &drawn,
@@ -210,61 +168,154 @@ async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<
         std::fs::write(path, chart)
             .map_err(|e| Failure(1, format!("--out {}: cannot write: {e}", path.display())))?;
     }
-
-    let missing = loaded.traffic.missing();
     if args.json {
-        let value = json!({
-            "traffic": {
-                "source": source.to_string(),
-                "start": minute_label(loaded.traffic.start_minute),
-                "minutes": missing.total,
-                "missing_minutes": missing.count(),
-                "gaps": missing.runs.iter().map(|(start, len)| json!({
-                    "start": minute_label(*start), "minutes": len
-                })).collect::<Vec<_>>(),
-            },
-            "params": params,
-            "sets": runs.iter().map(|(name, _, figures)| json!({
-                "policy_set": name, "figures": figures
-            })).collect::<Vec<_>>(),
-            "chart": args.out.as_ref().map(|p| p.display().to_string()),
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("figures serialize")
+        print_json(
+            &source,
+            &loaded.traffic,
+            &params,
+            &outcomes,
+            args.out.as_deref(),
         );
     } else {
-        println!(
-            "traffic: {source}, {} minutes from {}",
-            missing.total,
-            minute_label(loaded.traffic.start_minute)
+        print_table(
+            &source,
+            &loaded.traffic,
+            &params,
+            &outcomes,
+            args.out.as_deref(),
         );
-        if missing.count() > 0 {
-            println!("missing: {missing}");
-        }
-        println!(
-            "variant: {} x {} at the start, {} invocations per minute per instance, \
-             start-up {} min{}",
-            params.instance_type.as_deref().unwrap_or("?"),
-            params.start_count,
-            params.capacity_per_instance,
-            params.startup_minutes,
-            params
-                .hourly_price
-                .map(|p| format!(", {p} per instance-hour"))
-                .unwrap_or_default()
-        );
-        println!();
-        let columns: Vec<(&str, &Figures)> = runs
-            .iter()
-            .map(|(name, _, figures)| (name.as_str(), figures))
-            .collect();
-        println!("{}", table::render(&columns).trim_end());
-        if let Some(path) = &args.out {
-            println!("\nchart: {}", path.display());
-        }
     }
     Ok(())
+}
+
+/// The endpoint as observed, with the variant the traffic is of.
+type Observed = (EndpointSnapshot, String);
+
+/// The variant's parameters, the defaults filled in, and for a real variant
+/// its endpoint set to start from them.
+fn starting_point(
+    args: &SimulateArgs,
+    mut endpoint: Option<Observed>,
+    (first_name, first): &(String, Settings),
+) -> Result<(VariantParams, Option<Observed>), Failure> {
+    let mut params = VariantParams {
+        instance_type: args.instance_type.clone(),
+        start_count: args.start_count.unwrap_or(1),
+        capacity_per_instance: args.capacity_per_instance,
+        startup_minutes: args.startup_minutes,
+        hourly_price: args.hourly_price,
+    };
+    match &mut endpoint {
+        Some((snapshot, variant)) => {
+            let observed = snapshot
+                .variants
+                .iter_mut()
+                .find(|v| &v.name == variant)
+                .expect("the source found the variant");
+            if params.instance_type.is_none() {
+                params.instance_type = observed.instance_type.clone();
+            }
+            params.start_count = args
+                .start_count
+                .or(observed.current_instance_count)
+                .unwrap_or(1);
+            // The simulation starts from the given type and count, so the
+            // desired state is computed from them too.
+            observed.instance_type = params.instance_type.clone();
+            observed.current_instance_count = Some(params.start_count);
+            observed.desired_instance_count = Some(params.start_count);
+        }
+        None if args.start_count.is_none() => {
+            // The first set's minimum: what a newly registered variant has.
+            params.start_count = desired(first, &params, None)
+                .map_err(|e| refused(first_name, e))?
+                .min_capacity;
+        }
+        None => {}
+    }
+    Ok((params, endpoint))
+}
+
+/// The set's desired scaling for the variant: of the endpoint as observed,
+/// or of a variant of the given type for a CSV or synthetic source.
+fn desired(
+    settings: &Settings,
+    params: &VariantParams,
+    endpoint: Option<&Observed>,
+) -> Result<DesiredScaling, SimulateError> {
+    match endpoint {
+        Some((snapshot, variant)) => desired_in(snapshot, variant, settings),
+        None => desired_for_variant(settings, OFFLINE_ENDPOINT, OFFLINE_VARIANT, params),
+    }
+}
+
+fn print_json(
+    source: &TrafficSource,
+    traffic: &Traffic,
+    params: &VariantParams,
+    outcomes: &[Outcome],
+    chart: Option<&Path>,
+) {
+    let missing = traffic.missing();
+    let value = json!({
+        "traffic": {
+            "source": source.to_string(),
+            "start": minute_label(traffic.start_minute),
+            "minutes": missing.total,
+            "missing_minutes": missing.count(),
+            "gaps": missing.runs.iter().map(|(start, len)| json!({
+                "start": minute_label(*start), "minutes": len
+            })).collect::<Vec<_>>(),
+        },
+        "params": params,
+        "sets": outcomes.iter().map(|o| json!({
+            "policy_set": o.name, "figures": o.figures
+        })).collect::<Vec<_>>(),
+        "chart": chart.map(|p| p.display().to_string()),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).expect("figures serialize")
+    );
+}
+
+fn print_table(
+    source: &TrafficSource,
+    traffic: &Traffic,
+    params: &VariantParams,
+    outcomes: &[Outcome],
+    chart: Option<&Path>,
+) {
+    let missing = traffic.missing();
+    println!(
+        "traffic: {source}, {} minutes from {}",
+        missing.total,
+        minute_label(traffic.start_minute)
+    );
+    if missing.count() > 0 {
+        println!("missing: {missing}");
+    }
+    println!(
+        "variant: {} x {} at the start, {} invocations per minute per instance, \
+         start-up {} min{}",
+        params.instance_type.as_deref().unwrap_or("?"),
+        params.start_count,
+        params.capacity_per_instance,
+        params.startup_minutes,
+        params
+            .hourly_price
+            .map(|p| format!(", {p} per instance-hour"))
+            .unwrap_or_default()
+    );
+    println!();
+    let columns: Vec<(&str, &Figures)> = outcomes
+        .iter()
+        .map(|o| (o.name.as_str(), &o.figures))
+        .collect();
+    println!("{}", table::render(&columns).trim_end());
+    if let Some(path) = chart {
+        println!("\nchart: {}", path.display());
+    }
 }
 
 fn read_set(path: &Path) -> Result<PolicySet, Failure> {

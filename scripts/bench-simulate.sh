@@ -21,7 +21,7 @@ for set in default full; do
         echo "$line $(cat /tmp/bench-simulate-time.$$)"
         walls+=("$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' <<<"$line")")
         rss+=("$(sed -n 's/.*peak_rss_mb=\([0-9.]*\).*/\1/p' <<<"$line")")
-        cpus+=("$(sed -n 's/cpu_s=\(.*\)/\1/p' /tmp/bench-simulate-time.$$ | bc -l)")
+        cpus+=("$(sed -n 's/cpu_s=//p' /tmp/bench-simulate-time.$$ | awk -F+ '{printf "%.2f", $1 + $2}')")
     done
     rm -f /tmp/bench-simulate-time.$$
     printf 'median set=%s runs=%s variants=%s days=%s wall_ms=%s cpu_s=%s peak_rss_mb=%s\n' \

@@ -8,7 +8,7 @@ use super::engine_model::{
     Adjustment, Alarm, Comparison, MissingData, Model, Signal, Statistic, Step, StepPolicy,
     Tracking,
 };
-use super::engine_schedule::fires;
+use super::engine_schedule::firings;
 use super::{Event, EventKind, Minute, Timeline, Traffic, VariantParams};
 
 /// The alarms target tracking creates for a one-minute metric: high after
@@ -244,13 +244,18 @@ pub(super) fn run(model: &Model, params: &VariantParams, traffic: &Traffic) -> T
     let first = traffic.start_minute;
     let (mut min, mut max) = (model.min, model.max);
     // The limits scheduled actions set before the traffic starts still hold.
-    if !model.scheduled.is_empty() {
-        for minute in first - SCHEDULE_LOOKBACK_MINUTES..first {
-            for a in model.scheduled.iter().filter(|a| fires(a, minute, first)) {
-                (min, max) = limits(a.min, a.max, min, max);
-            }
-        }
+    for (_, i) in firings(
+        &model.scheduled,
+        first - SCHEDULE_LOOKBACK_MINUTES,
+        first,
+        first,
+    ) {
+        let a = &model.scheduled[i];
+        (min, max) = limits(a.min, a.max, min, max);
     }
+    let len = i64::try_from(traffic.per_minute.len()).unwrap_or(i64::MAX);
+    let due = firings(&model.scheduled, first, first.saturating_add(len), first);
+    let mut due = due.iter().peekable();
     let mut cap = Capacity {
         desired: params.start_count,
         serving: params.start_count,
@@ -286,11 +291,8 @@ pub(super) fn run(model: &Model, params: &VariantParams, traffic: &Traffic) -> T
     for (m, &x) in traffic.per_minute.iter().enumerate() {
         let t = m as i64;
         cap.arrive(t);
-        for a in model
-            .scheduled
-            .iter()
-            .filter(|a| fires(a, first + t, first))
-        {
+        while let Some((_, i)) = due.next_if(|(minute, _)| *minute == first + t) {
+            let a = &model.scheduled[*i];
             (min, max) = limits(a.min, a.max, min, max);
             let from = cap.desired;
             let to = from.clamp(min, max.max(min));

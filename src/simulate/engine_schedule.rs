@@ -2,27 +2,82 @@
 //! (`policy_set::schedule`), matched minute by minute in the action's time
 //! zone.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Weekday};
 
 use super::engine_model::Scheduled;
 use crate::policy_set::schedule::{Cron, CronItem, Schedule};
 
-/// Whether the action fires in the minute `minute` (minutes since the
-/// epoch). `first` is the first simulated minute: `rate(...)` schedules
-/// count from it, as an action created then would.
-pub(super) fn fires(action: &Scheduled, minute: i64, first: i64) -> bool {
-    match &action.schedule {
-        Schedule::Rate { minutes } => minute >= first && (minute - first) % minutes == 0,
-        Schedule::At(at) => local(action, minute).is_some_and(|t| Some(t) == at.with_second(0)),
-        Schedule::Cron(cron) => local(action, minute).is_some_and(|t| cron_matches(cron, &t)),
+/// The minutes in `[from, to)` (minutes since the epoch) at which the
+/// actions fire, as (minute, index of the action), in order. `first` is the
+/// first simulated minute: `rate(...)` schedules count from it, as an action
+/// created then would.
+pub(super) fn firings(actions: &[Scheduled], from: i64, to: i64, first: i64) -> Vec<(i64, usize)> {
+    let mut due = Vec::new();
+    for (i, action) in actions.iter().enumerate() {
+        match &action.schedule {
+            Schedule::Rate { minutes } => {
+                let periods = ((from - first).max(0) + minutes - 1) / minutes;
+                let start = first + periods * minutes;
+                let every = usize::try_from(*minutes).unwrap_or(usize::MAX);
+                due.extend((start..to).step_by(every).map(|m| (m, i)));
+            }
+            Schedule::At(at) => {
+                let at = at.with_second(0);
+                scan(action, from, to, |t| Some(*t) == at, |m| due.push((m, i)));
+            }
+            Schedule::Cron(cron) => {
+                scan(
+                    action,
+                    from,
+                    to,
+                    |t| cron_matches(cron, t),
+                    |m| due.push((m, i)),
+                );
+            }
+        }
     }
+    due.sort_unstable();
+    due
 }
 
-/// The wall-clock minute in the action's time zone. Local times that a
-/// daylight-saving change skips never occur; those it repeats occur twice.
-fn local(action: &Scheduled, minute: i64) -> Option<NaiveDateTime> {
-    DateTime::from_timestamp(minute.checked_mul(60)?, 0)
-        .map(|utc| utc.with_timezone(&action.zone).naive_local())
+/// Every minute of `[from, to)` whose wall-clock time in the action's time
+/// zone `matches`. Local times that a daylight-saving change skips never
+/// occur; those it repeats occur twice.
+fn scan(
+    action: &Scheduled,
+    from: i64,
+    to: i64,
+    matches: impl Fn(&NaiveDateTime) -> bool,
+    mut found: impl FnMut(i64),
+) {
+    let offset = |minute: i64| -> Option<i64> {
+        let utc = DateTime::from_timestamp(minute.checked_mul(60)?, 0)?.naive_utc();
+        Some(i64::from(
+            action
+                .zone
+                .offset_from_utc_datetime(&utc)
+                .fix()
+                .local_minus_utc(),
+        ))
+    };
+    let mut hour = from.div_euclid(60) * 60;
+    while hour < to {
+        // Offsets change at most once an hour: an hour that starts and ends
+        // on one offset has it throughout, and is looked up twice, not 60
+        // times.
+        let start = offset(hour);
+        let whole_hour = start == offset(hour + 60);
+        for minute in hour.max(from)..(hour + 60).min(to) {
+            let seconds = if whole_hour { start } else { offset(minute) };
+            let local = seconds
+                .and_then(|s| DateTime::from_timestamp(minute * 60 + s, 0))
+                .map(|t| t.naive_utc());
+            if local.is_some_and(|t| matches(&t)) {
+                found(minute);
+            }
+        }
+        hour += 60;
+    }
 }
 
 fn cron_matches(cron: &Cron, t: &NaiveDateTime) -> bool {
@@ -115,6 +170,10 @@ mod tests {
     use super::*;
     use crate::policy_set::schedule::parse_schedule;
 
+    fn fires(action: &Scheduled, minute: i64, first: i64) -> bool {
+        firings(std::slice::from_ref(action), minute, minute + 1, first) == [(minute, 0)]
+    }
+
     fn action(expr: &str, zone: &str) -> Scheduled {
         Scheduled {
             name: "a".into(),
@@ -173,6 +232,10 @@ mod tests {
         assert!(fires(&every_quarter, minute("2026-02-02T10:45"), 0));
         assert!(!fires(&every_quarter, minute("2026-02-02T10:50"), 0));
         let rate = action("rate(2 hours)", "UTC");
+        assert_eq!(
+            firings(std::slice::from_ref(&rate), 900, 1400, 1000),
+            [(1000, 0), (1120, 0), (1240, 0), (1360, 0)]
+        );
         assert!(fires(&rate, 1000, 1000));
         assert!(fires(&rate, 1120, 1000));
         assert!(!fires(&rate, 1060, 1000));
@@ -180,5 +243,26 @@ mod tests {
         let at = action("at(2026-03-01T08:30:00)", "America/New_York");
         assert!(fires(&at, minute("2026-03-01T13:30"), 0));
         assert!(!fires(&at, minute("2026-03-01T08:30"), 0));
+    }
+
+    #[test]
+    fn daylight_saving_changes_skip_and_repeat_local_times() {
+        // Berlin, 2026-03-29: 02:00 local becomes 03:00 (at 01:00 UTC);
+        // 2026-10-25: 03:00 local becomes 02:00 again (at 01:00 UTC).
+        let at_0230 = action("cron(30 2 * * ? *)", "Europe/Berlin");
+        let list = |from: &str, to: &str| {
+            firings(std::slice::from_ref(&at_0230), minute(from), minute(to), 0)
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            list("2026-03-28T00:00", "2026-03-30T12:00"),
+            [minute("2026-03-28T01:30"), minute("2026-03-30T00:30")]
+        );
+        assert_eq!(
+            list("2026-10-25T00:00", "2026-10-25T12:00"),
+            [minute("2026-10-25T00:30"), minute("2026-10-25T01:30")]
+        );
     }
 }

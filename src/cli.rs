@@ -8,11 +8,11 @@ use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
 use crate::app;
-use crate::aws::Clients;
 use crate::config::DriftMode;
 use crate::domain::release::parse_duration;
 use crate::drift::{self, SweepOptions};
-use crate::handler::{self, Invocation};
+use crate::handler::Invocation;
+use crate::org::cli::PlaceArgs;
 use crate::policy_set::PolicySet;
 use crate::reconcile::report::Outcome;
 use crate::trigger::{self, validate_endpoint_name};
@@ -29,6 +29,8 @@ pub struct Cli {
     /// variables.
     #[arg(long, global = true, value_name = "FILE")]
     policy: Option<PathBuf>,
+    #[command(flatten)]
+    place: PlaceArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,6 +62,10 @@ enum Command {
         /// Print the JSON report instead of a table.
         #[arg(long)]
         json: bool,
+        /// Check every account (ORG_ACCOUNTS) in every Region (ORG_REGIONS)
+        /// from this process, each account through its role.
+        #[arg(long, conflicts_with = "account")]
+        all_accounts: bool,
     },
     /// Release an endpoint for an update: remove this tool's scaling from its
     /// variants and leave it alone until the update has happened (or the
@@ -150,16 +156,52 @@ pub async fn run() -> ExitCode {
             }
         },
     };
-    // A CSV or synthetic source needs no AWS configuration at all.
+    // A CSV or synthetic source needs no AWS configuration at all; a
+    // CloudWatch source is read with the caller's own credentials.
     if let Command::Simulate(args) = cli.command {
+        if cli.place.account.is_some() || cli.place.role.is_some() {
+            eprintln!(
+                "error: simulate reads CloudWatch with the caller's own credentials: \
+                 --account and --role are not for it (--region is)"
+            );
+            return ExitCode::from(2);
+        }
         let label = cli.policy.as_ref().map_or_else(
             || "the environment's set".to_string(),
             |p| p.display().to_string(),
         );
-        return crate::simulate::command::run(args, settings, &label).await;
+        return crate::simulate::command::run(args, settings, &label, cli.place.region).await;
     }
-    let clients = Clients::from_env().await;
-    let reconciler = app::reconciler(&clients, settings);
+    let hub = match cli.place.hub(settings).await {
+        Ok(hub) => hub,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::DriftCheck {
+        all_accounts: true,
+        dry_run,
+        json,
+        ..
+    } = cli.command
+    {
+        return drift_check_all(&hub, dry_run, json).await;
+    }
+    let reconciler = match cli.place.place(&hub) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        Ok(place) => match hub.reconciler(place.as_ref()).await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = crate::error::GuardError::AccountNotReached(e);
+                print_json(&json!({"errorType": e.error_type(), "errorMessage": e.to_string()}));
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     match cli.command {
         Command::Plan { endpoint } => report(reconciler.reconcile(&endpoint, true).await),
         Command::Reconcile { endpoint, dry_run } => {
@@ -215,7 +257,7 @@ pub async fn run() -> ExitCode {
                 force_dry_run: dry_run,
                 deadline: None,
             };
-            match handler::handle(&reconciler, payload, invocation).await {
+            match hub.handle(payload, invocation).await {
                 Ok(value) => {
                     print_json(&value);
                     ExitCode::SUCCESS
@@ -229,6 +271,29 @@ pub async fn run() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// Every managed account and Region, checked from this process.
+async fn drift_check_all(hub: &crate::org::Hub, dry_run: bool, json: bool) -> ExitCode {
+    if hub.places().is_empty() {
+        eprintln!("error: --all-accounts: set ORG_ACCOUNTS (and ORG_SPOKE_ROLE_NAME)");
+        return ExitCode::from(2);
+    }
+    let options = SweepOptions {
+        dry_run,
+        deadline: None,
+    };
+    let fleet = hub.drift_check_all(options).await;
+    if json {
+        print_serialized(&fleet);
+    } else {
+        print_text(&fleet.table());
+    }
+    if fleet.clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

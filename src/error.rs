@@ -4,6 +4,7 @@
 use lambda_runtime::Diagnostic;
 
 use crate::aws::AwsError;
+use crate::org::OrgError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
@@ -19,6 +20,9 @@ pub enum GuardError {
     ReleaseRefused { endpoint: String, detail: String },
     #[error("release of endpoint {endpoint} failed: {detail}")]
     ReleaseFailed { endpoint: String, detail: String },
+    /// The account and Region a request is for cannot be worked in.
+    #[error("{0}")]
+    AccountNotReached(OrgError),
 }
 
 impl GuardError {
@@ -30,6 +34,7 @@ impl GuardError {
             GuardError::ReconcileFailed { .. } => "ReconcileFailed",
             GuardError::ReleaseRefused { .. } => "ReleaseRefused",
             GuardError::ReleaseFailed { .. } => "ReleaseFailed",
+            GuardError::AccountNotReached(_) => "AccountNotReached",
         }
     }
 }

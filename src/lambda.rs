@@ -7,10 +7,11 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::app;
-use crate::aws::Clients;
 use crate::drift::report::{emf_line, DriftSummary};
 use crate::error::GuardError;
-use crate::handler::{self, Invocation};
+use crate::handler::Invocation;
+use crate::org::hub::{emf_for_place, Hub};
+use crate::org::settings::OrgSettings;
 use crate::trigger;
 
 pub async fn run() -> Result<(), Error> {
@@ -20,9 +21,10 @@ pub async fn run() -> Result<(), Error> {
     let settings = app::load_settings()
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let drift_mode = settings.drift_mode;
-    let clients = Clients::from_env().await;
-    let reconciler = app::reconciler(&clients, settings);
-    let reconciler = &reconciler;
+    let org = OrgSettings::from_env()
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let hub = Hub::new(crate::aws::sdk_config_from_env().await, settings, org);
+    let hub = &hub;
     // The payload is taken as raw text, so that its size is checked before
     // any JSON tree is built from it.
     lambda_runtime::run(service_fn(
@@ -32,11 +34,12 @@ pub async fn run() -> Result<(), Error> {
                 deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
             };
             let payload = payload_of(&event.payload)?;
-            let result = handler::handle(reconciler, payload, invocation).await?;
+            let result = hub.handle(payload, invocation).await?;
             // Drift counts as metrics, from the log line alone: no API call.
             if let Some(summary) = result.get("summary") {
                 if let Ok(summary) = serde_json::from_value::<DriftSummary>(summary.clone()) {
-                    println!("{}", emf_line(&summary, drift_mode, now_ms()));
+                    let line = emf_line(&summary, drift_mode, now_ms());
+                    println!("{}", emf_for_place(line, &result));
                 }
             }
             Ok::<Value, GuardError>(result)

@@ -19,6 +19,7 @@ use crate::aws::Clients;
 use crate::config::Settings;
 use crate::domain::desired::DesiredScaling;
 use crate::domain::snapshot::EndpointSnapshot;
+use crate::org::place::RegionName;
 use crate::policy_set::PolicySet;
 
 /// Minutes a new instance takes to serve when `--startup-minutes` is not
@@ -96,8 +97,13 @@ impl From<TrafficError> for Failure {
 
 /// Runs `simulate`; `settings` carry the first policy set (`--policy` or the
 /// environment's), named `label`.
-pub async fn run(args: SimulateArgs, settings: Settings, label: &str) -> ExitCode {
-    match execute(args, settings, label).await {
+pub async fn run(
+    args: SimulateArgs,
+    settings: Settings,
+    label: &str,
+    region: Option<RegionName>,
+) -> ExitCode {
+    match execute(args, settings, label, region).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, message)) => {
             eprintln!("error: {message}");
@@ -120,7 +126,12 @@ struct Outcome {
     figures: Figures,
 }
 
-async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<(), Failure> {
+async fn execute(
+    args: SimulateArgs,
+    settings: Settings,
+    label: &str,
+    region: Option<RegionName>,
+) -> Result<(), Failure> {
     let source = TrafficSource::parse(&args.traffic)?;
     let mut sets = vec![(label.to_string(), settings.clone())];
     if let Some(path) = &args.compare {
@@ -137,7 +148,7 @@ async fn execute(args: SimulateArgs, settings: Settings, label: &str) -> Result<
             ),
         ));
     }
-    let loaded = load(&source).await?;
+    let loaded = load(&source, region).await?;
     let (params, endpoint) = starting_point(&args, loaded.endpoint, &sets[0])?;
     let mut outcomes = Vec::new();
     for (name, settings) in &sets {
@@ -325,7 +336,7 @@ fn read_set(path: &Path) -> Result<PolicySet, Failure> {
         .map_err(|e| Failure(2, format!("--compare {}: {e}", path.display())))
 }
 
-async fn load(source: &TrafficSource) -> Result<Loaded, Failure> {
+async fn load(source: &TrafficSource, region: Option<RegionName>) -> Result<Loaded, Failure> {
     Ok(match source {
         TrafficSource::Csv(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -345,7 +356,14 @@ async fn load(source: &TrafficSource) -> Result<Loaded, Failure> {
             variant,
             days,
         } => {
-            let clients = Clients::from_env().await;
+            let mut config = crate::aws::sdk_config_from_env().await;
+            if let Some(region) = region {
+                config = config
+                    .to_builder()
+                    .region(aws_config::Region::new(region.as_str().to_string()))
+                    .build();
+            }
+            let clients = Clients::new(&config);
             let now_minute = chrono::Utc::now().timestamp().div_euclid(60);
             let history = super::traffic_cloudwatch::read(
                 &SageMakerEndpoints::new(clients.sagemaker.clone()),

@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::domain::desired::{
     desired_for, DesiredAlarm, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent,
 };
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
 use crate::domain::Dimension;
 use crate::policy_set::schedule::{parse_schedule, Schedule};
@@ -54,6 +55,7 @@ pub fn desired_in(
     settings: &Settings,
 ) -> Result<DesiredScaling, SimulateError> {
     let endpoint = &snapshot.name;
+    let wanted = Scaled::variant(endpoint.as_str(), variant);
     let unusable = |why: String| SimulateError::Unsupported(format!("{endpoint}/{variant}: {why}"));
     let intents = match desired_for(snapshot, settings).map_err(|e| unusable(e.to_string()))? {
         EndpointIntent::Variants(intents) => intents,
@@ -61,7 +63,7 @@ pub fn desired_in(
     };
     for intent in intents {
         match intent {
-            VariantIntent::Manage(desired) if desired.variant == variant => return Ok(desired),
+            VariantIntent::Manage(desired) if desired.subject == wanted => return Ok(desired),
             VariantIntent::Skip { variant: v, reason } if v == variant => {
                 return Err(unusable(reason.to_string()))
             }
@@ -196,7 +198,7 @@ impl Model {
         if desired.dimension != Dimension::VariantInstances {
             return Err(unsupported(format!(
                 "{} scales {}; only instance counts of variants are simulated",
-                desired.resource_id,
+                desired.resource_id(),
                 desired.dimension.as_str()
             )));
         }

@@ -14,7 +14,10 @@ fails (exit 1) when
      on its resource: in a single-account deployment (the parameters'
      defaults) every row but the hub's own (`hub_only`), in organization mode
      (the table's `organization.parameters`) every row; an operation AWS
-     allows without any grant (`needs_no_grant`) is not checked;
+     allows without any grant (`needs_no_grant`) is not checked; a row of
+     an operation only the command line makes, with the operator's
+     credentials (`operator_only`), must NOT be granted (nor by the spoke
+     role);
   d. the spoke role (spoke.yaml, the table's `spoke`) does not grant a row
      that is not the hub's own, in each of the table's spoke Regions, or its
      statements differ from the single-account function's by more than the
@@ -431,9 +434,9 @@ def load_table(path):
             raise CheckError(f"{path}: {call}: hub_only is {entry['hub_only']!r}, expected true or false")
         if entry.get("hub_only"):
             hub_only.add(call)
-        if entry.get("needs_no_grant") not in (None, True, False):
-            raise CheckError(f"{path}: {call}: needs_no_grant is {entry['needs_no_grant']!r}, "
-                             "expected true or false")
+        for flag in ("needs_no_grant", "operator_only"):
+            if entry.get(flag) not in (None, True, False):
+                raise CheckError(f"{path}: {call}: {flag} is {entry[flag]!r}, expected true or false")
         operations[call] = rows
     return table, operations, hub_only
 
@@ -688,6 +691,8 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
         out(f"not evaluated (not an inline policy document): {s}")
     # Operations AWS allows every caller, whatever its policies say.
     no_grant = {e["call"] for e in table.get("operations") or [] if e.get("needs_no_grant")}
+    # Operations only the command line makes: no grantee may hold them.
+    operator_only = {e["call"] for e in table.get("operations") or [] if e.get("operator_only")}
     for grantee in [single_account, organization] + spokes:
         checked = set()
         for call, reqs in sorted(operations.items()):
@@ -697,6 +702,11 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
                 resource = concrete(row["resource"], grantee.where, table.get("function", "GuardFunction"))
                 granted, why = decide(grantee.statements, row["action"], resource, row.get("context"))
                 checked.add((row["action"], resource))
+                if call in operator_only:
+                    if granted:
+                        failures.append(f"{grantee.name} grants {row['action']} on {resource}, but "
+                                        f"{call} is operator_only: only the command line makes it")
+                    continue
                 if not granted:
                     kind = "caller-side check of " if row.get("caller_check") else ""
                     failures.append(f"{grantee.name} does not grant {row['action']} "
@@ -705,6 +715,9 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
             f"{len(grantee.statements)} statements; {len(checked)} (action, resource) pairs checked")
     for region, function_documents, role_documents, name in pairs:
         failures += spoke_differences(region, function_documents, role_documents, name)
+    if operator_only:
+        out(f"operator_only (the command line's, with the operator's credentials; granted to "
+            f"none of the above): {', '.join(sorted(operator_only))}")
     unused = sorted(set(operations) - set(performed) - set(in_code))
     if unused and (op_log or src_root):
         out(f"table entries neither performed nor called in the sources: {', '.join(unused)}")

@@ -65,3 +65,9 @@ echo "== the same events again: nothing left to write"
 for name in demo-recommender demo-fraud; do
     send "$WORK/$name.json" "$name IN_SERVICE (again)"
 done
+
+echo "== simulate: the default set and examples/policy-set-burst.json on a spike (a synthetic day)"
+mkdir -p target/demo
+"$BIN" simulate --traffic 'synthetic:spike?base=200&peak=2000&at=600&width=60&seed=7' \
+    --instance-type ml.c5.xlarge --capacity-per-instance 150 --hourly-price 0.20 \
+    --compare examples/policy-set-burst.json --out target/demo/simulate-spike.svg | sed 's/^/  /'

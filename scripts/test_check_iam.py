@@ -140,6 +140,23 @@ class MissingPermission(unittest.TestCase):
                             "alarm:TargetTracking-endpoint/" in f and "PutScalingPolicy" in f
                             for f in failures), failures)
 
+    def test_an_operator_only_call_granted_to_the_function_fails(self):
+        with open(TEMPLATE) as f:
+            text = f.read()
+        line = "            - Sid: OwnedAndTargetTrackingAlarms\n"
+        self.assertEqual(text.count(line), 1)
+        granted = text.replace(line, "            - Sid: History\n              Effect: Allow\n"
+                               "              Action: cloudwatch:GetMetricData\n"
+                               "              Resource: '*'\n" + line)
+        failures = run(template_path=Files(self).write("template.yaml", granted))
+        granting = [f for f in failures if "grants cloudwatch:GetMetricData" in f]
+        # In a single-account deployment and in organization mode alike.
+        self.assertEqual(len(granting), 2, failures)
+        for f in granting:
+            self.assertIn("monitoring GetMetricData is operator_only", f)
+        # Not granted (the real template): no failure.
+        self.assertEqual(run(), [])
+
     def test_a_condition_on_other_tag_keys_does_not_grant_the_release_tags(self):
         with open(TEMPLATE) as f:
             text = f.read()

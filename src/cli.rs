@@ -86,6 +86,9 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Replay per-minute traffic through the policy set (and, with
+    /// --compare, a second one) and print what the variant would have done.
+    Simulate(crate::simulate::command::SimulateArgs),
     /// Pass an event file through the Lambda handler and print its result.
     Handle {
         #[arg(long, value_name = "FILE")]
@@ -152,6 +155,7 @@ pub async fn run() -> ExitCode {
             None
         }
         Command::Release { .. } => None,
+        Command::Simulate(_) => None,
         Command::Handle { event, .. } => match read_event(event) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -160,6 +164,22 @@ pub async fn run() -> ExitCode {
             }
         },
     };
+    // A CSV or synthetic source needs no AWS configuration at all; a
+    // CloudWatch source is read with the caller's own credentials.
+    if let Command::Simulate(args) = cli.command {
+        if cli.place.account.is_some() || cli.place.role.is_some() {
+            eprintln!(
+                "error: simulate reads CloudWatch with the caller's own credentials: \
+                 --account and --role are not for it (--region is)"
+            );
+            return ExitCode::from(2);
+        }
+        let label = cli.policy.as_ref().map_or_else(
+            || "the environment's set".to_string(),
+            |p| p.display().to_string(),
+        );
+        return crate::simulate::command::run(args, settings, &label, cli.place.region).await;
+    }
     let hub = match cli.place.hub(settings).await {
         Ok(hub) => hub,
         Err(e) => {
@@ -265,6 +285,7 @@ pub async fn run() -> ExitCode {
                 }
             }
         }
+        Command::Simulate(_) => unreachable!("simulate runs before the clients exist"),
         Command::Handle { dry_run, .. } => {
             let payload = payload.expect("read above");
             let invocation = Invocation {

@@ -15,13 +15,14 @@
   to change.
 - sts:AssumeRole of a role that does not exist: AWS answers AccessDenied;
   moto hands out credentials for any role ARN (see accounts.py).
+- GetMetricData: AWS pages by MaxDatapoints; moto does not (metric_pages.py).
 Lookups go through moto with the caller's own signature, hence its account.
 """
 
 import io
 import json
 
-from . import accounts, errors
+from . import accounts, errors, metric_pages
 
 _NOT_FOUND_PREFIXES = {
     "DeleteScalingPolicy": "No scaling policy found",
@@ -37,6 +38,8 @@ def answer(req, environ, moto):
     """
     if req.service == "sts" and req.operation == "AssumeRole":
         return _assume_role(req, environ, moto)
+    if req.service == "monitoring" and req.operation == "GetMetricData":
+        return metric_pages.answer(req, environ, moto)
     if req.service != "application-autoscaling":
         return moto(environ)
     params = req.json_params() or {}

@@ -11,7 +11,7 @@ import tempfile
 import unittest
 from urllib.parse import urlencode
 
-from . import models, patterns, query, validate
+from . import metric_pages, models, patterns, query, validate
 from .faults import Faults
 from .gateway import Gateway
 from .request import AwsRequest
@@ -142,6 +142,49 @@ class JavaPatterns(unittest.TestCase):
             for shape in models.model(service)["shapes"].values():
                 if "pattern" in shape:
                     self.assertIsNotNone(patterns.compiled(shape["pattern"]), shape["pattern"])
+
+
+class MetricPages(unittest.TestCase):
+    """GetMetricData cut into pages of MaxDatapoints over all its queries."""
+
+    RESULTS = [{"Id": "a", "Timestamps": [1, 2, 3], "Values": [1.0, 2.0, 3.0], "StatusCode": "Complete"},
+               {"Id": "b", "Timestamps": [1, 2], "Values": [5.0, 6.0], "StatusCode": "Complete"}]
+    XML = ('<GetMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">'
+           "<GetMetricDataResult><MetricDataResults><member><Id>a</Id><Timestamps>"
+           "<member>2026-11-20T10:00:00Z</member><member>2026-11-20T10:01:00Z</member></Timestamps>"
+           "<Values><member>1.0</member><member>2.0</member></Values><StatusCode>Complete</StatusCode>"
+           "</member></MetricDataResults></GetMetricDataResult></GetMetricDataResponse>")
+
+    def pages_json(self, limit):
+        pages, offset = [], 0
+        while True:
+            page = json.loads(metric_pages._page_json(json.dumps({"MetricDataResults": self.RESULTS}).encode(),
+                                                      offset, limit))
+            pages.append([(r["Values"], r["StatusCode"]) for r in page["MetricDataResults"]])
+            token = page.get("NextToken")
+            if not token:
+                return pages
+            offset = metric_pages._offset(token)
+
+    def test_json_pages_span_queries_and_mark_partial_data(self):
+        self.assertEqual(self.pages_json(2), [
+            [([1.0, 2.0], "PartialData"), ([], "PartialData")],
+            [([3.0], "Complete"), ([5.0], "PartialData")],
+            [([], "Complete"), ([6.0], "Complete")]])
+        self.assertEqual(self.pages_json(100_800), [[([1.0, 2.0, 3.0], "Complete"), ([5.0, 6.0], "Complete")]])
+
+    def test_xml_pages_keep_the_document_and_add_the_token(self):
+        first = metric_pages._page_xml(self.XML.encode(), 0, 1).decode()
+        self.assertIn("<member>1.0</member></Values><StatusCode>PartialData</StatusCode>", first)
+        self.assertNotIn("2.0", first)
+        self.assertIn("<NextToken>localaws-page-1</NextToken></GetMetricDataResult>", first)
+        last = metric_pages._page_xml(self.XML.encode(), 1, 1).decode()
+        self.assertIn("<Values><member>2.0</member></Values><StatusCode>Complete</StatusCode>", last)
+        self.assertNotIn("NextToken", last)
+
+    def test_a_foreign_token_is_refused(self):
+        with self.assertRaises(ValueError):
+            metric_pages._offset("eyJvZmZzZXQiOjB9")
 
 
 class FaultDecisions(unittest.TestCase):

@@ -6,6 +6,7 @@ pub mod autoscaling;
 pub mod calls;
 pub mod identity;
 pub mod lambda;
+pub mod metrics;
 pub mod paging;
 pub mod sagemaker;
 pub mod store;

@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::domain::desired::{
     desired_for, DesiredAlarm, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent,
 };
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
 use crate::domain::Dimension;
 use crate::policy_set::schedule::{parse_schedule, Schedule};
@@ -43,16 +44,37 @@ pub fn desired_for_variant(
             serverless: None,
         }],
     };
+    desired_in(&snapshot, variant, settings)
+}
+
+/// The desired scaling the policy set gives one variant of an endpoint as
+/// observed (its tags apply), through the same `desired_for` reconcile uses.
+pub fn desired_in(
+    snapshot: &EndpointSnapshot,
+    variant: &str,
+    settings: &Settings,
+) -> Result<DesiredScaling, SimulateError> {
+    let endpoint = &snapshot.name;
+    let wanted = Scaled::variant(endpoint.as_str(), variant);
     let unusable = |why: String| SimulateError::Unsupported(format!("{endpoint}/{variant}: {why}"));
-    match desired_for(&snapshot, settings).map_err(|e| unusable(e.to_string()))? {
-        EndpointIntent::Variants(mut intents) => match intents.pop() {
-            Some(VariantIntent::Manage(desired)) => Ok(desired),
-            Some(VariantIntent::Skip { reason, .. }) => Err(unusable(reason.to_string())),
-            Some(VariantIntent::Error { message, .. }) => Err(unusable(message)),
-            None => Err(unusable("no variant".to_string())),
-        },
-        EndpointIntent::Skip(reason) => Err(unusable(reason.to_string())),
+    let intents = match desired_for(snapshot, settings).map_err(|e| unusable(e.to_string()))? {
+        EndpointIntent::Variants(intents) => intents,
+        EndpointIntent::Skip(reason) => return Err(unusable(reason.to_string())),
+    };
+    for intent in intents {
+        match intent {
+            VariantIntent::Manage(desired) if desired.subject == wanted => return Ok(desired),
+            VariantIntent::Skip { variant: v, reason } if v == variant => {
+                return Err(unusable(reason.to_string()))
+            }
+            VariantIntent::Error {
+                variant: v,
+                message,
+            } if v == variant => return Err(unusable(message)),
+            _ => {}
+        }
     }
+    Err(unusable("no such variant".to_string()))
 }
 
 /// What a metric reads from a simulated minute.

@@ -84,11 +84,18 @@ mod engine_tests;
 pub mod figures;
 pub mod table;
 
+pub mod command;
+pub mod svg;
+pub mod traffic;
+pub mod traffic_cloudwatch;
+pub mod traffic_csv;
+pub mod traffic_synthetic;
+
 use serde::Serialize;
 
 use crate::domain::desired::DesiredScaling;
 
-pub use engine_model::desired_for_variant;
+pub use engine_model::{desired_for_variant, desired_in};
 pub use figures::{figures, Figures};
 
 /// Per-minute invocations of one variant.

@@ -458,3 +458,4 @@ pub async fn put_invocations_policy(
 }
 
 pub mod fleet;
+pub mod metrics;

@@ -5,14 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app;
 use crate::aws::Clients;
 use crate::config::DriftMode;
 use crate::domain::release::parse_duration;
 use crate::drift::{self, SweepOptions};
-use crate::handler::{self, Invocation};
+use crate::error::GuardError;
+use crate::handler::{self, Invocation, Response};
 use crate::policy_set::PolicySet;
 use crate::reconcile::report::Outcome;
 use crate::trigger::{self, validate_endpoint_name};
@@ -165,16 +166,9 @@ pub async fn run() -> ExitCode {
                     } else {
                         print_text(&drift::report::table(&report));
                     }
-                    if report.summary.errors > 0 {
-                        ExitCode::FAILURE
-                    } else {
-                        ExitCode::SUCCESS
-                    }
+                    exit_code(&Response::DriftCheck(report))
                 }
-                Err(e) => {
-                    eprintln!("error: the drift check could not run: {e}");
-                    ExitCode::FAILURE
-                }
+                Err(e) => failure(GuardError::DriftCheckFailed(e)),
             }
         }
         Command::Release {
@@ -188,12 +182,7 @@ pub async fn run() -> ExitCode {
                     print_serialized(&report);
                     ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    print_json(
-                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-                    );
-                    ExitCode::FAILURE
-                }
+                Err(e) => failure(e),
             }
         }
         Command::Handle { dry_run, .. } => {
@@ -203,17 +192,11 @@ pub async fn run() -> ExitCode {
                 deadline: None,
             };
             match handler::handle(&reconciler, payload, invocation).await {
-                Ok(value) => {
-                    print_json(&value);
-                    ExitCode::SUCCESS
+                Ok(response) => {
+                    print_serialized(&response);
+                    exit_code(&response)
                 }
-                Err(e) => {
-                    // The shape Lambda gives a failed invocation.
-                    print_json(
-                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-                    );
-                    ExitCode::FAILURE
-                }
+                Err(e) => failure(e),
             }
         }
     }
@@ -243,7 +226,7 @@ fn read_event(path: &PathBuf) -> Result<Value, String> {
 }
 
 fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {
-    print_json(&serde_json::to_value(&report).expect("reports serialize"));
+    print_serialized(&report);
     if report.outcome == Outcome::Error {
         ExitCode::FAILURE
     } else {
@@ -251,8 +234,20 @@ fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {
     }
 }
 
-fn print_json(value: &Value) {
-    print_serialized(value);
+/// 0 when the work was done without an error, 1 otherwise: the same for
+/// a result whichever command produced it.
+fn exit_code(response: &Response) -> ExitCode {
+    if response.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints an error in the shape Lambda gives a failed invocation; exits 1.
+fn failure(err: GuardError) -> ExitCode {
+    print_serialized(&err.to_json());
+    ExitCode::FAILURE
 }
 
 /// Streams JSON to standard output without building it in memory first.

@@ -19,6 +19,7 @@ use autoscaling_guard::app::{self, AwsReconciler};
 use autoscaling_guard::aws::{retry_config, Clients};
 use autoscaling_guard::config::{DriftMode, Settings};
 use autoscaling_guard::drift::SweepOptions;
+use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::Outcome;
@@ -716,7 +717,7 @@ async fn every_kind_of_failure_is_named_in_the_invocation_error() {
             .await
             .expect_err(op);
         clear_faults(&key);
-        assert_eq!(err.error_type(), "ReconcileFailed");
+        assert_eq!(err.error_type(), ErrorType::AwsError);
         let message = err.to_string();
         assert!(
             message.contains(&format!("{op} failed: {named}")),

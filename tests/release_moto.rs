@@ -12,6 +12,7 @@ use autoscaling_guard::config::{DriftMode, Settings};
 use autoscaling_guard::domain::release::{TAG_RELEASED_LAST_MODIFIED, TAG_RELEASED_UNTIL};
 use autoscaling_guard::drift::report::DriftEntry;
 use autoscaling_guard::drift::SweepOptions;
+use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::Outcome;
@@ -291,9 +292,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     let r = reconciler(settings(DriftMode::Remediate));
 
     // The pipeline releases the endpoint through the Lambda handler.
-    let out = handle(&r, release_payload(&ep, "2h"), Invocation::default())
-        .await
-        .unwrap();
+    let out = serde_json::to_value(
+        handle(&r, release_payload(&ep, "2h"), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(out["action"], "release");
     assert_eq!(out["endpoint"], json!(ep));
     // Per variant: the alarm, two policies, the scheduled action, the target.
@@ -337,9 +341,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     assert!(entry(&sweep.endpoints, &ep).unwrap().remediation.is_none());
     // An IN_SERVICE event before the update changes nothing either: what
     // counts is the endpoint, not the event.
-    let early = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let early = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(early["outcome"], "skipped");
     assert_eq!(early["reason"]["code"], "released");
     assert_eq!(early["writes"], 0);
@@ -354,9 +361,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
         &[("primary", "ml.c5.2xlarge"), ("blue", "ml.m5.xlarge")],
     )
     .await;
-    let done = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let done = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(done["outcome"], "changed", "{done}");
     assert_eq!(
         done["release_mark"],
@@ -377,9 +387,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     assert!(!after.contains_key(TAG_RELEASED_UNTIL), "{after:?}");
     assert!(!after.contains_key(TAG_RELEASED_LAST_MODIFIED), "{after:?}");
     // Delivered twice: nothing more to do.
-    let again = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let again = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         (again["outcome"].as_str(), again["writes"].as_u64()),
         (Some("compliant"), Some(0))
@@ -401,7 +414,7 @@ async fn a_release_over_a_persons_scaling_is_refused_and_changes_nothing() {
     let err = handle(&r, release_payload(&ep, "1h"), Invocation::default())
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "ReleaseRefused");
+    assert_eq!(err.error_type(), ErrorType::ReleaseRefused);
     let message = err.to_string();
     assert!(
         message.contains("variant canary has policy team-latency"),

@@ -21,6 +21,7 @@ use crate::domain::release::{endpoint_intent, ReleaseMark};
 use crate::domain::snapshot::{
     EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
+use crate::error::ErrorType;
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
 use orphans::{find_orphans, plan_orphan, OrphanCause};
@@ -143,7 +144,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 Err((name, e)) => {
                     found.push(failed(
                         EndpointReport::new(&name, true),
-                        "AwsError",
+                        ErrorType::AwsError,
                         e.to_string(),
                     ));
                     unreadable.insert(name);
@@ -185,7 +186,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         for (snapshot, intent) in snapshots.iter().zip(intents) {
             let blank = EndpointReport::new(&snapshot.name, true);
             found.push(match intent {
-                Err(tag) => failed(blank, "InvalidTag", tag.to_string()),
+                Err(tag) => failed(blank, ErrorType::InvalidTag, tag.to_string()),
                 Ok((intent, release)) => {
                     // A released endpoint is skipped (`released`); a spent
                     // mark makes it drifted, so remediation clears it.

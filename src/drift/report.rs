@@ -351,6 +351,7 @@ mod tests {
             reason: None,
             changes: vec![],
             error: None,
+            error_type: None,
             max_raised_to_running: false,
         }
     }

@@ -40,7 +40,7 @@ impl Response {
     /// answers even when some endpoints failed; it did not succeed then.
     pub fn succeeded(&self) -> bool {
         match self {
-            Response::DriftCheck(report) => report.summary.errors == 0,
+            Response::DriftCheck(report) => !report.summary.has_errors(),
             Response::Reconcile(r) => r.report.outcome != Outcome::Error,
             Response::Ignored(_) | Response::Release(_) => true,
         }

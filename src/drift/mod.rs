@@ -214,7 +214,17 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         let orphans = self
             .handle_orphans(candidates, remediate, options.deadline)
             .await;
-        let summary = summarize(&found, &entries, &orphans);
+        let units: BTreeMap<String, u64> = snapshots
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    (s.variants.len() + s.components.len()) as u64,
+                )
+            })
+            .collect();
+        let summary = summarize(&found, &entries, &orphans, &units);
+        report::log_variants(&entries);
         drop(found);
         let (endpoints, endpoints_not_listed) =
             report::bounded(entries, report::MAX_LISTED_ENDPOINTS);

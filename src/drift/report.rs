@@ -11,27 +11,77 @@ use serde_json::{json, Value};
 use super::orphans::Orphan;
 use crate::config::DriftMode;
 use crate::domain::plan::Change;
-use crate::reconcile::report::{EndpointReport, Outcome, VariantStatus};
+use crate::error::ErrorType;
+use crate::reconcile::report::{EndpointReport, Outcome, VariantReport, VariantStatus};
 
 pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
 
-/// Counts of variants, except `endpoints`, `not_reached` (endpoints, and
-/// orphan candidates the sweep had no time to check), the orphan counts
-/// (targets) and the call counts. `errors` also counts orphan candidates
-/// whose fresh read or removal failed.
+/// What a drift check counts. Each count has one unit:
+/// - endpoints: `endpoints` (listed), `endpoints_unreadable` (listed, but
+///   their details could not be read, so their variants are in no variant
+///   count) and `not_reached` (drifted, but the sweep had no time to repair
+///   them);
+/// - variants (an inference component counts as one): `compliant`,
+///   `drifted`, `skipped` and `errors` say what the check found, an outcome
+///   of the whole endpoint (opted out, a bad tag) counted once per variant;
+///   `remediated` counts the variants a repair changed, and `errors` also
+///   counts a variant whose repair failed (each variant once);
+/// - orphan targets: `orphans_found`, `orphans_removed`,
+///   `orphans_not_reached` and `orphan_errors`;
+/// - AWS requests: `reads` and `writes`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftSummary {
     pub endpoints: u64,
+    pub endpoints_unreadable: u64,
     pub compliant: u64,
     pub drifted: u64,
     pub remediated: u64,
     pub skipped: u64,
     pub errors: u64,
+    pub not_reached: u64,
     pub orphans_found: u64,
     pub orphans_removed: u64,
-    pub not_reached: u64,
+    pub orphans_not_reached: u64,
+    pub orphan_errors: u64,
     pub reads: u64,
     pub writes: u64,
+}
+
+impl DriftSummary {
+    /// Whether anything ended in an error: a variant, an endpoint that could
+    /// not be read, an orphan.
+    pub fn has_errors(&self) -> bool {
+        self.errors + self.endpoints_unreadable + self.orphan_errors > 0
+    }
+
+    /// Each count with its name (the JSON field and the EMF metric name)
+    /// and what it counts, in the order the table shows them.
+    pub fn counts(&self) -> [(&'static str, &'static str, u64); 14] {
+        [
+            ("endpoints", "endpoints", self.endpoints),
+            (
+                "endpoints_unreadable",
+                "endpoints unreadable",
+                self.endpoints_unreadable,
+            ),
+            ("compliant", "variants compliant", self.compliant),
+            ("drifted", "variants drifted", self.drifted),
+            ("remediated", "variants remediated", self.remediated),
+            ("skipped", "variants skipped", self.skipped),
+            ("errors", "variants with errors", self.errors),
+            ("not_reached", "endpoints not reached", self.not_reached),
+            ("orphans_found", "orphans found", self.orphans_found),
+            ("orphans_removed", "orphans removed", self.orphans_removed),
+            (
+                "orphans_not_reached",
+                "orphans not reached",
+                self.orphans_not_reached,
+            ),
+            ("orphan_errors", "orphans with errors", self.orphan_errors),
+            ("reads", "AWS reads", self.reads),
+            ("writes", "AWS writes", self.writes),
+        ]
+    }
 }
 
 /// One endpoint that is not simply compliant.
@@ -150,74 +200,88 @@ pub fn bounded(mut entries: Vec<DriftEntry>, limit: usize) -> (Vec<DriftEntry>, 
     (entries, omitted)
 }
 
-fn variant_count(report: &EndpointReport) -> u64 {
-    report.variants.len().max(1) as u64
+/// Each variant's status in a report. An outcome of the whole endpoint (a
+/// skip, an error) stands for each of its `units` variants; `None` when
+/// they are unknown (the endpoint could not be read).
+fn statuses(report: &EndpointReport, units: Option<u64>) -> Option<Vec<(&str, VariantStatus)>> {
+    let whole = match report.outcome {
+        Outcome::Skipped if report.reason.is_some() => Some(VariantStatus::Skipped),
+        Outcome::Error if report.variants.is_empty() => Some(VariantStatus::Error),
+        _ => None,
+    };
+    match whole {
+        Some(status) => units.map(|n| vec![("", status); n as usize]),
+        None => Some(
+            report
+                .variants
+                .iter()
+                .map(|v| (v.variant.as_str(), v.status))
+                .collect(),
+        ),
+    }
 }
 
 /// Counts what the sweep found and did; call counts are filled in by the
-/// caller.
+/// caller. `units` gives each read endpoint's number of variants.
 pub fn summarize(
     found: &[EndpointReport],
     entries: &[DriftEntry],
     orphans: &[OrphanReport],
+    units: &BTreeMap<String, u64>,
 ) -> DriftSummary {
     let mut s = DriftSummary {
         endpoints: found.len() as u64,
         ..DriftSummary::default()
     };
+    let mut failed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for report in found {
-        match report.outcome {
-            // Endpoint-level outcomes count once per variant.
-            Outcome::Error if report.variants.is_empty() => s.errors += variant_count(report),
-            Outcome::Skipped if report.variants.is_empty() => s.skipped += variant_count(report),
-            Outcome::Gone => {}
-            _ => {
-                for v in &report.variants {
-                    match v.status {
-                        VariantStatus::Compliant => s.compliant += 1,
-                        VariantStatus::Drifted | VariantStatus::Changed => s.drifted += 1,
-                        VariantStatus::Skipped => s.skipped += 1,
-                        VariantStatus::Error => s.errors += 1,
-                    }
+        let Some(variants) = statuses(report, units.get(&report.endpoint).copied()) else {
+            s.endpoints_unreadable += 1;
+            continue;
+        };
+        for (name, status) in variants {
+            match status {
+                VariantStatus::Compliant => s.compliant += 1,
+                VariantStatus::Drifted | VariantStatus::Changed => s.drifted += 1,
+                VariantStatus::Skipped => s.skipped += 1,
+                VariantStatus::Error => {
+                    s.errors += 1;
+                    failed.entry(&report.endpoint).or_default().push(name);
                 }
             }
         }
     }
     for entry in entries {
-        if entry.not_reached {
-            s.not_reached += 1;
-        }
-        if let Some(done) = &entry.remediation {
-            if done.outcome == Outcome::Error && done.variants.is_empty() {
-                s.errors += variant_count(done);
-            }
-            for v in &done.variants {
-                match v.status {
-                    VariantStatus::Changed => s.remediated += 1,
-                    VariantStatus::Error => s.errors += 1,
-                    _ => {}
-                }
+        s.not_reached += u64::from(entry.not_reached);
+        let Some(done) = &entry.remediation else {
+            continue;
+        };
+        let before = failed.get(done.endpoint.as_str());
+        let units = units.get(&done.endpoint).copied();
+        for (name, status) in statuses(done, units).unwrap_or_default() {
+            match status {
+                VariantStatus::Changed => s.remediated += 1,
+                // A variant that had already failed is counted once.
+                VariantStatus::Error if !before.is_some_and(|b| b.contains(&name)) => s.errors += 1,
+                _ => {}
             }
         }
     }
     for o in orphans {
         s.orphans_found += u64::from(o.status.is_orphan());
         s.orphans_removed += u64::from(o.status == OrphanStatus::Removed);
-        s.errors += u64::from(o.status.is_error());
-        s.not_reached += u64::from(o.status == OrphanStatus::NotReached);
+        s.orphan_errors += u64::from(o.status.is_error());
+        s.orphans_not_reached += u64::from(o.status == OrphanStatus::NotReached);
     }
     s
 }
 
 /// One CloudWatch Embedded Metric Format line with the summary's counts.
 pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> String {
-    let counts = serde_json::to_value(summary).expect("summary serializes");
-    let Value::Object(counts) = counts else {
-        unreachable!("a struct serializes to an object")
-    };
+    let counts = summary.counts();
     let metrics: Vec<Value> = counts
-        .keys()
-        .map(|name| json!({"Name": name, "Unit": "Count"}))
+        .iter()
+        .map(|(name, _, _)| json!({"Name": name, "Unit": "Count"}))
         .collect();
     let mut line = json!({
         "_aws": {
@@ -231,10 +295,87 @@ pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> S
         "Service": "autoscaling-guard",
         "Mode": mode,
     });
-    for (name, value) in counts {
-        line[name] = value;
+    for (name, _, value) in counts {
+        line[name] = json!(value);
     }
     line.to_string()
+}
+
+/// The repair's report of a variant found not compliant, when it was repaired.
+fn repaired<'a>(entry: &'a DriftEntry, found: &VariantReport) -> Option<&'a VariantReport> {
+    entry
+        .remediation
+        .as_ref()
+        .and_then(|done| done.variants.iter().find(|a| a.variant == found.variant))
+}
+
+/// One line on a variant that is not compliant: why it is skipped, its
+/// error (`type: message`), or the differences its changes are for.
+pub fn detail(v: &VariantReport) -> String {
+    match v.status {
+        VariantStatus::Skipped => v.reason.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+        VariantStatus::Error => match (v.error_type, &v.error) {
+            (Some(t), Some(e)) => format!("{t}: {e}"),
+            (_, e) => e.clone().unwrap_or_default(),
+        },
+        _ => v
+            .changes
+            .iter()
+            .flat_map(|c| c.because())
+            .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// One log line per variant that is not compliant (per endpoint, for an
+/// outcome of the whole endpoint), in every mode: every one can be found in
+/// the logs, also past the `MAX_LISTED_ENDPOINTS` the result lists.
+pub fn log_variants(entries: &[DriftEntry]) {
+    for entry in entries {
+        let found = &entry.found;
+        let endpoint = found.endpoint.as_str();
+        if found.variants.is_empty() || found.reason.is_some() || found.error.is_some() {
+            let outcome = entry
+                .remediation
+                .as_ref()
+                .map_or(found.outcome, |r| r.outcome);
+            let reason = found.reason.as_ref().map(|r| r.to_string());
+            tracing::info!(
+                endpoint,
+                action = "drift-check",
+                outcome = outcome.as_str(),
+                found = found.outcome.as_str(),
+                reason = found.reason.as_ref().map(|r| r.code()),
+                error_type = found.error_type.map(ErrorType::as_str),
+                detail = found.error.as_deref().or(reason.as_deref()),
+                "endpoint not compliant"
+            );
+            continue;
+        }
+        for v in found
+            .variants
+            .iter()
+            .filter(|v| v.status != VariantStatus::Compliant)
+        {
+            let after = repaired(entry, v);
+            let last = after.unwrap_or(v);
+            let detail = detail(last);
+            tracing::info!(
+                endpoint,
+                variant = v.variant.as_str(),
+                action = "drift-check",
+                outcome = last.status.as_str(),
+                found = v.status.as_str(),
+                reason = last.reason.as_ref().map(|r| r.code()),
+                error_type = last.error_type.map(ErrorType::as_str),
+                differences = (!last.changes.is_empty()).then_some(detail.as_str()),
+                detail = last.changes.is_empty().then_some(detail.as_str()),
+                not_reached = entry.not_reached,
+                "variant not compliant"
+            );
+        }
+    }
 }
 
 /// The summary and the endpoints that need attention, for a terminal.
@@ -247,19 +388,7 @@ pub fn table(report: &DriftReport) -> String {
         (DriftMode::Remediate, _) => "remediate",
     };
     let _ = writeln!(out, "drift check ({mode})");
-    for (label, n) in [
-        ("endpoints", s.endpoints),
-        ("variants compliant", s.compliant),
-        ("variants drifted", s.drifted),
-        ("variants remediated", s.remediated),
-        ("variants skipped", s.skipped),
-        ("variants with errors", s.errors),
-        ("orphans found", s.orphans_found),
-        ("orphans removed", s.orphans_removed),
-        ("endpoints not reached", s.not_reached),
-        ("AWS reads", s.reads),
-        ("AWS writes", s.writes),
-    ] {
+    for (_, label, n) in s.counts() {
         let _ = writeln!(out, "  {label:<22} {n:>6}");
     }
     let mut rows = Vec::new();
@@ -273,33 +402,25 @@ pub fn table(report: &DriftReport) -> String {
             ));
         }
         if let Some(err) = &found.error {
-            rows.push((found.endpoint.clone(), "error".to_string(), err.clone()));
+            let what = match found.error_type {
+                Some(t) => format!("{t}: {err}"),
+                None => err.clone(),
+            };
+            rows.push((found.endpoint.clone(), "error".to_string(), what));
+        }
+        if let Some(done) = &entry.remediation {
+            if let (Some(t), Some(err)) = (done.error_type, &done.error) {
+                let status = "repair failed".to_string();
+                rows.push((found.endpoint.clone(), status, format!("{t}: {err}")));
+            }
         }
         for v in &found.variants {
-            let after = entry
-                .remediation
-                .as_ref()
-                .and_then(|done| done.variants.iter().find(|a| a.variant == v.variant));
+            let after = repaired(entry, v);
             // What a repair did says what differed; otherwise the plan does.
-            let shown = after.unwrap_or(v);
-            let what = match shown.status {
-                VariantStatus::Skipped => shown
-                    .reason
-                    .as_ref()
-                    .map(|r| r.to_string())
-                    .unwrap_or_default(),
-                VariantStatus::Error => shown.error.clone().unwrap_or_default(),
-                _ => shown
-                    .changes
-                    .iter()
-                    .flat_map(|c| c.because())
-                    .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            };
-            let mut status = format!("{:?}", v.status).to_lowercase();
+            let what = detail(after.unwrap_or(v));
+            let mut status = v.status.as_str().to_string();
             if let Some(after) = after {
-                status = format!("{status} -> {:?}", after.status).to_lowercase();
+                status = format!("{status} -> {}", after.status.as_str());
             }
             if entry.not_reached {
                 status.push_str(" (not reached)");
@@ -364,43 +485,90 @@ mod tests {
     }
 
     #[test]
-    fn counts_variants_and_endpoint_level_outcomes() {
+    fn counts_variants_and_endpoint_level_outcomes_per_variant() {
         use VariantStatus::*;
+        let named = |endpoint: &str, outcome, variants: &[(&str, VariantStatus)]| {
+            let mut r = report(endpoint, outcome, &[]);
+            r.variants = variants
+                .iter()
+                .map(|(name, status)| VariantReport {
+                    variant: name.to_string(),
+                    ..variant(*status)
+                })
+                .collect();
+            r
+        };
         let mut opted_out = report("c", Outcome::Skipped, &[]);
         opted_out.reason = Some(SkipReason::OptedOut);
+        let mut bad_tag = report("d", Outcome::Error, &[]);
+        bad_tag.error_type = Some(ErrorType::InvalidTag);
+        let mut unreadable = report("e", Outcome::Error, &[]);
+        unreadable.error_type = Some(ErrorType::AwsError);
+        let b = named(
+            "b",
+            Outcome::Drifted,
+            &[("1", Drifted), ("2", Drifted), ("3", Compliant)],
+        );
+        let f = named("f", Outcome::Error, &[("1", Drifted), ("2", Error)]);
+        let x = named("x", Outcome::Drifted, &[("1", Drifted)]);
         let found = vec![
-            report("a", Outcome::Compliant, &[Compliant, Skipped]),
-            report("b", Outcome::Drifted, &[Drifted, Drifted, Compliant]),
+            named("a", Outcome::Compliant, &[("1", Compliant), ("2", Skipped)]),
+            b.clone(),
             opted_out,
-            report("d", Outcome::Error, &[]),
+            bad_tag,
+            unreadable,
+            f.clone(),
+            x.clone(),
         ];
-        let mut fixed = report("b", Outcome::Changed, &[Changed, Error, Compliant]);
-        fixed.dry_run = false;
+        let units: BTreeMap<String, u64> =
+            [("a", 2), ("b", 3), ("c", 3), ("d", 2), ("f", 2), ("x", 1)]
+                .into_iter()
+                .map(|(n, u)| (n.to_string(), u))
+                .collect();
+        let entry = |found: EndpointReport, remediation, not_reached| DriftEntry {
+            found,
+            remediation,
+            not_reached,
+        };
         let entries = vec![
-            DriftEntry {
-                found: found[1].clone(),
-                remediation: Some(fixed),
-                not_reached: false,
-            },
-            DriftEntry {
-                found: report("x", Outcome::Drifted, &[Drifted]),
-                remediation: None,
-                not_reached: true,
-            },
+            entry(
+                b,
+                Some(named(
+                    "b",
+                    Outcome::Error,
+                    &[("1", Changed), ("2", Error), ("3", Compliant)],
+                )),
+                false,
+            ),
+            // The variant that had failed fails again: counted once.
+            entry(
+                f,
+                Some(named("f", Outcome::Error, &[("1", Changed), ("2", Error)])),
+                false,
+            ),
+            entry(x, None, true),
         ];
-        let s = summarize(&found, &entries, &[]);
+        let s = summarize(&found, &entries, &[], &units);
         assert_eq!(
             s,
             DriftSummary {
-                endpoints: 4,
+                endpoints: 7,
+                endpoints_unreadable: 1,
                 compliant: 2,
-                drifted: 2,
-                remediated: 1,
-                skipped: 2,
-                errors: 2,
+                drifted: 4,
+                remediated: 2,
+                skipped: 4,
+                errors: 4,
                 not_reached: 1,
                 ..DriftSummary::default()
             }
+        );
+        // The variants found add up: each is counted once by what was found.
+        let read_variants: u64 = units.values().sum();
+        let found_errors = 2 + 1;
+        assert_eq!(
+            s.compliant + s.drifted + s.skipped + found_errors,
+            read_variants
         );
     }
 
@@ -428,12 +596,23 @@ mod tests {
             .into_iter()
             .map(orphan)
             .collect();
-        let s = summarize(&[], &[], &all);
+        let s = summarize(&[], &[], &all, &BTreeMap::new());
         assert_eq!(
-            (s.orphans_found, s.orphans_removed, s.errors, s.not_reached),
+            (
+                s.orphans_found,
+                s.orphans_removed,
+                s.orphan_errors,
+                s.orphans_not_reached
+            ),
             (3, 1, 2, 1),
             "{s:?}"
         );
+        assert_eq!(
+            (s.errors, s.not_reached),
+            (0, 0),
+            "orphans are not variants"
+        );
+        assert!(s.has_errors());
     }
 
     #[test]
@@ -527,7 +706,7 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        assert_eq!(names.len(), 11);
+        assert_eq!(names.len(), 14);
         for name in names {
             assert!(line[name].is_u64(), "{name} has a value");
         }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::drift::report::DriftReport;
 use crate::drift::{EndpointLister, ScalingLister, SweepOptions};
@@ -133,6 +133,11 @@ async fn reconcile_one<R: EndpointReader, S: ScalingStore>(
         reads = report.reads,
         writes = report.writes,
         "reconciled"
+    );
+    debug!(
+        endpoint,
+        report = serde_json::to_string(&report).unwrap_or_default(),
+        "reconcile report"
     );
     match report.outcome {
         // Fail the invocation so that the event is retried and, in the

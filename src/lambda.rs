@@ -29,13 +29,16 @@ pub async fn run() -> Result<(), Error> {
             force_dry_run: false,
             deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
         };
-        let payload = payload_of(&event.payload)?;
-        let response = handler::handle(reconciler, payload, invocation).await?;
+        let response = match payload_of(&event.payload) {
+            Ok(payload) => handler::handle(reconciler, payload, invocation).await,
+            Err(e) => Err(e),
+        }
+        .map_err(Failed::logged)?;
         // Drift counts as metrics, from the log line alone: no API call.
         if let Response::DriftCheck(report) = &response {
             println!("{}", emf_line(&report.summary, drift_mode, now_ms()));
         }
-        Ok::<Response, GuardError>(response)
+        Ok::<Response, Failed>(response)
     });
     Runtime::new(function)
         .layer(MapRequestLayer::new(|mut invocation: LambdaInvocation| {
@@ -45,6 +48,34 @@ pub async fn run() -> Result<(), Error> {
         .layer(layers::TracingLayer::new())
         .run()
         .await
+}
+
+/// A failed invocation. The runtime logs a handler's error in its `Debug`
+/// form: here that is the type and the message on one line.
+struct Failed(GuardError);
+
+impl Failed {
+    fn logged(err: GuardError) -> Self {
+        tracing::error!(
+            outcome = "error",
+            error_type = err.error_type().as_str(),
+            error = %err,
+            "invocation failed"
+        );
+        Failed(err)
+    }
+}
+
+impl std::fmt::Debug for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.error_type(), self.0)
+    }
+}
+
+impl From<Failed> for lambda_runtime::Diagnostic {
+    fn from(failed: Failed) -> Self {
+        failed.0.into()
+    }
 }
 
 /// A payload as the caller sent it: its size, and its text when it is

@@ -723,6 +723,11 @@ async fn every_kind_of_failure_is_named_in_the_invocation_error() {
             message.contains(&format!("{op} failed: {named}")),
             "{op} {kind}: {message}"
         );
+        // One line, with no SDK debug form (`DispatchFailure { source: ...`).
+        assert!(
+            !message.contains('\n') && !message.contains(" { "),
+            "{op} {kind}: {message}"
+        );
     }
 }
 

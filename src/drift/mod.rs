@@ -114,10 +114,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         report.summary.reads = calls.reads;
         report.summary.writes = calls.writes;
         report.calls_by_operation = calls.by_operation;
-        info!(
-            summary = %serde_json::to_string(&report.summary).unwrap_or_default(),
-            "drift check done"
-        );
+        report::log_summary(&report.summary, report.mode, report.dry_run);
         Ok(report)
     }
 

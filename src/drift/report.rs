@@ -12,7 +12,9 @@ use super::orphans::Orphan;
 use crate::config::DriftMode;
 use crate::domain::plan::Change;
 use crate::error::ErrorType;
-use crate::reconcile::report::{EndpointReport, Outcome, VariantReport, VariantStatus};
+use crate::reconcile::report::{
+    differences, EndpointReport, Outcome, VariantReport, VariantStatus,
+};
 
 pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
 
@@ -301,6 +303,34 @@ pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> S
     line.to_string()
 }
 
+/// The `drift check done` log line: every count as a field of its own.
+pub fn log_summary(s: &DriftSummary, mode: DriftMode, dry_run: bool) {
+    let mode = match mode {
+        DriftMode::Remediate => "remediate",
+        DriftMode::Report => "report",
+    };
+    tracing::info!(
+        action = "drift-check",
+        mode,
+        dry_run,
+        endpoints = s.endpoints,
+        endpoints_unreadable = s.endpoints_unreadable,
+        compliant = s.compliant,
+        drifted = s.drifted,
+        remediated = s.remediated,
+        skipped = s.skipped,
+        errors = s.errors,
+        not_reached = s.not_reached,
+        orphans_found = s.orphans_found,
+        orphans_removed = s.orphans_removed,
+        orphans_not_reached = s.orphans_not_reached,
+        orphan_errors = s.orphan_errors,
+        reads = s.reads,
+        writes = s.writes,
+        "drift check done"
+    );
+}
+
 /// The repair's report of a variant found not compliant, when it was repaired.
 fn repaired<'a>(entry: &'a DriftEntry, found: &VariantReport) -> Option<&'a VariantReport> {
     entry
@@ -318,13 +348,7 @@ pub fn detail(v: &VariantReport) -> String {
             (Some(t), Some(e)) => format!("{t}: {e}"),
             (_, e) => e.clone().unwrap_or_default(),
         },
-        _ => v
-            .changes
-            .iter()
-            .flat_map(|c| c.because())
-            .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
-            .collect::<Vec<_>>()
-            .join("; "),
+        _ => differences(v.changes.iter().flat_map(|c| c.because())),
     }
 }
 

@@ -143,7 +143,11 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             {
                 return failed(report, ErrorType::AwsError, e.to_string());
             }
-            info!(endpoint, release = ?release, "release mark cleared");
+            info!(
+                endpoint,
+                action = "clear_release_mark",
+                "release mark cleared"
+            );
             cleared = true;
         }
         let resource_ids = managed_resource_ids(&intent);
@@ -221,7 +225,9 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                             Err(e) => {
                                 // Later changes build on earlier ones: stop here.
                                 warn!(endpoint = %report.endpoint, variant = %desired.variant,
-                                      action = change.name(), error = %e, "change failed");
+                                      action = change.name(), outcome = "error",
+                                      error_type = ErrorType::AwsError.as_str(), error = %e,
+                                      "change failed");
                                 vr.status = VariantStatus::Error;
                                 vr.error = Some(e.to_string());
                                 vr.error_type = Some(ErrorType::AwsError);
@@ -237,7 +243,8 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                             endpoint = %report.endpoint,
                             variant = %desired.variant,
                             action = change.name(),
-                            because = %serde_json::to_string(change.because()).unwrap_or_default(),
+                            outcome = "changed",
+                            differences = report::differences(change.because()),
                             "applied change"
                         );
                         vr.changes.push(change);
@@ -277,7 +284,8 @@ pub(crate) fn failed(
     error_type: ErrorType,
     message: String,
 ) -> EndpointReport {
-    warn!(endpoint = %report.endpoint, error_type = error_type.as_str(), error = %message, "endpoint not reconciled");
+    warn!(endpoint = %report.endpoint, outcome = "error", error_type = error_type.as_str(),
+          error = %message, "endpoint not reconciled");
     report.outcome = Outcome::Error;
     report.error_type = Some(error_type);
     report.error = Some(message);

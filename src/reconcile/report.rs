@@ -4,9 +4,18 @@
 use serde::Serialize;
 
 use crate::domain::desired::SkipReason;
-use crate::domain::plan::Change;
+use crate::domain::plan::{Change, Difference};
 use crate::domain::release::ReleaseMark;
 use crate::error::ErrorType;
+
+/// Differences on one line, for people and log queries:
+/// `scalable_target max_capacity: 9 -> 4; policy x target_value: 50.0 -> 70.0`.
+pub fn differences<'a>(all: impl IntoIterator<Item = &'a Difference>) -> String {
+    all.into_iter()
+        .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,6 +2,9 @@
 
 use std::io::IsTerminal;
 
+use tracing::Subscriber;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 use crate::aws::alarms::Alarms;
@@ -49,18 +52,13 @@ pub fn init_logging(json: bool) {
         std::env::var("RUST_LOG").ok().as_deref(),
         std::env::var("LOG_LEVEL").ok().as_deref(),
     );
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
     if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .init();
+        json_logs(filter, std::io::stderr).init();
     } else {
-        builder
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
             .compact()
             .with_ansi(std::io::stderr().is_terminal())
             .init();
@@ -68,6 +66,22 @@ pub fn init_logging(json: bool) {
     if let Some(problem) = problem {
         tracing::warn!("{problem}");
     }
+}
+
+/// The JSON log format: one object per line, each field at the top level
+/// next to `timestamp`, `level` and `message`.
+pub fn json_logs<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_target(false)
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .finish()
 }
 
 pub fn reconciler(clients: &Clients, settings: Settings) -> AwsReconciler {

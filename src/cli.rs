@@ -61,6 +61,10 @@ enum Command {
         /// Print the JSON report instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write the whole report, one JSON record per variant, to
+        /// FILE (JSON Lines), however many endpoints there are.
+        #[arg(long, value_name = "FILE")]
+        jsonl: Option<PathBuf>,
     },
     /// Release an endpoint for an update: remove this tool's scaling from its
     /// variants and leave it alone until the update has happened (or the
@@ -112,6 +116,7 @@ pub async fn run() -> ExitCode {
         }
     }
     // Validate what can be validated before any AWS client exists.
+    let mut jsonl_file = None;
     let payload = match &cli.command {
         Command::Plan { endpoint } | Command::Reconcile { endpoint, .. } => {
             if let Err(e) = validate_endpoint_name(endpoint) {
@@ -120,9 +125,21 @@ pub async fn run() -> ExitCode {
             }
             None
         }
-        Command::DriftCheck { report_only, .. } => {
+        Command::DriftCheck {
+            report_only, jsonl, ..
+        } => {
             if *report_only {
                 settings.drift_mode = DriftMode::Report;
+            }
+            // A file that cannot be written fails now, before any AWS call.
+            if let Some(path) = jsonl {
+                match std::fs::File::create(path) {
+                    Ok(file) => jsonl_file = Some(file),
+                    Err(e) => {
+                        eprintln!("error: --jsonl: cannot write {}: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                }
             }
             None
         }
@@ -154,13 +171,26 @@ pub async fn run() -> ExitCode {
         Command::Reconcile { endpoint, dry_run } => {
             report(reconciler.reconcile(&endpoint, dry_run).await)
         }
-        Command::DriftCheck { dry_run, json, .. } => {
+        Command::DriftCheck {
+            dry_run,
+            json,
+            jsonl,
+            ..
+        } => {
             let options = SweepOptions {
                 dry_run,
                 deadline: None,
             };
             match reconciler.drift_check(options).await {
                 Ok(report) => {
+                    if let (Some(file), Some(path)) = (jsonl_file, &jsonl) {
+                        let out = std::io::BufWriter::new(file);
+                        if let Err(e) = drift::report::write_jsonl(&report, out) {
+                            eprintln!("error: --jsonl: cannot write {}: {e}", path.display());
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                    let report = report.bounded(drift::report::MAX_LISTED_ENDPOINTS);
                     if json {
                         print_serialized(&report);
                     } else {

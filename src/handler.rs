@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{debug, info};
 
-use crate::drift::report::DriftReport;
+use crate::drift::report::{DriftReport, MAX_LISTED_ENDPOINTS};
 use crate::drift::{EndpointLister, ScalingLister, SweepOptions};
 use crate::error::{ErrorType, GuardError};
 use crate::reconcile::report::{EndpointReport, Outcome};
@@ -85,7 +85,7 @@ pub async fn handle<R: EndpointLister, S: ScalingLister>(
                 .drift_check(options)
                 .await
                 .map_err(GuardError::DriftCheckFailed)?;
-            Ok(Response::DriftCheck(report))
+            Ok(Response::DriftCheck(report.bounded(MAX_LISTED_ENDPOINTS)))
         }
         Trigger::EndpointStateChange { endpoint, status } if status != IN_SERVICE => {
             info!(endpoint, status, action = "ignored", "state change ignored");

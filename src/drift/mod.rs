@@ -223,15 +223,13 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         let summary = summarize(&found, &entries, &orphans, &units);
         report::log_variants(&entries);
         drop(found);
-        let (endpoints, endpoints_not_listed) =
-            report::bounded(entries, report::MAX_LISTED_ENDPOINTS);
         Ok(DriftReport {
             action: "drift-check",
             mode: self.settings.drift_mode,
             dry_run: options.dry_run,
             summary,
-            endpoints,
-            endpoints_not_listed,
+            endpoints: entries,
+            endpoints_not_listed: 0,
             orphans,
             calls_by_operation: BTreeMap::new(),
         })

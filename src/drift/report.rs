@@ -159,8 +159,8 @@ pub struct DriftReport {
     pub mode: DriftMode,
     pub dry_run: bool,
     pub summary: DriftSummary,
-    /// The endpoints that need attention, errors first, at most
-    /// `MAX_LISTED_ENDPOINTS` of them.
+    /// The endpoints that need attention: all of them from the sweep; in a
+    /// result (`bounded`), errors first and at most `MAX_LISTED_ENDPOINTS`.
     pub endpoints: Vec<DriftEntry>,
     /// How many more there were (the summary counts them all; the logs have
     /// one line per change).
@@ -178,28 +178,32 @@ fn is_zero(n: &u64) -> bool {
 /// is onboarded at once.
 pub const MAX_LISTED_ENDPOINTS: usize = 200;
 
-/// Keeps at most `limit` entries, the most serious first (errors, then
-/// repairs and drift, then skips), in name order within each.
-pub fn bounded(mut entries: Vec<DriftEntry>, limit: usize) -> (Vec<DriftEntry>, u64) {
-    let rank = |e: &DriftEntry| {
-        let outcome = e
-            .remediation
-            .as_ref()
-            .map_or(e.found.outcome, |r| r.outcome);
-        match outcome {
-            Outcome::Error => 0,
-            Outcome::Changed | Outcome::Drifted => 1,
-            _ => 2,
-        }
-    };
-    entries.sort_by(|a, b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| a.found.endpoint.cmp(&b.found.endpoint))
-    });
-    let omitted = entries.len().saturating_sub(limit) as u64;
-    entries.truncate(limit);
-    (entries, omitted)
+impl DriftReport {
+    /// Keeps at most `limit` endpoints, the most serious first (errors,
+    /// then repairs and drift, then skips), in name order within each, and
+    /// counts the rest in `endpoints_not_listed`.
+    pub fn bounded(mut self, limit: usize) -> Self {
+        let rank = |e: &DriftEntry| {
+            let outcome = e
+                .remediation
+                .as_ref()
+                .map_or(e.found.outcome, |r| r.outcome);
+            match outcome {
+                Outcome::Error => 0,
+                Outcome::Changed | Outcome::Drifted => 1,
+                _ => 2,
+            }
+        };
+        self.endpoints.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| a.found.endpoint.cmp(&b.found.endpoint))
+        });
+        let omitted = self.endpoints.len().saturating_sub(limit) as u64;
+        self.endpoints.truncate(limit);
+        self.endpoints_not_listed += omitted;
+        self
+    }
 }
 
 /// Each variant's status in a report. An outcome of the whole endpoint (a
@@ -384,7 +388,11 @@ pub fn log_variants(entries: &[DriftEntry]) {
         {
             let after = repaired(entry, v);
             let last = after.unwrap_or(v);
-            let detail = detail(last);
+            let changed = differences(last.changes.iter().flat_map(|c| c.because()));
+            let why = match last.status {
+                VariantStatus::Skipped | VariantStatus::Error => Some(detail(last)),
+                _ => None,
+            };
             tracing::info!(
                 endpoint,
                 variant = v.variant.as_str(),
@@ -393,13 +401,72 @@ pub fn log_variants(entries: &[DriftEntry]) {
                 found = v.status.as_str(),
                 reason = last.reason.as_ref().map(|r| r.code()),
                 error_type = last.error_type.map(ErrorType::as_str),
-                differences = (!last.changes.is_empty()).then_some(detail.as_str()),
-                detail = last.changes.is_empty().then_some(detail.as_str()),
+                differences = (!changed.is_empty()).then_some(changed.as_str()),
+                detail = why.as_deref(),
                 not_reached = entry.not_reached,
                 "variant not compliant"
             );
         }
     }
+}
+
+/// One JSON Lines record per variant of every endpoint that needs
+/// attention (one per endpoint for an outcome of the whole endpoint, with
+/// no `variant`), one per orphan candidate, then the summary: the whole
+/// report, however many endpoints. Returns the records written.
+pub fn write_jsonl(report: &DriftReport, mut out: impl std::io::Write) -> std::io::Result<u64> {
+    let mut line = |record: Value| -> std::io::Result<()> {
+        serde_json::to_writer(&mut out, &record)?;
+        out.write_all(b"\n")
+    };
+    let mut records = 0;
+    for entry in &report.endpoints {
+        let found = &entry.found;
+        let done = entry.remediation.as_ref();
+        if found.variants.is_empty() || found.reason.is_some() || found.error.is_some() {
+            line(json!({
+                "kind": "endpoint",
+                "endpoint": found.endpoint,
+                "found": found.outcome,
+                "outcome": done.map_or(found.outcome, |d| d.outcome),
+                "reason": found.reason,
+                "error_type": found.error_type,
+                "error": found.error,
+                "not_reached": entry.not_reached,
+            }))?;
+            records += 1;
+            continue;
+        }
+        for v in &found.variants {
+            let last = repaired(entry, v).unwrap_or(v);
+            line(json!({
+                "kind": "variant",
+                "endpoint": found.endpoint,
+                "variant": v.variant,
+                "found": v.status,
+                "outcome": last.status,
+                "reason": last.reason,
+                "error_type": last.error_type,
+                "error": last.error,
+                "changes": last.changes,
+                "not_reached": entry.not_reached,
+            }))?;
+            records += 1;
+        }
+    }
+    for o in &report.orphans {
+        let mut record = serde_json::to_value(o).expect("orphan reports serialize");
+        record["kind"] = json!("orphan");
+        line(record)?;
+        records += 1;
+    }
+    let mut summary = serde_json::to_value(&report.summary).expect("summaries serialize");
+    summary["kind"] = json!("summary");
+    summary["mode"] = json!(report.mode);
+    summary["dry_run"] = json!(report.dry_run);
+    line(summary)?;
+    out.flush()?;
+    Ok(records + 1)
 }
 
 /// The summary and the endpoints that need attention, for a terminal.
@@ -697,18 +764,32 @@ mod tests {
             remediation: None,
             not_reached: false,
         };
+        let drift = |endpoints| DriftReport {
+            action: "drift-check",
+            mode: DriftMode::Report,
+            dry_run: false,
+            summary: DriftSummary::default(),
+            endpoints,
+            endpoints_not_listed: 0,
+            orphans: vec![],
+            calls_by_operation: BTreeMap::new(),
+        };
         let entries = vec![
             entry("a", Outcome::Skipped),
             entry("b", Outcome::Drifted),
             entry("c", Outcome::Error),
             entry("d", Outcome::Drifted),
         ];
-        let (kept, omitted) = bounded(entries, 3);
-        let names: Vec<_> = kept.iter().map(|e| e.found.endpoint.as_str()).collect();
+        let kept = drift(entries).bounded(3);
+        let names: Vec<_> = kept
+            .endpoints
+            .iter()
+            .map(|e| e.found.endpoint.as_str())
+            .collect();
         assert_eq!(names, ["c", "b", "d"]);
-        assert_eq!(omitted, 1);
-        let (kept, omitted) = bounded(vec![entry("x", Outcome::Drifted)], 3);
-        assert_eq!((kept.len(), omitted), (1, 0));
+        assert_eq!(kept.endpoints_not_listed, 1);
+        let kept = drift(vec![entry("x", Outcome::Drifted)]).bounded(3);
+        assert_eq!((kept.endpoints.len(), kept.endpoints_not_listed), (1, 0));
     }
 
     #[test]

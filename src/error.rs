@@ -98,6 +98,16 @@ impl GuardError {
         }
     }
 
+    /// The endpoint it is about, when it is about one.
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            GuardError::NotReconciled { endpoint, .. }
+            | GuardError::ReleaseRefused { endpoint, .. }
+            | GuardError::ReleaseFailed { endpoint, .. } => Some(endpoint),
+            GuardError::InvalidEvent(_) | GuardError::DriftCheckFailed(_) => None,
+        }
+    }
+
     /// The shape Lambda gives a failed invocation; the command line prints
     /// the same.
     pub fn to_json(&self) -> serde_json::Value {

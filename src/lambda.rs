@@ -57,6 +57,7 @@ struct Failed(GuardError);
 impl Failed {
     fn logged(err: GuardError) -> Self {
         tracing::error!(
+            endpoint = err.endpoint(),
             outcome = "error",
             error_type = err.error_type().as_str(),
             error = %err,

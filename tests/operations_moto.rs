@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use autoscaling_guard::app::json_logs;
 use autoscaling_guard::config::{DriftMode, Settings};
-use autoscaling_guard::drift::report::{emf_line, table, DriftSummary};
+use autoscaling_guard::drift::report::{emf_line, table, DriftReport, DriftSummary};
 use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::policy_set::PolicySet;
@@ -117,6 +117,17 @@ fn counts_everywhere(summary: &DriftSummary, table_text: &str, json: &Value) -> 
         .collect();
     assert_eq!(names, summary.counts().map(|(name, _, _)| name));
     Value::Object(by_name)
+}
+
+/// Asserts a report's counts, in the summary, the table, the JSON and the
+/// EMF line alike, are `expected` (unnamed ones 0; AWS call counts aside).
+fn assert_counts(report: &DriftReport, expected: &[(&str, u64)]) {
+    let counts = counts_everywhere(
+        &report.summary,
+        &table(report),
+        &serde_json::to_value(report).unwrap(),
+    );
+    assert_eq!(without_calls(counts), without_calls(expect(expected)));
 }
 
 fn expect(pairs: &[(&str, u64)]) -> Value {
@@ -231,20 +242,15 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     // Variants: ok 2 compliant; opted out 2 skipped (the endpoint's
     // outcome, once per variant); bad tag 2 errors (likewise); mixed 1
     // skipped (burstable) and 1 drifted.
-    let counts = counts_everywhere(
-        &found.summary,
-        &table(&found),
-        &serde_json::to_value(&found).unwrap(),
-    );
-    assert_eq!(
-        without_calls(counts),
-        without_calls(expect(&[
+    assert_counts(
+        &found,
+        &[
             ("endpoints", 4),
             ("compliant", 2),
             ("drifted", 1),
             ("skipped", 3),
             ("errors", 2),
-        ]))
+        ],
     );
 
     for line in &logs {
@@ -327,21 +333,16 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     set_faults_on(TOOL_KEY, 1, 1.0, &["500"], &["DescribeEndpointConfig"]);
     let unreadable = r.drift_check(REPORT).await.unwrap();
     clear_faults(TOOL_KEY);
-    let counts = counts_everywhere(
-        &unreadable.summary,
-        &table(&unreadable),
-        &serde_json::to_value(&unreadable).unwrap(),
-    );
-    assert_eq!(
-        without_calls(counts),
-        without_calls(expect(&[
+    assert_counts(
+        &unreadable,
+        &[
             ("endpoints", 5),
             ("endpoints_unreadable", 1),
             ("compliant", 2),
             ("drifted", 1),
             ("skipped", 3),
             ("errors", 2),
-        ]))
+        ],
     );
     let text = table(&unreadable);
     let row = text
@@ -433,20 +434,15 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     let (failed, logs) = logged(remediating.drift_check(REPORT)).await;
     clear_faults(TOOL_KEY);
     let failed = failed.unwrap();
-    let counts = counts_everywhere(
-        &failed.summary,
-        &table(&failed),
-        &serde_json::to_value(&failed).unwrap(),
-    );
-    assert_eq!(
-        without_calls(counts),
-        without_calls(expect(&[
+    assert_counts(
+        &failed,
+        &[
             ("endpoints", 5),
             ("compliant", 2),
             ("drifted", 3),
             ("skipped", 3),
             ("errors", 5),
-        ]))
+        ],
     );
     let repairs_failed: Vec<&Value> = with(&logs, "variant not compliant")
         .into_iter()
@@ -469,21 +465,16 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
 
     // Repaired: each variant counts once in `remediated`.
     let fixed = remediating.drift_check(REPORT).await.unwrap();
-    let counts = counts_everywhere(
-        &fixed.summary,
-        &table(&fixed),
-        &serde_json::to_value(&fixed).unwrap(),
-    );
-    assert_eq!(
-        without_calls(counts),
-        without_calls(expect(&[
+    assert_counts(
+        &fixed,
+        &[
             ("endpoints", 5),
             ("compliant", 2),
             ("drifted", 3),
             ("remediated", 3),
             ("skipped", 3),
             ("errors", 2),
-        ]))
+        ],
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

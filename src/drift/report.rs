@@ -56,35 +56,68 @@ impl DriftSummary {
         self.errors + self.endpoints_unreadable + self.orphan_errors > 0
     }
 
-    /// Each count with its name (the JSON field and the EMF metric name)
-    /// and what it counts, in the order the table shows them.
+    /// Each count with its name (`EMF_METRICS`: the JSON field and the
+    /// EMF metric) and its label in the table, in the table's order.
     pub fn counts(&self) -> [(&'static str, &'static str, u64); 14] {
-        [
-            ("endpoints", "endpoints", self.endpoints),
-            (
-                "endpoints_unreadable",
-                "endpoints unreadable",
-                self.endpoints_unreadable,
-            ),
-            ("compliant", "variants compliant", self.compliant),
-            ("drifted", "variants drifted", self.drifted),
-            ("remediated", "variants remediated", self.remediated),
-            ("skipped", "variants skipped", self.skipped),
-            ("errors", "variants with errors", self.errors),
-            ("not_reached", "endpoints not reached", self.not_reached),
-            ("orphans_found", "orphans found", self.orphans_found),
-            ("orphans_removed", "orphans removed", self.orphans_removed),
-            (
-                "orphans_not_reached",
-                "orphans not reached",
-                self.orphans_not_reached,
-            ),
-            ("orphan_errors", "orphans with errors", self.orphan_errors),
-            ("reads", "AWS reads", self.reads),
-            ("writes", "AWS writes", self.writes),
-        ]
+        let values = [
+            self.endpoints,
+            self.endpoints_unreadable,
+            self.compliant,
+            self.drifted,
+            self.remediated,
+            self.skipped,
+            self.errors,
+            self.not_reached,
+            self.orphans_found,
+            self.orphans_removed,
+            self.orphans_not_reached,
+            self.orphan_errors,
+            self.reads,
+            self.writes,
+        ];
+        std::array::from_fn(|i| (EMF_METRICS[i], LABELS[i], values[i]))
     }
 }
+
+/// The one dimension of every metric: (name, value).
+pub const EMF_DIMENSION: (&str, &str) = ("Service", "autoscaling-guard");
+/// The metrics of a drift check's EMF line, one per summary count, named as
+/// the summary's JSON fields. The stack's dashboard and alarms use these
+/// names.
+pub const EMF_METRICS: [&str; 14] = [
+    "endpoints",
+    "endpoints_unreadable",
+    "compliant",
+    "drifted",
+    "remediated",
+    "skipped",
+    "errors",
+    "not_reached",
+    "orphans_found",
+    "orphans_removed",
+    "orphans_not_reached",
+    "orphan_errors",
+    "reads",
+    "writes",
+];
+
+/// What each count is called in the table, in `EMF_METRICS` order.
+const LABELS: [&str; 14] = [
+    "endpoints",
+    "endpoints unreadable",
+    "variants compliant",
+    "variants drifted",
+    "variants remediated",
+    "variants skipped",
+    "variants with errors",
+    "endpoints not reached",
+    "orphans found",
+    "orphans removed",
+    "orphans not reached",
+    "orphans with errors",
+    "AWS reads",
+    "AWS writes",
+];
 
 /// One endpoint that is not simply compliant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -284,24 +317,24 @@ pub fn summarize(
 
 /// One CloudWatch Embedded Metric Format line with the summary's counts.
 pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> String {
-    let counts = summary.counts();
-    let metrics: Vec<Value> = counts
+    let metrics: Vec<Value> = EMF_METRICS
         .iter()
-        .map(|(name, _, _)| json!({"Name": name, "Unit": "Count"}))
+        .map(|name| json!({"Name": name, "Unit": "Count"}))
         .collect();
+    let (dimension, service) = EMF_DIMENSION;
     let mut line = json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": EMF_NAMESPACE,
-                "Dimensions": [["Service"]],
+                "Dimensions": [[dimension]],
                 "Metrics": metrics,
             }],
         },
-        "Service": "autoscaling-guard",
+        dimension: service,
         "Mode": mode,
     });
-    for (name, _, value) in counts {
+    for (name, _, value) in summary.counts() {
         line[name] = json!(value);
     }
     line.to_string()
@@ -818,5 +851,41 @@ mod tests {
         assert_eq!(line["drifted"], 3);
         assert_eq!(line["Service"], "autoscaling-guard");
         assert!(!emf_line(&summary, DriftMode::Report, 0).contains('\n'));
+    }
+
+    #[test]
+    fn every_summary_count_is_a_metric_under_its_json_name() {
+        let mut summary = DriftSummary::default();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        // Each count its own value, to tell them apart.
+        summary.endpoints = next();
+        summary.endpoints_unreadable = next();
+        summary.compliant = next();
+        summary.drifted = next();
+        summary.remediated = next();
+        summary.skipped = next();
+        summary.errors = next();
+        summary.not_reached = next();
+        summary.orphans_found = next();
+        summary.orphans_removed = next();
+        summary.orphans_not_reached = next();
+        summary.orphan_errors = next();
+        summary.reads = next();
+        summary.writes = next();
+        let json = serde_json::to_value(&summary).unwrap();
+        let fields: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, EMF_METRICS);
+        for (name, _, value) in summary.counts() {
+            assert_eq!(json[name], value, "{name}");
+        }
     }
 }

@@ -185,7 +185,7 @@ pub async fn run() -> ExitCode {
                 Ok(report) => {
                     if let (Some(file), Some(path)) = (jsonl_file, &jsonl) {
                         let out = std::io::BufWriter::new(file);
-                        if let Err(e) = drift::report::write_jsonl(&report, out) {
+                        if let Err(e) = drift::records::write_jsonl(&report, out) {
                             eprintln!("error: --jsonl: cannot write {}: {e}", path.display());
                             return ExitCode::FAILURE;
                         }

@@ -3,6 +3,7 @@
 //! the same reconcile as the event path.
 
 pub mod orphans;
+pub mod records;
 pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -114,7 +115,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         report.summary.reads = calls.reads;
         report.summary.writes = calls.writes;
         report.calls_by_operation = calls.by_operation;
-        report::log_summary(&report.summary, report.mode, report.dry_run);
+        records::log_summary(&report.summary, report.mode, report.dry_run);
         Ok(report)
     }
 
@@ -221,7 +222,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
             })
             .collect();
         let summary = summarize(&found, &entries, &orphans, &units);
-        report::log_variants(&entries);
+        records::log_variants(&entries);
         drop(found);
         Ok(DriftReport {
             action: "drift-check",

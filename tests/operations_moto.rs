@@ -22,10 +22,14 @@ use serde_json::{json, Value};
 use support::*;
 use tracing_subscriber::EnvFilter;
 
-/// The standard of this fleet: a target and one policy.
+/// The standard of this fleet: a target and one policy; asynchronous
+/// endpoints track GPU utilization per GPU, which a variant without GPUs
+/// cannot take (a variant-level error).
 const POLICY_SET: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 4,
     "target_tracking": [
-        {"name": "invocations", "metric": "SageMakerVariantInvocationsPerInstance", "target_value": 70}]}}"#;
+        {"name": "invocations", "metric": "SageMakerVariantInvocationsPerInstance", "target_value": 70}]},
+    "async": {"min_capacity": 1, "max_capacity": 4,
+    "target_tracking": [{"name": "gpu", "metric": "GPUUtilization", "target_per_core": 50}]}}"#;
 
 const REPORT: SweepOptions = SweepOptions {
     dry_run: false,
@@ -226,6 +230,13 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
         false,
     )
     .await;
+    let gpu = create_endpoint(
+        "asyncgpu",
+        &[instances("gpu", "ml.g4dn.xlarge", 1), m5("cpu")],
+        &[],
+        true,
+    )
+    .await;
 
     // The logs of one reconcile and one drift check, as the function
     // writes them.
@@ -241,15 +252,16 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
 
     // Variants: ok 2 compliant; opted out 2 skipped (the endpoint's
     // outcome, once per variant); bad tag 2 errors (likewise); mixed 1
-    // skipped (burstable) and 1 drifted.
+    // skipped (burstable) and 1 drifted; GPU 1 drifted and 1 error (no GPU
+    // to measure).
     assert_counts(
         &found,
         &[
-            ("endpoints", 4),
+            ("endpoints", 5),
             ("compliant", 2),
-            ("drifted", 1),
+            ("drifted", 2),
             ("skipped", 3),
-            ("errors", 2),
+            ("errors", 3),
         ],
     );
 
@@ -297,18 +309,29 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     assert_eq!(
         named,
         [
+            (gpu.as_str(), "gpu", "drifted"),
+            (gpu.as_str(), "cpu", "error"),
             (mixed.as_str(), "burst", "skipped"),
             (mixed.as_str(), "plain", "drifted"),
         ]
     );
-    assert_eq!(not_compliant[0]["reason"], "burstable_instance");
+    assert_eq!(not_compliant[1]["error_type"], "PolicyNotApplicable");
     assert!(
-        not_compliant[1]["differences"]
+        not_compliant[1]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("PolicyNotApplicable: policy gpu: ml.m5.large has no GPUs"),
+        "{}",
+        not_compliant[1]
+    );
+    assert_eq!(not_compliant[2]["reason"], "burstable_instance");
+    assert!(
+        not_compliant[3]["differences"]
             .as_str()
             .unwrap()
             .contains("scalable_target registered: false -> true"),
         "{}",
-        not_compliant[1]
+        not_compliant[3]
     );
     let whole = with(&logs, "endpoint not compliant");
     let whole: BTreeMap<&str, &Value> = whole
@@ -336,12 +359,12 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     assert_counts(
         &unreadable,
         &[
-            ("endpoints", 5),
+            ("endpoints", 6),
             ("endpoints_unreadable", 1),
             ("compliant", 2),
-            ("drifted", 1),
+            ("drifted", 2),
             ("skipped", 3),
-            ("errors", 2),
+            ("errors", 3),
         ],
     );
     let text = table(&unreadable);
@@ -388,11 +411,11 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     assert_eq!(
         cli_counts,
         without_calls(expect(&[
-            ("endpoints", 5),
+            ("endpoints", 6),
             ("compliant", 2),
-            ("drifted", 3),
+            ("drifted", 4),
             ("skipped", 3),
-            ("errors", 2),
+            ("errors", 3),
         ]))
     );
     assert_eq!(without_calls(handled["summary"].clone()), cli_counts);
@@ -415,11 +438,11 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let kinds = |kind: &str| records.iter().filter(|r| r["kind"] == kind).count();
-    // mixed and late: two variants each; opted out and bad tag: one record
-    // for the whole endpoint each.
+    // mixed, GPU and late: two variants each; opted out and bad tag: one
+    // record for the whole endpoint each.
     assert_eq!(
         (kinds("variant"), kinds("endpoint"), kinds("summary")),
-        (4, 2, 1)
+        (6, 2, 1)
     );
     let last = records.last().unwrap();
     assert_eq!(last["kind"], "summary");
@@ -428,7 +451,8 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     }
 
     // A repair that fails: each variant whose repair failed is an error,
-    // once, with its own log line.
+    // once, with its own log line. (The GPU endpoint has a variant in error:
+    // it is not repaired, and its drifted variant stays drifted.)
     let remediating = reconciler(settings(DriftMode::Remediate));
     set_faults_on(TOOL_KEY, 2, 1.0, &["500"], &["PutScalingPolicy"]);
     let (failed, logs) = logged(remediating.drift_check(REPORT)).await;
@@ -437,21 +461,20 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     assert_counts(
         &failed,
         &[
-            ("endpoints", 5),
+            ("endpoints", 6),
             ("compliant", 2),
-            ("drifted", 3),
+            ("drifted", 4),
             ("skipped", 3),
-            ("errors", 5),
+            ("errors", 6),
         ],
     );
     let repairs_failed: Vec<&Value> = with(&logs, "variant not compliant")
         .into_iter()
-        .filter(|l| l["outcome"] == "error")
+        .filter(|l| l["outcome"] == "error" && l["found"] == "drifted")
         .collect();
     assert_eq!(repairs_failed.len(), 3, "{logs:?}");
     for line in repairs_failed {
         assert_plain(line);
-        assert_eq!(line["found"], "drifted");
         assert_eq!(line["error_type"], "AwsError");
         assert!(
             line["detail"]
@@ -468,12 +491,12 @@ async fn a_mixed_fleet_is_counted_the_same_in_every_output_and_logged_field_by_f
     assert_counts(
         &fixed,
         &[
-            ("endpoints", 5),
+            ("endpoints", 6),
             ("compliant", 2),
-            ("drifted", 3),
+            ("drifted", 4),
             ("remediated", 3),
             ("skipped", 3),
-            ("errors", 2),
+            ("errors", 3),
         ],
     );
     std::fs::remove_dir_all(&dir).unwrap();

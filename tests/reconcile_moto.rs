@@ -389,6 +389,35 @@ async fn max_is_clamped_to_the_running_count() {
 }
 
 #[tokio::test]
+async fn a_variant_whose_config_was_deleted_is_skipped_naming_the_config() {
+    let ep = create_endpoint(
+        "configless",
+        &[instances("primary", "ml.m5.large", 1)],
+        &[],
+        false,
+    )
+    .await;
+    clients()
+        .sagemaker
+        .delete_endpoint_config()
+        .endpoint_config_name(format!("{ep}-config"))
+        .send()
+        .await
+        .unwrap();
+    let report = reconciler(Settings::default()).reconcile(&ep, false).await;
+    assert_eq!(report.outcome, Outcome::Skipped, "{report:?}");
+    let reason = report.variants[0].reason.as_ref().unwrap();
+    assert_eq!(reason.code(), "endpoint_config_gone");
+    assert!(
+        reason
+            .to_string()
+            .contains(&format!("endpoint config {ep}-config no longer exists")),
+        "{reason}"
+    );
+    assert_eq!(target(&ep, "primary").await, None);
+}
+
+#[tokio::test]
 async fn a_vanished_endpoint_is_gone_not_an_error() {
     let ep = create_endpoint(
         "vanish",

@@ -61,6 +61,11 @@ pub enum SkipReason {
         instance_type: String,
     },
     NoInstanceType,
+    /// The endpoint config was deleted while the endpoint runs: what it said
+    /// about the variant (its instance type) is unknown.
+    ConfigGone {
+        config: String,
+    },
     HostsComponents,
     ForeignPolicies {
         names: Vec<String>,
@@ -82,6 +87,7 @@ impl SkipReason {
             SkipReason::Serverless => "serverless",
             SkipReason::Burstable { .. } => "burstable_instance",
             SkipReason::NoInstanceType => "no_instance_type",
+            SkipReason::ConfigGone { .. } => "endpoint_config_gone",
             SkipReason::HostsComponents => "hosts_inference_components",
             SkipReason::ForeignPolicies { .. } => "foreign_policy",
             SkipReason::Released { .. } => "released",
@@ -120,6 +126,10 @@ impl fmt::Display for SkipReason {
                     "variant declares no instance type in its endpoint config"
                 )
             }
+            SkipReason::ConfigGone { config } => write!(
+                f,
+                "endpoint config {config} no longer exists, so the variant's instance type is unknown"
+            ),
             SkipReason::ForeignPolicies { names } => write!(
                 f,
                 "variant has scaling this tool does not own ({}): left to its owner",
@@ -616,7 +626,12 @@ impl Owner<'_> {
     }
 }
 
-fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles) -> VariantIntent {
+fn variant_intent(
+    snapshot: &EndpointSnapshot,
+    variant: &VariantSnapshot,
+    profiles: &Profiles,
+) -> VariantIntent {
+    let endpoint = snapshot.name.as_str();
     let skip = |reason| VariantIntent::Skip {
         variant: variant.name.clone(),
         reason,
@@ -651,7 +666,13 @@ fn variant_intent(endpoint: &str, variant: &VariantSnapshot, profiles: &Profiles
         (unit, profile)
     } else {
         let Some(instance_type) = &variant.instance_type else {
-            return skip(SkipReason::NoInstanceType);
+            return skip(if snapshot.config_gone {
+                SkipReason::ConfigGone {
+                    config: snapshot.config_name.clone(),
+                }
+            } else {
+                SkipReason::NoInstanceType
+            });
         };
         if is_burstable(instance_type) {
             return skip(SkipReason::Burstable {
@@ -852,7 +873,7 @@ pub fn desired_for(
     let mut intents: Vec<VariantIntent> = snapshot
         .variants
         .iter()
-        .map(|v| variant_intent(&snapshot.name, v, &profiles))
+        .map(|v| variant_intent(snapshot, v, &profiles))
         .collect();
     if let Some(profile) = &profiles.components {
         intents.extend(
@@ -889,6 +910,7 @@ mod tests {
             status: "InService".into(),
             last_modified: None,
             config_name: "fraud-config".into(),
+            config_gone: false,
             is_async: false,
             tags: tags
                 .iter()
@@ -1225,6 +1247,30 @@ mod tests {
     }
 
     #[test]
+    fn a_variant_whose_config_is_gone_is_skipped_naming_the_config() {
+        let mut snap = endpoint(&[]);
+        snap.config_gone = true;
+        snap.variants = vec![VariantSnapshot {
+            instance_type: None,
+            ..variant("primary", "x", 1)
+        }];
+        let EndpointIntent::Variants(vs) = desired_for(&snap, &Settings::default()).unwrap() else {
+            panic!()
+        };
+        let VariantIntent::Skip { reason, .. } = &vs[0] else {
+            panic!("{vs:?}")
+        };
+        assert_eq!(reason.code(), "endpoint_config_gone");
+        assert_eq!(
+            reason.to_string(),
+            format!(
+                "endpoint config {} no longer exists, so the variant's instance type is unknown",
+                snap.config_name
+            )
+        );
+    }
+
+    #[test]
     fn skip_reasons_serialize_with_a_code_and_a_message() {
         let json = serde_json::to_value(SkipReason::Burstable {
             instance_type: "ml.t2.medium".into(),
@@ -1254,6 +1300,7 @@ mod policy_set_tests {
             status: "InService".into(),
             last_modified: None,
             config_name: "c".into(),
+            config_gone: false,
             is_async: false,
             tags: tags
                 .iter()
@@ -1373,6 +1420,7 @@ mod serverless_tests {
             status: "InService".into(),
             last_modified: None,
             config_name: "c".into(),
+            config_gone: false,
             is_async: false,
             tags: tags
                 .iter()
@@ -1467,6 +1515,7 @@ mod component_tests {
             status: "InService".into(),
             last_modified: None,
             config_name: "c".into(),
+            config_gone: false,
             is_async: false,
             tags: Default::default(),
             variants: vec![VariantSnapshot {

@@ -239,6 +239,7 @@ mod tests {
             status: "InService".into(),
             last_modified: None,
             config_name: String::new(),
+            config_gone: false,
             is_async: false,
             tags: Default::default(),
             components: Vec::new(),
@@ -476,6 +477,7 @@ mod props {
                             status: "InService".into(),
                             last_modified: None,
                             config_name: String::new(),
+                            config_gone: false,
                             is_async: false,
                             tags: Default::default(),
                             variants: variants

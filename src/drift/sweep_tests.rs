@@ -29,6 +29,7 @@ fn snapshot(name: &str, variants: &[&str]) -> EndpointSnapshot {
         status: "InService".into(),
         last_modified: None,
         config_name: format!("{name}-config"),
+        config_gone: false,
         is_async: false,
         tags: BTreeMap::new(),
         components: Vec::new(),

@@ -191,6 +191,7 @@ fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
         status: "InService".into(),
         last_modified: None,
         config_name: "cfg".into(),
+        config_gone: false,
         is_async: false,
         tags: tags
             .iter()

@@ -18,25 +18,15 @@ import time
 
 import boto3
 
+import local_aws
+
 BINARY = sys.argv[1]
 COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 POLICY = sys.argv[3] if len(sys.argv) > 3 else None
 REPEAT = 3
 
 
-def start_moto():
-    here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(here, "local_aws.py"), str(os.getpid())],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("PORT "):
-        sys.exit(f"the local AWS did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}"
-
-
-moto, url = start_moto()
+moto, url = local_aws.spawn()
 env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1",
            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", LOG_LEVEL="warn")
 if POLICY:

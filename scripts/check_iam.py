@@ -11,10 +11,20 @@ fails (exit 1) when
      entry in the table: this covers calls that only run against
      request-level mocks;
   c. the function's policies in the template do not grant a row of the table
-     on its resource.
+     on its resource: in a single-account deployment (the parameters'
+     defaults) every row but the hub's own (`hub_only`), in organization mode
+     (the table's `organization.parameters`) every row; an operation AWS
+     allows without any grant (`needs_no_grant`) is not checked;
+  d. the spoke role (spoke.yaml, the table's `spoke`) does not grant a row
+     that is not the hub's own, in each of the table's spoke Regions, or its
+     statements differ from the single-account function's by more than the
+     Region (the spoke role serves every Region of its account: "*");
+  e. an operation the tool performed through a spoke role (log entries whose
+     `assumed_by` is the tool's key) has no entry, or is the hub's own.
 With --lint it also runs parliament (an IAM policy linter, its own virtualenv)
-over each policy document of the template; a finding fails the check unless
-the table's linter_allow accepts it.
+over each policy document of the function (organization mode) and of the
+spoke role; a finding fails the check unless the table's linter_allow
+accepts it.
 
 How the grant is decided (c): the template is read with its CloudFormation
 intrinsics (!Sub, !Ref, !GetAtt, !If, !Join, ...) resolved for partition
@@ -27,9 +37,10 @@ be evaluated (an operator this script does not know, or a key the row gives
 no value for) counts as NOT met on an Allow (it grants nothing) and as MET on
 a Deny (it denies): an unknown condition can only make the check stricter.
 Policies that are not inline documents (managed policy ARNs, SAM policy
-templates) are listed and not counted as granting anything.
+templates) are listed and not counted as granting anything; a resource whose
+Condition is false is left out.
 
-usage: check_iam.py [--template T] [--table P] [--op-log FILE] [--lint]
+usage: check_iam.py [--template T] [--spoke S] [--table P] [--op-log FILE] [--lint]
 """
 
 import argparse
@@ -52,6 +63,8 @@ CRATES = {
     "sagemaker": ("sagemaker", "sagemaker"),
     "applicationautoscaling": ("application-autoscaling", "application-autoscaling"),
     "cloudwatch": ("cloudwatch", "monitoring"),
+    "lambda": ("lambda", "lambda"),
+    "sts": ("sts", "sts"),
 }
 # Fields of the crate's `Clients` struct -> crate.
 CLIENT_FIELDS = {"sagemaker": "sagemaker", "autoscaling": "applicationautoscaling",
@@ -99,15 +112,31 @@ class Unresolvable(CheckError):
     pass
 
 
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def function_arn(partition, region, account, logical_id):
+    """A function's ARN before deployment: its name is shown as its logical id."""
+    return f"arn:{partition}:lambda:{region}:{account}:function:{logical_id}"
+
+
 class Resolver:
     """Resolves intrinsic functions for one partition, Region and account.
     A resource's Ref or GetAtt has no value before deployment: it becomes a
-    marker such as `{Ref:Queue}` that no ARN pattern of a request matches."""
+    marker such as `{Ref:Queue}` that no ARN pattern of a request matches;
+    but a function's Arn is an ARN whose function name is its logical id, so
+    that a policy may name it and a row may ask for it (${FunctionArn})."""
 
-    def __init__(self, template, partition, region, account):
+    def __init__(self, template, partition, region, account, parameters=None):
         self.template = template
-        self.params = {name: spec.get("Default")
-                       for name, spec in (template.get("Parameters") or {}).items()}
+        specs = template.get("Parameters") or {}
+        self.params = {name: spec.get("Default") for name, spec in specs.items()}
+        unknown = sorted(set(parameters or {}) - set(specs))
+        if unknown:
+            raise CheckError(f"no parameter {', '.join(unknown)} in the template")
+        self.params.update(parameters or {})
+        self.lists = {name for name, spec in specs.items()
+                      if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<"))}
         self.pseudo = {
             "AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account,
             "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "stack",
@@ -125,10 +154,17 @@ class Resolver:
             value = self.params[name]
             if value is None:
                 raise Unresolvable(f"parameter {name} has no default")
+            if name in self.lists and isinstance(value, str):
+                return value.split(",")
             return value if isinstance(value, list) else str(value)
         if name in self.resources:
             return "{Ref:" + name + "}"
         raise Unresolvable(f"!Ref {name}: no such parameter or resource")
+
+    def active(self, resource):
+        """False for a resource whose Condition is false."""
+        name = resource.get("Condition")
+        return name is None or self.condition(name)
 
     def condition(self, name):
         if name not in self.conditions:
@@ -143,12 +179,18 @@ class Resolver:
             if inner in variables:
                 return str(variables[inner])
             if "." in inner and inner.split(".", 1)[0] in self.resources:
-                return "{GetAtt:" + inner + "}"
+                return self.get_att(*inner.split(".", 1))
             value = self.ref(inner)
             if value is NO_VALUE or not isinstance(value, str):
                 raise Unresolvable(f"!Sub ${{{inner}}} is not a string")
             return value
         return re.sub(r"\$\{([^}]*)\}", one, text)
+
+    def get_att(self, resource, attribute):
+        if attribute == "Arn" and (self.resources.get(resource) or {}).get("Type") in FUNCTION_TYPES:
+            return function_arn(self.pseudo["AWS::Partition"], self.pseudo["AWS::Region"],
+                                self.pseudo["AWS::AccountId"], resource)
+        return "{GetAtt:" + resource + "." + attribute + "}"
 
     def resolve(self, node):
         if isinstance(node, list):
@@ -175,7 +217,7 @@ class Resolver:
                 text, variables = arg, {}
             return self.sub(text, variables)
         if name == "GetAtt":
-            return "{GetAtt:" + ".".join(arg) + "}"
+            return self.get_att(*arg)
         if name == "If":
             cond, yes, no = arg
             return self.resolve(yes if self.condition(cond) else no)
@@ -228,11 +270,31 @@ def function_policies(template, function, resolver):
         skipped.append(f"{function}.Role: {json.dumps(props['Role'])} (a role defined elsewhere)")
     # Policies attached to the role SAM generates for the function.
     role = {"Ref": f"{function}Role"}
+    return documents + attached_policies(resources, role, resolver), skipped
+
+
+def attached_policies(resources, role, resolver):
+    """(name, document) of the active policy resources attached to role ({"Ref": ...})."""
+    documents = []
     for name, res in resources.items():
-        if res.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        if res.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and resolver.active(res):
             if role in ((res.get("Properties") or {}).get("Roles") or []):
                 documents.append((name, resolver.resolve(res["Properties"]["PolicyDocument"])))
-    return documents, skipped
+    return documents
+
+
+def role_policies(template, role, resolver):
+    """The policy documents of an AWS::IAM::Role resource, as (name, document)."""
+    resources = template.get("Resources") or {}
+    res = resources.get(role)
+    if not res or res.get("Type") != "AWS::IAM::Role":
+        raise CheckError(f"the template has no AWS::IAM::Role {role}")
+    if not resolver.active(res):
+        raise CheckError(f"the role {role} is not created with the check's parameters")
+    documents = []
+    for i, item in enumerate((res.get("Properties") or {}).get("Policies") or []):
+        documents.append((f"{role}.Policies[{i}]", resolver.resolve(item["PolicyDocument"])))
+    return documents + attached_policies(resources, {"Ref": role}, resolver)
 
 
 # ---------------------------------------------------------------- policy evaluation
@@ -349,7 +411,7 @@ def load_table(path):
     except OSError as e:
         raise CheckError(f"cannot read the permissions table {path}: {e}")
     sources = table.get("sources") or {}
-    operations = {}
+    operations, hub_only = {}, set()
     for entry in table.get("operations") or []:
         call = entry.get("call", "")
         if len(call.split()) != 2:
@@ -365,8 +427,15 @@ def load_table(path):
                     raise CheckError(f"{path}: {call}: a row has no {field}: {row}")
             if row["source"] not in sources:
                 raise CheckError(f"{path}: {call}: source {row['source']!r} is not under sources")
+        if entry.get("hub_only") not in (None, True, False):
+            raise CheckError(f"{path}: {call}: hub_only is {entry['hub_only']!r}, expected true or false")
+        if entry.get("hub_only"):
+            hub_only.add(call)
+        if entry.get("needs_no_grant") not in (None, True, False):
+            raise CheckError(f"{path}: {call}: needs_no_grant is {entry['needs_no_grant']!r}, "
+                             "expected true or false")
         operations[call] = rows
-    return table, operations
+    return table, operations, hub_only
 
 
 def shown(path):
@@ -375,15 +444,21 @@ def shown(path):
     return path if rel.startswith("..") else rel
 
 
-def concrete(arn):
-    return re.sub(r"\$\{(Partition|Region|Account)\}", lambda m: SUBSTITUTIONS[m.group(1)], arn)
+def concrete(arn, where=None, function="GuardFunction"):
+    """A row's resource for a partition, Region and account (SUBSTITUTIONS by
+    default); ${FunctionArn} is the function's own ARN as the Resolver shows it."""
+    where = where or SUBSTITUTIONS
+    own = function_arn(where["Partition"], where["Region"], where["Account"], function)
+    return re.sub(r"\$\{(Partition|Region|Account)\}", lambda m: where[m.group(1)],
+                  arn.replace("${FunctionArn}", own))
 
 
 # ---------------------------------------------------------------- what the tool calls
 
 def read_op_log(path, access_key):
-    """Counter of "<service> <operation>" for the requests made with access_key."""
-    performed = Counter()
+    """Counters of "<service> <operation>": the requests signed with access_key,
+    and those signed with credentials it got from sts:AssumeRole (a spoke role)."""
+    performed, through_role = Counter(), Counter()
     try:
         with open(path) as f:
             lines = f.read().splitlines()
@@ -396,9 +471,11 @@ def read_op_log(path, access_key):
             entry = json.loads(line)
             if entry.get("access_key") == access_key:
                 performed[f"{entry['service']} {entry['operation']}"] += 1
+            elif entry.get("assumed_by") == access_key:
+                through_role[f"{entry['service']} {entry['operation']}"] += 1
         except (ValueError, KeyError, AttributeError) as e:
             raise CheckError(f"{path}:{n}: not an operation log line ({e}): {line[:200]!r}")
-    return performed
+    return performed, through_role
 
 
 @functools.lru_cache(maxsize=None)
@@ -484,25 +561,111 @@ def run_parliament(documents, parliament, allow):
 
 # ---------------------------------------------------------------- main
 
+class Grantee:
+    """A principal whose policies must grant rows of the table."""
+
+    def __init__(self, name, documents, where, hub_rows):
+        self.name, self.documents, self.where, self.hub_rows = name, documents, where, hub_rows
+        self.statements = list(statements(documents))
+
+
+def grantees(table, template, template_path, spoke_path):
+    """(the function in a single-account deployment, in organization mode,
+    the spoke role in each spoke Region), the policies not evaluated, and
+    (Region, function documents, spoke role documents, name) whose statements
+    must be the same but for the Region."""
+    function = table.get("function", "GuardFunction")
+    where = SUBSTITUTIONS
+    single = Resolver(template, where["Partition"], where["Region"], where["Account"])
+    documents, skipped = function_policies(template, function, single)
+    org = (table.get("organization") or {}).get("parameters")
+    if not org:
+        raise CheckError("the table has no organization.parameters")
+    org_documents, _ = function_policies(
+        template, function, Resolver(template, where["Partition"], where["Region"], where["Account"], org))
+    single_account = Grantee(f"{shown(template_path)} {function}", documents, where, False)
+    organization = Grantee(f"{shown(template_path)} {function} (organization mode)", org_documents, where, True)
+    spoke = table.get("spoke") or {}
+    for field in ("role", "account", "regions", "parameters"):
+        if not spoke.get(field):
+            raise CheckError(f"the table's spoke has no {field}")
+    spoke_template = load_template(spoke_path)
+    spokes, pairs = [], []
+    for region in spoke["regions"]:
+        at = dict(where, Region=region, Account=str(spoke["account"]))
+        params = dict(spoke["parameters"], RoleRegion=region)
+        resolver = Resolver(spoke_template, at["Partition"], region, at["Account"], params)
+        role_documents = role_policies(spoke_template, spoke["role"], resolver)
+        name = f"{shown(spoke_path)} {spoke['role']} in {region}"
+        spokes.append(Grantee(name, role_documents, at, False))
+        same_place = Resolver(template, at["Partition"], region, at["Account"])
+        pairs.append((region, function_policies(template, function, same_place)[0], role_documents, name))
+    return (single_account, organization, spokes), skipped, pairs
+
+
+def _any_region(value, region):
+    """An ARN (or a list of them) with `region` made "*"."""
+    if isinstance(value, list):
+        return sorted(_any_region(v, region) for v in value)
+    parts = value.split(":", 5) if isinstance(value, str) and value.startswith("arn:") else None
+    if parts and len(parts) == 6 and parts[3] == region:
+        parts[3] = "*"
+        return ":".join(parts)
+    return value
+
+
+def spoke_differences(region, function_documents, role_documents, spoke_name):
+    """How the spoke role's statements differ from the function's, compared by Sid."""
+    def by_sid(documents, region):
+        out = {}
+        for _, st in statements(documents):
+            out[st.get("Sid")] = {"Effect": st.get("Effect"), "Action": sorted(_as_list(st.get("Action"))),
+                                  "Resource": _any_region(_as_list(st.get("Resource")), region),
+                                  "Condition": st.get("Condition")}
+        return out
+    mine, theirs = by_sid(function_documents, region), by_sid(role_documents, None)
+    problems = []
+    for sid in sorted(set(mine) | set(theirs), key=str):
+        if sid not in theirs:
+            problems.append(f"{spoke_name} lacks the function's statement {sid}")
+        elif sid not in mine:
+            problems.append(f"{spoke_name} has a statement {sid} the function does not have")
+        elif mine[sid] != theirs[sid]:
+            fields = "; ".join(f"{k} {json.dumps(theirs[sid][k])} instead of {json.dumps(mine[sid][k])}"
+                               for k in mine[sid] if mine[sid][k] != theirs[sid][k])
+            problems.append(f"{spoke_name} statement {sid} differs from the function's "
+                            f"(with any Region): {fields}")
+    return problems
+
+
 def check(template_path, table_path, op_log=None, access_key="guard", src_root=None,
-          lint=False, parliament=None, out=print):
+          lint=False, parliament=None, out=print, spoke_path=None):
     """Runs every check; returns the list of failures (empty when all pass)."""
     failures = []
-    table, operations = load_table(table_path)
+    table, operations, hub_only = load_table(table_path)
     rows = sum(len(r) for r in operations.values())
     out(f"table {shown(table_path)}: {len(operations)} operations, {rows} rows")
 
     if op_log:
-        performed = read_op_log(op_log, access_key)
+        performed, through_role = read_op_log(op_log, access_key)
         if not performed:
             failures.append(f"the operation log {op_log} has no request made with access key "
                             f"{access_key!r}: the tool's clients must sign with that key")
         out(f"operation log {op_log}: {len(performed)} operations, "
-            f"{sum(performed.values())} requests by access key {access_key!r}")
+            f"{sum(performed.values())} requests by access key {access_key!r}; "
+            f"{len(through_role)} operations, {sum(through_role.values())} requests through a spoke role")
         for call in sorted(performed):
             if call not in operations:
                 failures.append(f"operation {call} (performed {performed[call]} times by the tool) "
                                 f"has no entry in {shown(table_path)}")
+        for call in sorted(through_role):
+            if call not in operations:
+                failures.append(f"operation {call} (performed {through_role[call]} times by the tool "
+                                f"through a spoke role) has no entry in {shown(table_path)}")
+            elif call in hub_only:
+                failures.append(f"operation {call} is the hub's own (hub_only) but the tool performed "
+                                f"it {through_role[call]} times through a spoke role")
+        performed.update(through_role)
     else:
         performed = Counter()
         out("operation log: none given (--op-log or LOCAL_AWS_OP_LOG); performed operations not checked")
@@ -519,31 +682,37 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
         in_code = {}
 
     template = load_template(template_path)
-    resolver = Resolver(template, SUBSTITUTIONS["Partition"], SUBSTITUTIONS["Region"],
-                        SUBSTITUTIONS["Account"])
-    function = table.get("function", "GuardFunction")
-    documents, skipped = function_policies(template, function, resolver)
-    all_statements = list(statements(documents))
+    (single_account, organization, spokes), skipped, pairs = grantees(
+        table, template, template_path, spoke_path or os.path.join(ROOT, "spoke.yaml"))
     for s in skipped:
         out(f"not evaluated (not an inline policy document): {s}")
-    checked = set()
-    for call, reqs in sorted(operations.items()):
-        for row in reqs:
-            resource = concrete(row["resource"])
-            granted, why = decide(all_statements, row["action"], resource, row.get("context"))
-            checked.add((row["action"], resource))
-            if not granted:
-                kind = "caller-side check of " if row.get("caller_check") else ""
-                failures.append(f"{shown(template_path)} does not grant {row['action']} "
-                                f"on {resource} ({kind}{call}; {why})")
-    out(f"template {shown(template_path)} {function}: {len(documents)} policy documents, "
-        f"{len(all_statements)} statements; {len(checked)} (action, resource) pairs checked")
+    # Operations AWS allows every caller, whatever its policies say.
+    no_grant = {e["call"] for e in table.get("operations") or [] if e.get("needs_no_grant")}
+    for grantee in [single_account, organization] + spokes:
+        checked = set()
+        for call, reqs in sorted(operations.items()):
+            if (call in hub_only and not grantee.hub_rows) or call in no_grant:
+                continue
+            for row in reqs:
+                resource = concrete(row["resource"], grantee.where, table.get("function", "GuardFunction"))
+                granted, why = decide(grantee.statements, row["action"], resource, row.get("context"))
+                checked.add((row["action"], resource))
+                if not granted:
+                    kind = "caller-side check of " if row.get("caller_check") else ""
+                    failures.append(f"{grantee.name} does not grant {row['action']} "
+                                    f"on {resource} ({kind}{call}; {why})")
+        out(f"{grantee.name}: {len(grantee.documents)} policy documents, "
+            f"{len(grantee.statements)} statements; {len(checked)} (action, resource) pairs checked")
+    for region, function_documents, role_documents, name in pairs:
+        failures += spoke_differences(region, function_documents, role_documents, name)
     unused = sorted(set(operations) - set(performed) - set(in_code))
     if unused and (op_log or src_root):
         out(f"table entries neither performed nor called in the sources: {', '.join(unused)}")
 
     if lint:
-        kept, allowed = run_parliament(documents, parliament, table.get("linter_allow") or [])
+        # The spoke role's documents are the same in every Region.
+        linted = organization.documents + spokes[0].documents
+        kept, allowed = run_parliament(linted, parliament, table.get("linter_allow") or [])
         out(f"parliament: {len(kept) + len(allowed)} findings, {len(allowed)} allowed by linter_allow")
         for f in kept:
             failures.append(f"parliament {f.get('severity')} {f.get('issue')} in {f['policy']}: "
@@ -555,6 +724,7 @@ def check(template_path, table_path, op_log=None, access_key="guard", src_root=N
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--template", default=os.path.join(ROOT, "template.yaml"))
+    p.add_argument("--spoke", default=os.path.join(ROOT, "spoke.yaml"), help="the spoke template")
     p.add_argument("--table", default=os.path.join(ROOT, "iam", "permissions.yaml"))
     p.add_argument("--op-log", default=os.environ.get("LOCAL_AWS_OP_LOG"),
                    help="operation log of the local AWS (default: $LOCAL_AWS_OP_LOG)")
@@ -565,7 +735,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         failures = check(args.template, args.table, args.op_log, args.access_key, args.src,
-                         args.lint, args.parliament, out=lambda s: print("check_iam: " + s))
+                         args.lint, args.parliament, out=lambda s: print("check_iam: " + s),
+                         spoke_path=args.spoke)
     except CheckError as e:
         print(f"check_iam: FAILED: {e}", file=sys.stderr)
         return 1

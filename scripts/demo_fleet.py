@@ -54,14 +54,17 @@ FLEET = {
 }
 
 
-def create() -> None:
-    sm.create_model(
+def create_endpoints(client, names) -> None:
+    """Creates the model and the named FLEET endpoints with a SageMaker client
+    (that of another account, too)."""
+    client.create_model(
         ModelName="demo-model",
         ExecutionRoleArn="arn:aws:iam::123456789012:role/demo",
         PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo:1"},
     )
-    for name, (variants, tags, _) in FLEET.items():
-        sm.create_endpoint_config(
+    for name in names:
+        variants, tags, _ = FLEET[name]
+        client.create_endpoint_config(
             EndpointConfigName=f"{name}-config",
             ProductionVariants=[
                 {
@@ -73,11 +76,15 @@ def create() -> None:
                 for v, t, n in variants
             ],
         )
-        sm.create_endpoint(
+        client.create_endpoint(
             EndpointName=name,
             EndpointConfigName=f"{name}-config",
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
         )
+
+
+def create() -> None:
+    create_endpoints(sm, FLEET)
     # demo-search's team scales it themselves.
     rid = "endpoint/demo-search/variant/AllTraffic"
     dim = "sagemaker:variant:DesiredInstanceCount"

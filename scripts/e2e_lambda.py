@@ -22,6 +22,7 @@ import urllib.request
 import subprocess
 import sys
 import time
+import urllib.request
 
 import boto3
 
@@ -63,20 +64,35 @@ def function_binary():
 
 
 binary = function_binary()
-moto = subprocess.Popen(
-    [sys.executable, os.path.join(ROOT, "scripts/local_aws.py"), str(os.getpid())],
-    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-)
-line = moto.stdout.readline()
-if not line.startswith("PORT "):
-    sys.exit(f"the local AWS did not start: {line!r}")
-url = f"http://127.0.0.1:{line.split()[1]}"
+import local_aws  # noqa: E402
+
+moto, url = local_aws.spawn()
 os.environ.update(AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1",
                   AWS_ACCESS_KEY_ID="e2e", AWS_SECRET_ACCESS_KEY="e2e", LOG_LEVEL="info")
 import demo_fleet  # noqa: E402  (reads AWS_ENDPOINT_URL)
 
 demo_fleet.create()
 aas = demo_fleet.aas
+
+# Two spoke accounts, each with the spoke role (as spoke.yaml creates it) and
+# its own demo-recommender; their events are forwarded to the function.
+SPOKE_ROLE = "autoscaling-guard-spoke"
+SPOKES = ("111111111111", "222222222222")
+
+
+def in_spoke(service, account):
+    """A client whose key the local AWS places in `account`."""
+    return boto3.client(service, **dict(demo_fleet.KW, aws_access_key_id=f"setup-{account}"))
+
+
+for spoke in SPOKES:
+    request = urllib.request.Request(f"{url}/_local_aws/accounts", method="POST", data=json.dumps(
+        {"access_key": f"setup-{spoke}", "account": spoke}).encode())
+    urllib.request.urlopen(request).read()
+    in_spoke("iam", spoke).create_role(RoleName=SPOKE_ROLE, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
+    demo_fleet.create_endpoints(in_spoke("sagemaker", spoke), ["demo-recommender"])
 
 port = free_port()
 emulator_log_path = os.path.join(ROOT, "target", "e2e-lambda-emulator.log")
@@ -115,6 +131,7 @@ def start_function(**extra_env):
                AWS_ACCESS_KEY_ID="guard", AWS_SECRET_ACCESS_KEY="guard",
                AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{port}/.rt/{FUNCTION}",
                AWS_LAMBDA_FUNCTION_NAME=FUNCTION,
+               ORG_SPOKE_ROLE_NAME=SPOKE_ROLE,
                AWS_LAMBDA_FUNCTION_VERSION="1",
                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",  # the template's
                **extra_env)
@@ -193,18 +210,20 @@ ERROR_CASES = [
     ("drift-check-unlisted", {"action": "drift-check"}, "Search", {}, "DriftCheckFailed"),
     ("release-unmarked", {"action": "release", "endpoint": "demo-recommender"}, "AddTags", {},
      "ReleaseFailed"),
+    ("account-without-role", {"action": "reconcile", "endpoint": "demo-recommender",
+                              "account": "333333333333", "region": "us-east-1"}, None, {}, "AccountNotReached"),
     ("gpu-target-without-gpus", {"action": "reconcile", "endpoint": "demo-recommender", "dry_run": True},
      None, {"POLICY_SET": GPU_POLICY_SET}, "PolicyNotApplicable"),
 ]
 
 
-def scaling():
+def scaling(client=aas, names=demo_fleet.FLEET):
     out = {}
-    for name, (variants, _, _) in demo_fleet.FLEET.items():
-        for v, _, _ in variants:
+    for name in names:
+        for v, _, _ in demo_fleet.FLEET[name][0]:
             rid = f"endpoint/{name}/variant/{v}"
-            t = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[rid])["ScalableTargets"]
-            p = aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]
+            t = client.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[rid])["ScalableTargets"]
+            p = client.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]
             out[rid] = (
                 (t[0]["MinCapacity"], t[0]["MaxCapacity"]) if t else None,
                 sorted((x["PolicyName"], x.get("TargetTrackingScalingPolicyConfiguration", {}).get("TargetValue"))
@@ -225,6 +244,8 @@ PLAN = [
     ("drift-check-schedule-rule.json", "repairs"),
     ("drift-check-scheduler.json", "clean"),
     ("drift-check-direct.json", "clean"),
+    ("forwarded-in-service-111111111111.json", "spoke"),
+    ("forwarded-in-service-222222222222.json", "spoke"),
     ("malformed-missing-endpoint-name.json", "InvalidEvent"),
     ("malformed-wrong-types.json", "InvalidEvent"),
     ("malformed-unknown-source.json", "InvalidEvent"),
@@ -258,6 +279,15 @@ try:
         elif expect == "no-op":
             check(error is None and result["outcome"] == "compliant" and result["writes"] == 0,
                   "the same endpoint again: compliant, no writes")
+        elif expect == "spoke":
+            account = event_file.rsplit("-", 1)[1].split(".")[0]
+            check(error is None and result["outcome"] == "changed" and result["account"] == account,
+                  f"reconciled in account {account}: {error or (result['account'], result['outcome'])}")
+            check(scaling() == before, "the hub's own endpoints untouched")
+            spoke = scaling(in_spoke("application-autoscaling", account), ["demo-recommender"])
+            for v in ("primary", "canary"):
+                check(spoke[f"endpoint/demo-recommender/variant/{v}"] ==
+                      ((1, 6), [("autoscaling-guard-invocations", 70.0)]), f"{account} {v}: min 1, max 6, policy")
         elif expect in ("repairs", "clean"):
             check(error is None and result["action"] == "drift-check", "drift check ran")
             s = result["summary"]

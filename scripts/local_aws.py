@@ -34,6 +34,20 @@ def alive(pid: int) -> bool:
         return True
 
 
+def spawn():
+    """Starts the local AWS for the calling process, in a process of its own;
+    returns (the process, its URL)."""
+    import subprocess
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), str(os.getpid())],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    line = proc.stdout.readline()
+    if not line.startswith("PORT "):
+        sys.exit(f"the local AWS did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{line.split()[1]}"
+
+
 def main() -> None:
     parent = int(sys.argv[1])
     server = serve(os.environ.get("LOCAL_AWS_OP_LOG") or None)

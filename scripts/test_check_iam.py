@@ -1,6 +1,7 @@
-"""Tests of scripts/check_iam.py: it passes the real template and catches a
+"""Tests of scripts/check_iam.py: it passes the real templates and catches a
 missing permission, an operation missing from the table, an SDK call missing
-from the table and a linter finding nobody accepted.
+from the table, a spoke role that differs from the function and a linter
+finding nobody accepted; and of the templates' organization mode and spoke.
 
 usage: .venv-sam/bin/python -m unittest scripts/test_check_iam.py
        (parliament must be installed: scripts/ensure-tools.sh)
@@ -19,6 +20,7 @@ import check_iam  # noqa: E402
 
 ROOT = check_iam.ROOT
 TEMPLATE = os.path.join(ROOT, "template.yaml")
+SPOKE = os.path.join(ROOT, "spoke.yaml")
 TABLE = os.path.join(ROOT, "iam", "permissions.yaml")
 SRC = os.path.join(ROOT, "src")
 PARLIAMENT = os.path.join(ROOT, ".venv-iam", "bin", "parliament")
@@ -26,7 +28,15 @@ PARLIAMENT = os.path.join(ROOT, ".venv-iam", "bin", "parliament")
 
 def log_line(service, operation, key="guard"):
     return json.dumps({"service": service, "operation": operation, "access_key": key,
-                       "status": 200, "fault": None})
+                       "account": "123456789012", "status": 200, "fault": None})
+
+
+def spoke_log_line(service, operation, assumed_by="guard"):
+    """A request signed with credentials `assumed_by` got from sts:AssumeRole."""
+    return json.dumps({"service": service, "operation": operation, "access_key": "ASIAEXAMPLE",
+                       "account": "111111111111", "status": 200, "fault": None,
+                       "role": "arn:aws:iam::111111111111:role/autoscaling-guard-spoke",
+                       "assumed_by": assumed_by})
 
 
 class Files:
@@ -46,7 +56,7 @@ class Files:
 
 def run(**kwargs):
     args = dict(template_path=TEMPLATE, table_path=TABLE, op_log=None, src_root=SRC,
-                lint=False, parliament=PARLIAMENT, out=lambda _: None)
+                lint=False, parliament=PARLIAMENT, out=lambda _: None, spoke_path=SPOKE)
     args.update(kwargs)
     return check_iam.check(**args)
 
@@ -73,6 +83,13 @@ class RealTemplate(unittest.TestCase):
         self.assertEqual(run(), [])
 
 
+def grants_and_differences(failures):
+    """The failures about grants, and about the spoke role differing from the function."""
+    grants = [f for f in failures if " does not grant " in f]
+    differences = [f for f in failures if " differs from the function's " in f]
+    return grants, differences
+
+
 class MissingPermission(unittest.TestCase):
     def template_without(self, line):
         with open(TEMPLATE) as f:
@@ -83,13 +100,34 @@ class MissingPermission(unittest.TestCase):
     def test_a_removed_action_fails_naming_it(self):
         template = self.template_without("                - cloudwatch:DescribeAlarms")
         failures = run(template_path=template)
-        self.assertTrue(failures)
-        for f in failures:
+        grants, differences = grants_and_differences(failures)
+        self.assertEqual(len(grants) + len(differences), len(failures), failures)
+        self.assertTrue(grants)
+        for f in grants:
             self.assertIn("does not grant cloudwatch:DescribeAlarms", f)
+        # The spoke role still grants it: it now differs, in both Regions.
+        self.assertEqual(len(differences), 2, differences)
+        self.assertIn("statement OwnedAndTargetTrackingAlarms differs", differences[0])
         # Both the tool's own call and the caller-side check are named.
         self.assertTrue(any("(monitoring DescribeAlarms;" in f for f in failures), failures)
         self.assertTrue(any("caller-side check of application-autoscaling RegisterScalableTarget" in f
                             for f in failures), failures)
+
+    def test_organization_mode_without_its_grants_fails(self):
+        template = self.template_without("            Action: lambda:InvokeFunction\n"
+                                         "            Resource: !GetAtt GuardFunction.Arn")
+        failures = run(template_path=template)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertIn("template.yaml GuardFunction (organization mode) does not grant lambda:InvokeFunction on "
+                      "arn:aws:lambda:us-east-1:123456789012:function:GuardFunction (lambda Invoke;", failures[0])
+
+    def test_only_an_operation_aws_allows_everyone_needs_no_grant(self):
+        with open(TABLE) as f:
+            table = f.read()
+        self.assertIn("    needs_no_grant: true\n", table)
+        failures = run(table_path=Files(self).write("permissions.yaml", table.replace("    needs_no_grant: true\n", "")))
+        self.assertTrue(failures)
+        self.assertTrue(all("does not grant sts:GetCallerIdentity on *" in f for f in failures), failures)
 
     def test_a_removed_caller_side_permission_fails(self):
         with open(TEMPLATE) as f:
@@ -107,10 +145,13 @@ class MissingPermission(unittest.TestCase):
             text = f.read()
         other = text.replace("- autoscaling:released-last-modified", "- team")
         self.assertNotEqual(text, other)
-        failures = run(template_path=Files(self).write("template.yaml", other))
-        self.assertEqual(len(failures), 2, failures)
-        self.assertIn("sagemaker:AddTags", failures[0] + failures[1])
-        self.assertIn("sagemaker:DeleteTags", failures[0] + failures[1])
+        grants, differences = grants_and_differences(
+            run(template_path=Files(self).write("template.yaml", other)))
+        # Single-account and organization mode, each AddTags and DeleteTags.
+        self.assertEqual(len(grants), 4, grants)
+        self.assertEqual(sum("sagemaker:AddTags" in g for g in grants), 2, grants)
+        self.assertEqual(sum("sagemaker:DeleteTags" in g for g in grants), 2, grants)
+        self.assertEqual(len(differences), 2, differences)
 
 
 class MissingRow(unittest.TestCase):
@@ -147,11 +188,176 @@ class MissingRow(unittest.TestCase):
         self.assertIn("SDK call sagemaker UpdateEndpoint at src/aws/extra.rs:2 has no entry", shown)
         self.assertIn("SDK call monitoring SetAlarmState at src/release.rs:1 has no entry", shown)
 
+    def test_an_operation_through_a_spoke_role_missing_from_the_table_fails(self):
+        log = Files(self).write("ops.jsonl", full_log() + spoke_log_line("sagemaker", "UpdateEndpoint") + "\n")
+        failures = run(op_log=log)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertIn("operation sagemaker UpdateEndpoint (performed 1 times by the tool through a spoke role)",
+                      failures[0])
+
+    def test_a_hub_only_operation_through_a_spoke_role_fails(self):
+        log = Files(self).write("ops.jsonl", full_log() + spoke_log_line("sts", "AssumeRole") + "\n")
+        failures = run(op_log=log)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertIn("operation sts AssumeRole is the hub's own (hub_only)", failures[0])
+
+    def test_operations_through_a_spoke_role_in_the_table_pass_and_others_keys_are_not_the_tools(self):
+        lines = [spoke_log_line("application-autoscaling", "PutScalingPolicy"),
+                 spoke_log_line("sagemaker", "UpdateEndpoint", assumed_by="test")]
+        log = Files(self).write("ops.jsonl", full_log() + "\n".join(lines) + "\n")
+        self.assertEqual(run(op_log=log), [])
+
     def test_a_client_call_of_unknown_service_is_an_error(self):
         files = Files(self)
         files.write("src/x.rs", "fn f(s: &S) { s.client.describe_endpoint(); }\n")
         with self.assertRaisesRegex(check_iam.CheckError, "cannot tell which service"):
             run(src_root=os.path.join(files.dir.name, "src"))
+
+
+def load(path, text=None):
+    if text is None:
+        with open(path) as f:
+            text = f.read()
+    return yaml.load(text, Loader=check_iam.CfnLoader)
+
+
+def actions(node):
+    """Every Action and NotAction value anywhere in a template."""
+    if isinstance(node, list):
+        return [a for item in node for a in actions(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        if key in ("Action", "NotAction"):
+            found += [(key, a) for a in check_iam._as_list(value)]
+        else:
+            found += actions(value)
+    return found
+
+
+class Spoke(unittest.TestCase):
+    def spoke_with(self, old, new):
+        with open(SPOKE) as f:
+            text = f.read()
+        self.assertEqual(text.count(old), 1, old)
+        return Files(self).write("spoke.yaml", text.replace(old, new))
+
+    def test_the_spoke_has_no_transform_and_no_wildcard_action(self):
+        spoke = load(SPOKE)
+        self.assertNotIn("Transform", spoke)
+        found = actions(spoke)
+        # Both roles' trust, the spoke role's grants, the forwarding grant.
+        self.assertGreater(len(found), 20, found)
+        self.assertEqual([a for a in found if a[0] != "Action"], [])
+        self.assertEqual([a for _, a in found if not isinstance(a, str) or "*" in a or "?" in a], [])
+
+    def test_a_grant_missing_from_the_spoke_role_fails(self):
+        spoke = self.spoke_with("                  - application-autoscaling:PutScheduledAction\n", "")
+        grants, differences = grants_and_differences(run(spoke_path=spoke))
+        self.assertEqual(len(grants), 2, grants)
+        for grant, region in zip(grants, ["us-east-1", "eu-west-1"]):
+            self.assertIn(f"spoke.yaml SpokeRole in {region} does not grant "
+                          "application-autoscaling:PutScheduledAction on arn:aws:application-autoscaling:"
+                          f"{region}:111111111111:scalable-target/", grant)
+        self.assertEqual(len(differences), 2, differences)
+
+    def test_a_spoke_role_granting_more_than_the_function_fails(self):
+        spoke = self.spoke_with("                  - application-autoscaling:DescribeScheduledActions\n",
+                                "                  - application-autoscaling:DescribeScheduledActions\n"
+                                "                  - application-autoscaling:DescribeScalingActivities\n")
+        failures = run(spoke_path=spoke)
+        self.assertEqual(len(failures), 2, failures)
+        self.assertIn("statement ReadScaling differs from the function's (with any Region): Action", failures[0])
+        self.assertIn("DescribeScalingActivities", failures[0])
+
+    def test_a_spoke_role_bound_to_its_own_region_fails(self):
+        spoke = self.spoke_with(":sagemaker:*:${AWS::AccountId}:endpoint-config/*",
+                                ":sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*")
+        failures = run(spoke_path=spoke)
+        self.assertEqual(len(failures), 2, failures)
+        self.assertIn("statement ReadEndpointConfigs differs", failures[0])
+
+    def test_one_region_creates_the_role_every_region_forwards_events(self):
+        spoke = load(SPOKE)
+        params = {"HubAccountId": "123456789012", "HubEventBusArn": "arn:aws:events:us-east-1:1:event-bus/b",
+                  "HubFunctionRoleArn": "arn:aws:iam::123456789012:role/r", "RoleRegion": "us-east-1"}
+        for region, creates in (("us-east-1", True), ("eu-west-1", False)):
+            resolver = check_iam.Resolver(spoke, "aws", region, "111111111111", params)
+            active = {n for n, r in spoke["Resources"].items() if resolver.active(r)}
+            self.assertEqual("SpokeRole" in active, creates, region)
+            self.assertLessEqual({"ForwardRole", "ForwardEndpointEvents"}, active)
+
+    def test_the_trust_names_the_hub_function_role_and_optionally_the_organization(self):
+        spoke = load(SPOKE)
+        params = {"HubAccountId": "123456789012", "HubEventBusArn": "arn:aws:events:us-east-1:1:event-bus/b",
+                  "HubFunctionRoleArn": "arn:aws:iam::123456789012:role/hub-fn"}
+        for org, expected in (("", None), ("o-a1b2c3d4e5", {"aws:PrincipalOrgID": "o-a1b2c3d4e5"})):
+            resolver = check_iam.Resolver(spoke, "aws", "us-east-1", "111111111111", dict(params, OrganizationId=org))
+            trust = resolver.resolve(spoke["Resources"]["SpokeRole"]["Properties"]["AssumeRolePolicyDocument"])
+            (statement,) = trust["Statement"]
+            self.assertEqual(statement["Principal"], {"AWS": "arn:aws:iam::123456789012:root"})
+            self.assertEqual(statement["Condition"]["ArnEquals"], {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/hub-fn"})
+            self.assertEqual(statement["Condition"].get("StringEquals"), expected)
+
+
+class OrganizationMode(unittest.TestCase):
+    ORG = {"OrgSpokeRoleName": "spoke", "OrgAccounts": "111111111111,222222222222",
+           "OrgRegions": "us-east-1,eu-west-1", "OrgId": "o-a1b2c3d4e5"}
+
+    # Resolved when active: the others name resources SAM generates.
+    RESOLVED = ("GuardFunction", "DeadLetterQueuePolicy", "OrgEventBus", "OrgEndpointInService")
+
+    def resolved(self, parameters=None):
+        """The template, its active resources (some resolved) and active outputs."""
+        template = load(TEMPLATE)
+        resolver = check_iam.Resolver(template, "aws", "us-east-1", "123456789012", parameters)
+        active = {n: resolver.resolve(r) if n in self.RESOLVED else r
+                  for n, r in template["Resources"].items() if resolver.active(r)}
+        if "OrgFunctionPolicy" in active:
+            active["OrgFunctionPolicy"] = resolver.resolve(active["OrgFunctionPolicy"]["Properties"]["PolicyDocument"])
+        outputs = {n for n, o in template["Outputs"].items() if resolver.active(o)}
+        return template, active, outputs
+
+    def test_a_single_account_deploy_has_nothing_of_organization_mode(self):
+        template, active, outputs = self.resolved()
+        org_resources = {n for n, r in template["Resources"].items() if r.get("Condition") == "IsOrganization"}
+        self.assertEqual(org_resources, {"OrgEventBus", "OrgEndpointInService",
+                                         "OrgEndpointInServicePermission", "OrgFunctionPolicy"})
+        self.assertEqual(org_resources & set(active), set())
+        self.assertEqual(outputs & {"FunctionRoleArn", "OrgEventBusArn"}, set())
+        env = active["GuardFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual([k for k in env if k.startswith("ORG_")], [])
+        queue = active["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+        self.assertEqual(queue["Condition"]["ArnEquals"]["aws:SourceArn"], "{GetAtt:GuardFunctionEndpointInService.Arn}")
+
+    def test_organization_mode_passes_the_names_the_function_reads(self):
+        template, active, outputs = self.resolved(self.ORG)
+        env = active["GuardFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual({k: v for k, v in env.items() if k.startswith("ORG_")}, {
+            "ORG_SPOKE_ROLE_NAME": "spoke", "ORG_ACCOUNTS": "111111111111,222222222222",
+            "ORG_REGIONS": "us-east-1,eu-west-1"})
+        self.assertLessEqual({"OrgEventBus", "OrgEndpointInService", "OrgFunctionPolicy"}, set(active))
+        self.assertLessEqual({"FunctionRoleArn", "OrgEventBusArn"}, outputs)
+        queue = active["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+        self.assertEqual(queue["Condition"]["ArnEquals"]["aws:SourceArn"], [
+            "{GetAtt:GuardFunctionEndpointInService.Arn}", "{GetAtt:OrgEndpointInService.Arn}"])
+        (bus_statement,) = active["OrgEventBus"]["Properties"]["Policy"]["Statement"]
+        self.assertEqual(bus_statement["Condition"], {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})
+        grants = list(check_iam.statements([("p", active["OrgFunctionPolicy"])]))
+        self.assertTrue(check_iam.decide(grants, "sts:AssumeRole", "arn:aws:iam::222222222222:role/spoke", None)[0])
+        self.assertFalse(check_iam.decide(grants, "sts:AssumeRole", "arn:aws:iam::222222222222:role/other", None)[0])
+        # The forwarded events reach the function the same way as its own.
+        rule = active["OrgEndpointInService"]["Properties"]
+        own = template["Resources"]["GuardFunction"]["Properties"]["Events"]["EndpointInService"]["Properties"]
+        self.assertEqual(rule["EventPattern"], own["Pattern"])
+        self.assertEqual(load(SPOKE)["Resources"]["ForwardEndpointEvents"]["Properties"]["EventPattern"], own["Pattern"])
+
+    def test_the_spoke_takes_the_hubs_outputs(self):
+        outputs, spoke = load(TEMPLATE)["Outputs"], load(SPOKE)["Parameters"]
+        for output, parameter in (("FunctionRoleArn", "HubFunctionRoleArn"), ("OrgEventBusArn", "HubEventBusArn")):
+            self.assertIn(f"spoke.yaml {parameter}", outputs[output]["Description"])
+            self.assertIn(parameter, spoke)
 
 
 class Linter(unittest.TestCase):
@@ -160,10 +366,13 @@ class Linter(unittest.TestCase):
             table = yaml.safe_load(f)
         table["linter_allow"] = []
         path = Files(self).write("permissions.yaml", yaml.safe_dump(table))
-        failures = run(table_path=path, lint=True)
-        self.assertEqual(len(failures), 1, failures)
-        self.assertIn("PERMISSIONS_MANAGEMENT_ACTIONS", failures[0])
-        self.assertIn("iam:createservicelinkedrole", failures[0])
+        failures = sorted(run(table_path=path, lint=True))
+        self.assertEqual(len(failures), 3, failures)
+        self.assertIn("CREDENTIALS_EXPOSURE in OrgFunctionPolicy", failures[0])
+        self.assertIn("sts:assumerole", failures[0])
+        for f, policy in zip(failures[1:], ["GuardFunction.Policies[0]", "SpokeRole.Policies[0]"]):
+            self.assertIn(f"PERMISSIONS_MANAGEMENT_ACTIONS in {policy}", f)
+            self.assertIn("iam:createservicelinkedrole", f)
 
 
 class Evaluation(unittest.TestCase):

@@ -8,12 +8,12 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 use crate::app;
-use crate::aws::Clients;
 use crate::config::DriftMode;
 use crate::domain::release::parse_duration;
 use crate::drift::{self, SweepOptions};
 use crate::error::GuardError;
-use crate::handler::{self, Invocation, Response};
+use crate::handler::{Invocation, Response};
+use crate::org::cli::PlaceArgs;
 use crate::policy_set::PolicySet;
 use crate::reconcile::report::Outcome;
 use crate::trigger::{self, validate_endpoint_name};
@@ -30,6 +30,8 @@ pub struct Cli {
     /// variables.
     #[arg(long, global = true, value_name = "FILE")]
     policy: Option<PathBuf>,
+    #[command(flatten)]
+    place: PlaceArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,8 +65,12 @@ enum Command {
         json: bool,
         /// Also write the whole report, one JSON record per variant, to
         /// FILE (JSON Lines), however many endpoints there are.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "all_accounts")]
         jsonl: Option<PathBuf>,
+        /// Check every account (ORG_ACCOUNTS) in every Region (ORG_REGIONS)
+        /// from this process, each account through its role.
+        #[arg(long, conflicts_with = "account")]
+        all_accounts: bool,
     },
     /// Release an endpoint for an update: remove this tool's scaling from its
     /// variants and leave it alone until the update has happened (or the
@@ -164,8 +170,32 @@ pub async fn run() -> ExitCode {
             }
         },
     };
-    let clients = Clients::from_env().await;
-    let reconciler = app::reconciler(&clients, settings);
+    let hub = match cli.place.hub(settings).await {
+        Ok(hub) => hub,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::DriftCheck {
+        all_accounts: true,
+        dry_run,
+        json,
+        ..
+    } = cli.command
+    {
+        return drift_check_all(&hub, dry_run, json).await;
+    }
+    let reconciler = match cli.place.place(&hub) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        Ok(place) => match hub.reconciler(place.as_ref()).await {
+            Ok(r) => r,
+            Err(e) => return failure(GuardError::AccountNotReached(e)),
+        },
+    };
     match cli.command {
         Command::Plan { endpoint } => report(reconciler.reconcile(&endpoint, true).await),
         Command::Reconcile { endpoint, dry_run } => {
@@ -221,14 +251,37 @@ pub async fn run() -> ExitCode {
                 force_dry_run: dry_run,
                 deadline: None,
             };
-            match handler::handle(&reconciler, payload, invocation).await {
-                Ok(response) => {
-                    print_serialized(&response);
-                    exit_code(&response)
+            match hub.handle(payload, invocation).await {
+                Ok(placed) => {
+                    print_serialized(&placed);
+                    exit_code(&placed.response)
                 }
                 Err(e) => failure(e),
             }
         }
+    }
+}
+
+/// Every managed account and Region, checked from this process.
+async fn drift_check_all(hub: &crate::org::Hub, dry_run: bool, json: bool) -> ExitCode {
+    if hub.places().is_empty() {
+        eprintln!("error: --all-accounts: set ORG_ACCOUNTS (and ORG_SPOKE_ROLE_NAME)");
+        return ExitCode::from(2);
+    }
+    let options = SweepOptions {
+        dry_run,
+        deadline: None,
+    };
+    let fleet = hub.drift_check_all(options).await;
+    if json {
+        print_serialized(&fleet);
+    } else {
+        print_text(&fleet.table());
+    }
+    if fleet.clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

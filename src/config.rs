@@ -7,13 +7,14 @@ use std::fmt;
 
 use crate::policy_set::{
     default_async_profile, default_component_profile, default_serverless_profile, PolicySet,
-    Profile, TargetTrackingDoc,
+    Profile, TargetTrackingDoc, MAX_COOLDOWN_SECONDS,
 };
 
-/// The standard scaling every managed variant receives unless an endpoint tag
-/// overrides part of it.
+/// The environment's shorthand for the default policy set (MIN_CAPACITY,
+/// TARGET_INVOCATIONS_PER_INSTANCE, ...): one target-tracking policy on
+/// invocations per instance. `POLICY_SET` replaces it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StandardPolicy {
+pub struct EnvShorthand {
     pub min_capacity: i32,
     pub max_capacity: i32,
     pub target_invocations_per_instance: f64,
@@ -21,7 +22,7 @@ pub struct StandardPolicy {
     pub scale_out_cooldown: i32,
 }
 
-impl Default for StandardPolicy {
+impl Default for EnvShorthand {
     fn default() -> Self {
         Self {
             min_capacity: 1,
@@ -42,7 +43,7 @@ pub enum DriftMode {
     Report,
 }
 
-impl StandardPolicy {
+impl EnvShorthand {
     /// The default policy set these values are shorthand for: one
     /// target-tracking policy on invocations per instance.
     pub fn policy_set(&self) -> PolicySet {
@@ -97,7 +98,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            policy_set: StandardPolicy::default().policy_set(),
+            policy_set: EnvShorthand::default().policy_set(),
             require_opt_in: false,
             drift_mode: DriftMode::Remediate,
             concurrency: 4,
@@ -173,10 +174,6 @@ pub fn parse_bool(raw: &str) -> Result<bool, String> {
     }
 }
 
-/// AWS publishes no upper bound for cooldowns; a day is far past any sane
-/// value and catches milliseconds typed where seconds were meant.
-pub const MAX_COOLDOWN_SECONDS: i32 = 86_400;
-
 pub fn parse_cooldown(raw: &str) -> Result<i32, String> {
     let value = parse_count(raw, 0)?;
     if value > MAX_COOLDOWN_SECONDS {
@@ -191,7 +188,7 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut settings = Settings::default();
-        let mut standard = StandardPolicy::default();
+        let mut standard = EnvShorthand::default();
 
         let count = |name: &str, floor: i32, default: i32| -> Result<i32, ConfigError> {
             match get(name) {
@@ -328,7 +325,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             s.policy_set,
-            StandardPolicy {
+            EnvShorthand {
                 min_capacity: 2,
                 max_capacity: 10,
                 target_invocations_per_instance: 12.5,

@@ -9,6 +9,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
 use crate::aws::AwsError;
+use crate::org::OrgError;
 
 /// Every error type, each under one stable name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -34,11 +35,15 @@ pub enum ErrorType {
     /// A release failed part way (an AWS call failed, or the endpoint was
     /// modified while it was being marked).
     ReleaseFailed,
+    /// The account and Region a request is for cannot be worked in (no spoke
+    /// role to assume, the role cannot be assumed, the Region is not
+    /// reached, or the hub's own account is unknown).
+    AccountNotReached,
 }
 
 impl ErrorType {
     /// Every error type, in the order the README lists them.
-    pub const ALL: [ErrorType; 7] = [
+    pub const ALL: [ErrorType; 8] = [
         ErrorType::InvalidEvent,
         ErrorType::InvalidTag,
         ErrorType::AwsError,
@@ -46,6 +51,7 @@ impl ErrorType {
         ErrorType::DriftCheckFailed,
         ErrorType::ReleaseRefused,
         ErrorType::ReleaseFailed,
+        ErrorType::AccountNotReached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,7 @@ impl ErrorType {
             ErrorType::DriftCheckFailed => "DriftCheckFailed",
             ErrorType::ReleaseRefused => "ReleaseRefused",
             ErrorType::ReleaseFailed => "ReleaseFailed",
+            ErrorType::AccountNotReached => "AccountNotReached",
         }
     }
 }
@@ -85,6 +92,9 @@ pub enum GuardError {
     ReleaseRefused { endpoint: String, detail: String },
     #[error("release of endpoint {endpoint} failed: {detail}")]
     ReleaseFailed { endpoint: String, detail: String },
+    /// The account and Region a request is for cannot be worked in.
+    #[error("{0}")]
+    AccountNotReached(OrgError),
 }
 
 impl GuardError {
@@ -95,6 +105,7 @@ impl GuardError {
             GuardError::DriftCheckFailed(_) => ErrorType::DriftCheckFailed,
             GuardError::ReleaseRefused { .. } => ErrorType::ReleaseRefused,
             GuardError::ReleaseFailed { .. } => ErrorType::ReleaseFailed,
+            GuardError::AccountNotReached(_) => ErrorType::AccountNotReached,
         }
     }
 
@@ -104,7 +115,9 @@ impl GuardError {
             GuardError::NotReconciled { endpoint, .. }
             | GuardError::ReleaseRefused { endpoint, .. }
             | GuardError::ReleaseFailed { endpoint, .. } => Some(endpoint),
-            GuardError::InvalidEvent(_) | GuardError::DriftCheckFailed(_) => None,
+            GuardError::InvalidEvent(_)
+            | GuardError::DriftCheckFailed(_)
+            | GuardError::AccountNotReached(_) => None,
         }
     }
 

@@ -10,6 +10,7 @@ use tracing::{debug, info};
 use crate::drift::report::{DriftReport, MAX_LISTED_ENDPOINTS};
 use crate::drift::{EndpointLister, ScalingLister, SweepOptions};
 use crate::error::{ErrorType, GuardError};
+use crate::org::hub::FanOutReport;
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{EndpointReader, Reconciler, ScalingStore};
 use crate::release::ReleaseReport;
@@ -33,6 +34,9 @@ pub enum Response {
     Ignored(Ignored),
     DriftCheck(DriftReport),
     Release(ReleaseReport),
+    /// The scheduled drift check of an organization: one asynchronous
+    /// drift check started per account and Region.
+    FanOut(FanOutReport),
 }
 
 impl Response {
@@ -42,6 +46,7 @@ impl Response {
         match self {
             Response::DriftCheck(report) => !report.summary.has_errors(),
             Response::Reconcile(r) => r.report.outcome != Outcome::Error,
+            Response::FanOut(report) => report.failed.is_empty(),
             Response::Ignored(_) | Response::Release(_) => true,
         }
     }

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app;
-use crate::aws::Clients;
 use crate::drift::report::emf_line;
 use crate::error::GuardError;
-use crate::handler::{self, Invocation, Response};
+use crate::handler::{Invocation, Response};
+use crate::org::hub::{emf_for_place, Hub};
+use crate::org::settings::OrgSettings;
 use crate::trigger::{self, InvalidPayload, MAX_PAYLOAD_BYTES};
 
 pub async fn run() -> Result<(), Error> {
@@ -21,24 +22,26 @@ pub async fn run() -> Result<(), Error> {
     let settings = app::load_settings()
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let drift_mode = settings.drift_mode;
-    let clients = Clients::from_env().await;
-    let reconciler = app::reconciler(&clients, settings);
-    let reconciler = &reconciler;
+    let org = OrgSettings::from_env()
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let hub = Hub::new(crate::aws::sdk_config_from_env().await, settings, org);
+    let hub = &hub;
     let function = service_fn(move |event: LambdaEvent<RawPayload>| async move {
         let invocation = Invocation {
             force_dry_run: false,
             deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
         };
-        let response = match payload_of(&event.payload) {
-            Ok(payload) => handler::handle(reconciler, payload, invocation).await,
+        let placed = match payload_of(&event.payload) {
+            Ok(payload) => hub.handle(payload, invocation).await,
             Err(e) => Err(e),
         }
         .map_err(Failed::logged)?;
         // Drift counts as metrics, from the log line alone: no API call.
-        if let Response::DriftCheck(report) = &response {
-            println!("{}", emf_line(&report.summary, drift_mode, now_ms()));
+        if let Response::DriftCheck(report) = &placed.response {
+            let line = emf_line(&report.summary, drift_mode, now_ms());
+            println!("{}", emf_for_place(line, placed.place.as_ref()));
         }
-        Ok::<Response, Failed>(response)
+        Ok::<_, Failed>(placed)
     });
     Runtime::new(function)
         .layer(MapRequestLayer::new(|mut invocation: LambdaInvocation| {

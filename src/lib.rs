@@ -10,6 +10,7 @@ pub mod drift;
 pub mod error;
 pub mod handler;
 pub mod lambda;
+pub mod org;
 pub mod policy_set;
 pub mod reconcile;
 pub mod release;

@@ -12,12 +12,15 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::domain::release::{parse_duration, DEFAULT_RELEASE, DURATION_RULE};
+use crate::org::place::{AccountId, Place, RegionName, ACCOUNT_RULE, REGION_RULE};
 
 pub const SAGEMAKER_SOURCE: &str = "aws.sagemaker";
 pub const ENDPOINT_STATE_CHANGE: &str = "SageMaker Endpoint State Change";
 /// The event spelling of the API's `InService`.
 pub const IN_SERVICE: &str = "IN_SERVICE";
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+/// The `action` of a direct drift check (and of each fanned-out one).
+pub const DRIFT_CHECK_ACTION: &str = "drift-check";
 /// A classic EventBridge schedule rule.
 pub const SCHEDULE_RULE_SOURCE: &str = "aws.events";
 /// EventBridge Scheduler without an input.
@@ -51,6 +54,14 @@ pub enum Trigger {
         duration: chrono::TimeDelta,
         dry_run: bool,
     },
+}
+
+impl Trigger {
+    /// A state change other than IN_SERVICE: acknowledged, and nothing is
+    /// read or written for it.
+    pub fn is_ignored(&self) -> bool {
+        matches!(self, Trigger::EndpointStateChange { status, .. } if status != IN_SERVICE)
+    }
 }
 
 /// Why a payload is refused: the field at fault (a path such as
@@ -107,6 +118,8 @@ struct DirectReconcile {
     #[allow(dead_code)]
     action: String,
     endpoint: String,
+    account: Option<String>,
+    region: Option<String>,
     #[serde(default)]
     dry_run: bool,
 }
@@ -116,6 +129,8 @@ struct DirectReconcile {
 struct DirectDriftCheck {
     #[allow(dead_code)]
     action: String,
+    account: Option<String>,
+    region: Option<String>,
     #[serde(default)]
     dry_run: bool,
 }
@@ -131,6 +146,8 @@ struct DirectRelease {
     duration: Option<String>,
     #[serde(default)]
     dry_run: bool,
+    account: Option<String>,
+    region: Option<String>,
 }
 
 /// What a field of a payload struct holds, for errors about it.
@@ -144,6 +161,8 @@ fn expected_of(field: &str) -> Option<&'static str> {
         "action" => ACTIONS,
         "dry_run" => "true or false",
         "for" => DURATION_RULE,
+        "account" => ACCOUNT_RULE,
+        "region" => REGION_RULE,
         _ => return None,
     })
 }
@@ -273,6 +292,42 @@ fn is_event_status(status: &str) -> bool {
 }
 
 pub fn parse(payload: &Value) -> Result<Trigger, InvalidPayload> {
+    parse_addressed(payload).map(|(trigger, _)| trigger)
+}
+
+/// The account and Region a payload names (`account` and `region`, both or
+/// neither), or `None`.
+fn place(
+    account: Option<String>,
+    region: Option<String>,
+    at: &str,
+) -> Result<Option<Place>, InvalidPayload> {
+    let (account, region) = match (account, region) {
+        (None, None) => return Ok(None),
+        (Some(a), Some(r)) => (a, r),
+        (Some(_), None) => {
+            let expected = format!("{REGION_RULE}, given with `account`");
+            return Err(InvalidPayload::new(&join(at, "region"), None, expected));
+        }
+        (None, Some(_)) => {
+            let expected = format!("{ACCOUNT_RULE}, given with `region`");
+            return Err(InvalidPayload::new(&join(at, "account"), None, expected));
+        }
+    };
+    let refuse = |field: &str, raw: String, rule: &str| {
+        InvalidPayload::new(&join(at, field), Some(&Value::String(raw)), rule)
+    };
+    let account =
+        AccountId::parse(&account).map_err(|_| refuse("account", account, ACCOUNT_RULE))?;
+    let region = RegionName::parse(&region).map_err(|_| refuse("region", region, REGION_RULE))?;
+    Ok(Some(Place { account, region }))
+}
+
+/// Like [`parse`], with the account and Region the payload is for: a
+/// SageMaker event's own `account` and `region`, or those of a direct
+/// invocation. `None`: the deployment's own (for a scheduled drift check,
+/// every account and Region it manages).
+pub fn parse_addressed(payload: &Value) -> Result<(Trigger, Option<Place>), InvalidPayload> {
     let Value::Object(fields) = payload else {
         return Err(InvalidPayload::new(
             "payload",
@@ -294,20 +349,25 @@ pub fn parse(payload: &Value) -> Result<Trigger, InvalidPayload> {
     ))
 }
 
-fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, InvalidPayload> {
+fn parse_direct(
+    action: &Value,
+    payload: &Value,
+) -> Result<(Trigger, Option<Place>), InvalidPayload> {
     match action.as_str() {
         Some("reconcile") => {
             let req: DirectReconcile = from_object(payload, "")?;
-            Ok(Trigger::Reconcile {
+            let trigger = Trigger::Reconcile {
                 endpoint: endpoint_name(req.endpoint, "endpoint")?,
                 dry_run: req.dry_run,
-            })
+            };
+            Ok((trigger, place(req.account, req.region, "")?))
         }
-        Some("drift-check") => {
+        Some(DRIFT_CHECK_ACTION) => {
             let req: DirectDriftCheck = from_object(payload, "")?;
-            Ok(Trigger::DriftCheck {
+            let trigger = Trigger::DriftCheck {
                 dry_run: req.dry_run,
-            })
+            };
+            Ok((trigger, place(req.account, req.region, "")?))
         }
         Some("release") => {
             let req: DirectRelease = from_object(payload, "")?;
@@ -317,24 +377,42 @@ fn parse_direct(action: &Value, payload: &Value) -> Result<Trigger, InvalidPaylo
                     InvalidPayload::new("for", Some(&Value::String(raw)), DURATION_RULE)
                 })?,
             };
-            Ok(Trigger::Release {
+            let trigger = Trigger::Release {
                 endpoint: endpoint_name(req.endpoint, "endpoint")?,
                 duration,
                 dry_run: req.dry_run,
-            })
+            };
+            Ok((trigger, place(req.account, req.region, "")?))
         }
         _ => Err(InvalidPayload::new("action", Some(action), ACTIONS)),
     }
 }
 
-/// The fields of an EventBridge envelope that the tool reads. The others
-/// (`id`, `version`, `account`, `time`, `region`, `resources`) are never
-/// looked at, so that no value in them can make a valid event fail: the
-/// SageMaker developer guide's own sample has an epoch-millisecond `time`,
-/// which the crate's typed `time` would refuse.
+/// The fields of an EventBridge envelope that the tool reads, besides the
+/// `account` and `region` of a SageMaker event. The others (`id`,
+/// `version`, `time`, `resources`) are never looked at, so that no value in
+/// them can make a valid event fail: the SageMaker developer guide's own
+/// sample has an epoch-millisecond `time`, which the crate's typed `time`
+/// would refuse.
 const ENVELOPE_FIELDS: [&str; 3] = ["source", "detail-type", "detail"];
 
-fn parse_envelope(fields: &Map<String, Value>) -> Result<Trigger, InvalidPayload> {
+/// The `account` and `region` of an event, where it happened.
+fn event_place(fields: &Map<String, Value>) -> Result<Option<Place>, InvalidPayload> {
+    let text = |name: &str| -> Result<Option<String>, InvalidPayload> {
+        match fields.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(InvalidPayload::new(
+                name,
+                Some(other),
+                expected_of(name).unwrap_or("a string"),
+            )),
+        }
+    };
+    place(text("account")?, text("region")?, "")
+}
+
+fn parse_envelope(fields: &Map<String, Value>) -> Result<(Trigger, Option<Place>), InvalidPayload> {
     let read: Map<String, Value> = ENVELOPE_FIELDS
         .iter()
         .filter_map(|&name| Some((name.to_string(), fields.get(name)?.clone())))
@@ -352,13 +430,16 @@ fn parse_envelope(fields: &Map<String, Value>) -> Result<Trigger, InvalidPayload
                     STATUS_RULE,
                 ));
             }
-            Ok(Trigger::EndpointStateChange {
+            let trigger = Trigger::EndpointStateChange {
                 endpoint,
                 status: detail.endpoint_status,
-            })
+            };
+            Ok((trigger, event_place(fields)?))
         }
+        // A schedule's own account and Region are the deployment's: the
+        // check it starts is for every place the deployment manages.
         (SCHEDULE_RULE_SOURCE, SCHEDULED_EVENT) => match detail {
-            Value::Object(d) if d.is_empty() => Ok(Trigger::DriftCheck { dry_run: false }),
+            Value::Object(d) if d.is_empty() => Ok((Trigger::DriftCheck { dry_run: false }, None)),
             _ => Err(InvalidPayload::new(
                 "detail",
                 Some(detail),
@@ -366,7 +447,7 @@ fn parse_envelope(fields: &Map<String, Value>) -> Result<Trigger, InvalidPayload
             )),
         },
         (SCHEDULER_SOURCE, SCHEDULED_EVENT) => match detail.as_str() {
-            Some("{}") => Ok(Trigger::DriftCheck { dry_run: false }),
+            Some("{}") => Ok((Trigger::DriftCheck { dry_run: false }, None)),
             _ => Err(InvalidPayload::new(
                 "detail",
                 Some(detail),
@@ -618,7 +699,7 @@ mod tests {
     #[test]
     fn envelope_fields_the_tool_does_not_read_never_fail_an_event() {
         let base = fixture("endpoint-in-service.json");
-        for field in ["id", "version", "account", "time", "region", "resources"] {
+        for field in ["id", "version", "time", "resources"] {
             for value in [
                 None,
                 Some(json!(null)),
@@ -637,6 +718,58 @@ mod tests {
                 assert!(parse(&event).is_ok(), "{field} = {value:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_event_is_for_the_account_and_region_it_happened_in() {
+        let mut event = fixture("endpoint-in-service.json");
+        event["account"] = json!("111111111111");
+        event["region"] = json!("eu-west-1");
+        let (trigger, place) = parse_addressed(&event).unwrap();
+        assert!(matches!(trigger, Trigger::EndpointStateChange { .. }));
+        let place = place.unwrap();
+        assert_eq!(
+            (place.account.as_str(), place.region.as_str()),
+            ("111111111111", "eu-west-1")
+        );
+        // A schedule's own account and Region do not narrow the check.
+        assert_eq!(
+            parse_addressed(&fixture("drift-check-schedule-rule.json"))
+                .unwrap()
+                .1,
+            None
+        );
+        for (field, value, rule) in [
+            ("account", json!("12345"), "12 digits"),
+            ("account", json!(42), "12 digits"),
+            ("region", json!("Europe"), "Region name"),
+        ] {
+            let mut bad = event.clone();
+            bad[field] = value;
+            assert!(refused(&bad, field).to_string().contains(rule), "{field}");
+        }
+        event.as_object_mut().unwrap().remove("region");
+        assert!(refused(&event, "region")
+            .to_string()
+            .contains("given with `account`"));
+    }
+
+    #[test]
+    fn a_direct_request_may_name_an_account_and_region() {
+        let (trigger, place) = parse_addressed(&json!({
+            "action": "drift-check", "account": "111111111111", "region": "us-east-1"
+        }))
+        .unwrap();
+        assert_eq!(trigger, Trigger::DriftCheck { dry_run: false });
+        assert_eq!(place.unwrap().account.as_str(), "111111111111");
+        let (_, place) =
+            parse_addressed(&json!({"action": "reconcile", "endpoint": "e1"})).unwrap();
+        assert_eq!(place, None);
+        let only_account =
+            json!({"action": "release", "endpoint": "e1", "account": "111111111111"});
+        refused(&only_account, "region");
+        let only_region = json!({"action": "reconcile", "endpoint": "e1", "region": "us-east-1"});
+        refused(&only_region, "account");
     }
 
     #[test]

@@ -176,7 +176,7 @@ async fn a_mixed_fleet_is_reported_then_repaired_then_clean() {
         entry(&bad_tag).found.error_type,
         Some(ErrorType::InvalidTag)
     );
-    assert_eq!(report.orphans[0].orphan.resource_id, rid(&ghost));
+    assert_eq!(report.orphans[0].orphan.subject.resource_id(), rid(&ghost));
 
     // Remediate mode: everything owned converges; the rest stays as it was.
     let fixer = reconciler(settings(DriftMode::Remediate));

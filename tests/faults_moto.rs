@@ -156,7 +156,7 @@ async fn a_fleet_onboarded_under_faults_converges_exactly_to_the_standard() {
     let failed: Vec<&String> = results.iter().flat_map(|r| &r.2).collect();
     println!(
         "FIGURES onboarding {} endpoints ({} variants) under {:.0} % faults: {}; \
-         SDK attempts counted by the tool {}; endpoints by deliveries needed {:?}; \
+         endpoints by deliveries needed {:?}; \
          failed deliveries {}: {:#?}; onboarding {:.1} s, test {:.1} s (building the fleet {:.1} s)",
         results.len(),
         plain_fleet
@@ -166,10 +166,6 @@ async fn a_fleet_onboarded_under_faults_converges_exactly_to_the_standard() {
             .sum::<usize>(),
         RATE * 100.0,
         figures(key),
-        {
-            let c = clients.counter.totals();
-            c.reads + c.writes
-        },
         by_deliveries,
         failed.len(),
         failed,
@@ -761,7 +757,7 @@ async fn a_delete_whose_answer_was_lost_is_done() {
     let statuses: Vec<(&str, Value)> = sweep
         .orphans
         .iter()
-        .map(|o| (o.orphan.variant.as_str(), serde_json::json!(o.status)))
+        .map(|o| (o.orphan.subject.name(), serde_json::json!(o.status)))
         .collect();
     assert_eq!(
         statuses,

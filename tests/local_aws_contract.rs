@@ -1,17 +1,25 @@
 //! The local AWS's contract: requests are counted per access key, invalid
-//! requests are rejected as AWS rejects them, and faults hit only the key
-//! they were installed for.
+//! requests are rejected as AWS rejects them, faults hit only the key they
+//! were installed for, and credentials from AssumeRole act in the role's
+//! account.
 
 mod support;
 
+use autoscaling_guard::aws::Clients;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region};
 use aws_sdk_applicationautoscaling::types::{
     AdjustmentType, MetricType, PolicyType, PredefinedMetricSpecification, ScalableTargetAction,
     ServiceNamespace, StepAdjustment, StepScalingPolicyConfiguration,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+use aws_sdk_sagemaker::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::result::SdkError;
-use support::{clear_faults, clients_with_key, dimension, local_aws_stats, set_faults};
+use support::{
+    act_in_account, clear_faults, clients_with_key, create_role, dimension, local_aws_stats,
+    local_aws_stats_in, moto_url, set_faults,
+};
 
 #[tokio::test]
 async fn requests_are_counted_per_access_key() {
@@ -383,4 +391,103 @@ async fn step_adjustments_that_leave_the_top_open_are_rejected() {
                 .contains("a positive upper bound needs a step adjustment with a null upper bound"),
         "{message}"
     );
+}
+
+/// The tool's clients in the account of `role`, through aws-config's own
+/// AssumeRole provider with `key` as the base credentials (loaded as the
+/// tool loads its configuration: the provider needs a clock and a sleep).
+async fn assumed(key: &str, role: &str) -> Clients {
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto_url())
+        .credentials_provider(Credentials::new(key, "test", None, None, "tests"))
+        .load()
+        .await;
+    let provider = AssumeRoleProvider::builder(role)
+        .session_name("contract")
+        .configure(&base)
+        .build()
+        .await;
+    let config = base
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    Clients::new(&config)
+}
+
+async fn target_ids(clients: &Clients, resource_id: &str) -> usize {
+    clients
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_ids(resource_id)
+        .send()
+        .await
+        .unwrap()
+        .scalable_targets()
+        .len()
+}
+
+#[tokio::test]
+async fn assumed_role_credentials_act_in_the_roles_account() {
+    act_in_account("contract-spoke-setup", "210987654321");
+    create_role("contract-spoke-setup", "contract-spoke");
+    let spoke = assumed(
+        "contract-hub",
+        "arn:aws:iam::210987654321:role/contract-spoke",
+    )
+    .await;
+    let resource_id = "endpoint/contract-assumed/variant/a";
+    spoke
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .scalable_dimension(dimension())
+        .resource_id(resource_id)
+        .min_capacity(1)
+        .max_capacity(2)
+        .send()
+        .await
+        .unwrap();
+
+    let in_spoke = clients_with_key("contract-spoke-setup");
+    assert_eq!(target_ids(&in_spoke, resource_id).await, 1);
+    assert_eq!(
+        target_ids(&clients_with_key("contract-hub"), resource_id).await,
+        0
+    );
+    // The hub key's counts include what its assumed credentials did.
+    let stats = local_aws_stats_in("contract-hub", "210987654321");
+    assert_eq!(
+        stats["by_operation"],
+        serde_json::json!({"RegisterScalableTarget": 1}),
+        "{stats}"
+    );
+    assert_eq!(
+        local_aws_stats("contract-hub")["by_operation"]["AssumeRole"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_role_that_does_not_exist_cannot_be_assumed() {
+    let spoke = assumed(
+        "contract-hub-denied",
+        "arn:aws:iam::210987654322:role/never-created",
+    )
+    .await;
+    let err = spoke
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .send()
+        .await
+        .unwrap_err();
+    // The credentials provider's error, nested in the dispatch failure.
+    let shown = format!("{:?}", err);
+    assert!(shown.contains("AccessDenied"), "{shown}");
+    assert!(shown.contains("never-created"), "{shown}");
+    let stats = local_aws_stats("contract-hub-denied");
+    assert_eq!(stats["by_operation"]["AssumeRole"], 1, "{stats}");
+    assert_eq!(stats["requests"], 1, "{stats}");
 }

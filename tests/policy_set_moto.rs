@@ -353,7 +353,7 @@ async fn a_hand_edited_alarm_is_named_and_restored_and_orphans_lose_their_alarm(
     let orphan = swept
         .orphans
         .iter()
-        .find(|o| o.orphan.endpoint == ep)
+        .find(|o| o.orphan.subject.endpoint() == Some(ep.as_str()))
         .expect("orphan");
     assert_eq!(orphan.status.as_str(), "removed");
     assert_eq!(orphan.orphan.owned_alarms, std::slice::from_ref(&name));

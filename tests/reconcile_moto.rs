@@ -7,7 +7,8 @@ use autoscaling_guard::config::Settings;
 use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
-use serde_json::{json, Value};
+use serde_json::json;
+use support::fleet::in_service_event;
 use support::*;
 
 const POLICY: &str = "autoscaling-guard-invocations";
@@ -18,17 +19,6 @@ const DRY_RUN: Invocation = Invocation {
 
 fn standard_policy() -> Vec<PolicyRow> {
     vec![(POLICY.to_string(), Some(70.0), Some(300), Some(60))]
-}
-
-fn in_service_event(endpoint: &str) -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/endpoint-in-service.json"
-    ))
-    .unwrap();
-    let mut event: Value = serde_json::from_str(&text).unwrap();
-    event["detail"]["EndpointName"] = json!(endpoint);
-    event
 }
 
 #[tokio::test]

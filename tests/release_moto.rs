@@ -19,6 +19,7 @@ use autoscaling_guard::reconcile::report::Outcome;
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType, Tag};
 use serde_json::{json, Value};
+use support::fleet::in_service_event;
 use support::*;
 use tokio::sync::Mutex;
 
@@ -63,17 +64,6 @@ fn release_payload(endpoint: &str, duration: &str) -> Value {
     payload["endpoint"] = json!(endpoint);
     payload["for"] = json!(duration);
     payload
-}
-
-fn in_service_event(endpoint: &str) -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/events/endpoint-in-service.json"
-    ))
-    .unwrap();
-    let mut event: Value = serde_json::from_str(&text).unwrap();
-    event["detail"]["EndpointName"] = json!(endpoint);
-    event
 }
 
 async fn endpoint_arn(endpoint: &str) -> String {

@@ -13,13 +13,15 @@
   scheduled actions with it; moto leaves them behind.
 - DeleteAlarms on a missing alarm succeeds on AWS, and on moto too: nothing
   to change.
+- sts:AssumeRole of a role that does not exist: AWS answers AccessDenied;
+  moto hands out credentials for any role ARN (see accounts.py).
 Lookups go through moto with the caller's own signature, hence its account.
 """
 
 import io
 import json
 
-from . import errors
+from . import accounts, errors
 
 _NOT_FOUND_PREFIXES = {
     "DeleteScalingPolicy": "No scaling policy found",
@@ -33,6 +35,8 @@ def answer(req, environ, moto):
 
     moto: environ -> (status, headers, body), runs a request on moto.
     """
+    if req.service == "sts" and req.operation == "AssumeRole":
+        return _assume_role(req, environ, moto)
     if req.service != "application-autoscaling":
         return moto(environ)
     params = req.json_params() or {}
@@ -60,6 +64,15 @@ def answer(req, environ, moto):
     if target_given and req.operation == "DeregisterScalableTarget" and status.startswith("200"):
         _delete_scaling_of(environ, moto, params)
     return status, headers, body
+
+
+def _assume_role(req, environ, moto):
+    role_arn = dict(req.form_params()).get("RoleArn")
+    if accounts.missing_role(role_arn):
+        return errors.answer("query", 403, "AccessDenied",
+                             f"User: {accounts.caller_arn(req)} is not authorized to perform: "
+                             f"sts:AssumeRole on resource: {role_arn}")
+    return moto(_rewound(environ, req.body))
 
 
 def _not_found(message):

@@ -16,7 +16,7 @@ def answer(protocol: str, status: int, code: str, message: str, json_type="appli
     (CloudWatch over JSON is 1.0, Application Auto Scaling and SageMaker 1.1).
     """
     request_id = str(uuid.uuid4())
-    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+    reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
     if protocol == "query":
         kind = "Sender" if status < 500 else "Receiver"
         body = (

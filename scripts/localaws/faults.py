@@ -2,7 +2,9 @@
 
 A test installs a profile for its own key (POST /_local_aws/faults) and gets
 throttling, 5xx answers, reset connections and lost writes on that key's
-requests only; its setup and assertions (other keys) are never touched. Each
+requests only; its setup and assertions (other keys) are never touched.
+Requests signed with credentials the key got from sts:AssumeRole count as
+the key's own (see accounts.py), in whichever account they act. Each
 profile has its own random.Random(seed), one draw per request, so a run that
 sends the same requests in the same order meets the same faults.
 """
@@ -52,7 +54,7 @@ class Faults:
 
     def decide(self, req):
         """The fault this request meets, or None. lost_write only hits writes."""
-        profile = self._profiles.get(req.access_key)
+        profile = self._profiles.get(req.assumed_by or req.access_key)
         if profile is None:
             return None
         if profile.operations is not None and req.operation not in profile.operations:

@@ -3,8 +3,9 @@
 For every AWS request: faults decided first (a throttled or reset request
 never reaches moto), then request-model validation, then moto, whose answer
 aws_answers may turn into AWS's where the two differ. Requests under
-/_local_aws/ are the control API (faults, stats, validation); they are not AWS requests,
-so they are neither counted nor logged.
+/_local_aws/ are the control API (faults, stats, validation, accounts); they are not
+AWS requests, so they are neither counted nor logged. Every AWS request is
+first placed in its account (accounts.py).
 """
 
 import json
@@ -20,6 +21,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import ThreadedWSGIServer
 
 from . import aws_answers, errors, patterns, request, validate
+from .accounts import Accounts
 from .faults import Faults
 from .oplog import OpLog
 from .stats import Stats
@@ -46,6 +48,7 @@ class Gateway:
         self.oplog = OpLog(oplog_path)
         self.stats = Stats()
         self.faults = Faults()
+        self.accounts = Accounts()
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/_local_aws/"):
@@ -53,6 +56,8 @@ class Gateway:
         req = request.read(environ)
         if req is None:
             return self.moto(environ, start_response)
+        self.accounts.route(environ, req.access_key)
+        self.accounts.identify(req, environ)
         fault = self.faults.decide(req)
         protocol = "query" if req.protocol == "query" else "json"
         json_type = environ.get("CONTENT_TYPE", "").split(";")[0] or "application/x-amz-json-1.1"
@@ -68,6 +73,8 @@ class Gateway:
             return self._send(req, start_response, errors.answer(protocol, 400, code, problem, json_type),
                               None, problem)
         answer = aws_answers.answer(req, environ, lambda env: _call(self.moto, env))
+        if req.operation == "AssumeRole" and answer[0].startswith("2"):
+            self.accounts.note_issued(req.access_key, answer[2])
         if fault == "lost_write" and answer[0].startswith("2"):
             self._record(req, None, fault)
             _drop(environ)
@@ -86,18 +93,20 @@ class Gateway:
     def _control(self, environ, start_response):
         path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
         if path == "/_local_aws/stats" and method == "GET":
-            key = parse_qs(environ.get("QUERY_STRING", "")).get("access_key", [None])[0]
-            return _json(start_response, 200, self.stats.report(key))
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            key, account = (query.get(name, [None])[0] for name in ("access_key", "account"))
+            return _json(start_response, 200, self.stats.report(key, account))
         if path == "/_local_aws/validation" and method == "GET":
             # Patterns met so far that could not be checked (see patterns.py).
             return _json(start_response, 200, {"untranslatable_patterns": dict(patterns.UNTRANSLATABLE)})
-        if path == "/_local_aws/faults" and method == "POST":
+        installers = {"/_local_aws/faults": self.faults.install, "/_local_aws/accounts": self.accounts.register}
+        if path in installers and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             try:
                 spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
             except ValueError as e:
                 return _json(start_response, 400, {"error": f"body: not JSON ({e})"})
-            problem = self.faults.install(spec) if isinstance(spec, dict) else "body: expected an object"
+            problem = installers[path](spec) if isinstance(spec, dict) else "body: expected an object"
             return _json(start_response, 400 if problem else 200, {"error": problem} if problem else {})
         return _json(start_response, 404, {"error": f"no control endpoint {method} {path}"})
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from . import models
+
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/,\s]+)/aws4_request")
 READ_PREFIXES = ("Describe", "List", "Get", "Search")
 
@@ -22,6 +24,11 @@ class AwsRequest:
     protocol: str  # "json" or "query"
     body: bytes
     _params: object = field(default=None, repr=False)
+    # Where it acts (see accounts.py): the account id, the role ARN when the
+    # key came from sts:AssumeRole, and then the long-term key that asked.
+    account: str = ""
+    role: "str | None" = None
+    assumed_by: "str | None" = None
 
     @property
     def is_read(self) -> bool:
@@ -62,6 +69,7 @@ def read(environ) -> "AwsRequest | None":
     action = fields.get("Action")
     if action:
         return AwsRequest(service, action, access_key, "query", body)
-    # REST protocols (not used by the project): logged by path, never validated.
-    return AwsRequest(service, environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", ""),
+    # REST protocols (Lambda): named from the model's HTTP bindings, never validated.
+    method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+    return AwsRequest(service, models.rest_operation(service, method, path) or f"{method} {path}",
                       access_key, "rest", body)

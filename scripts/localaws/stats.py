@@ -1,7 +1,10 @@
 """Per-access-key counts of AWS requests, served at GET /_local_aws/stats.
 
 A test gives the tool its own access key id and asks here how many calls, of
-which operations, it made, and which faults it met.
+which operations, it made, and which faults it met. Credentials from
+sts:AssumeRole count under the key that assumed the role, so the tool's key
+covers its calls in every account; `account` narrows a report to the calls
+that acted in one account.
 """
 
 import threading
@@ -34,11 +37,12 @@ class _KeyStats:
 class Stats:
     def __init__(self):
         self._lock = threading.Lock()
-        self._keys = {}
+        self._keys = {}  # (access key, account) -> _KeyStats
 
     def record(self, req, fault=None, invalid=False):
+        key = req.assumed_by or req.access_key
         with self._lock:
-            s = self._keys.setdefault(req.access_key, _KeyStats())
+            s = self._keys.setdefault((key, req.account), _KeyStats())
             s.requests += 1
             if req.is_read:
                 s.reads += 1
@@ -50,11 +54,11 @@ class Stats:
             if invalid:
                 s.validation_errors += 1
 
-    def report(self, access_key=None):
+    def report(self, access_key=None, account=None):
+        """Counts of the requests of one key and/or in one account (None: all)."""
         with self._lock:
-            if access_key is not None:
-                return self._keys.get(access_key, _KeyStats()).as_json()
             total = _KeyStats()
-            for s in self._keys.values():
-                s.merge_into(total)
+            for (key, acted_in), s in self._keys.items():
+                if access_key in (None, key) and account in (None, acted_in):
+                    s.merge_into(total)
             return total.as_json()

@@ -1,10 +1,12 @@
-"""Self-test of the local AWS's decoder, validator, pattern translation and faults.
+"""Self-test of the local AWS's decoder, validator, pattern translation, faults
+and accounts.
 
 Run: cd scripts && ../.venv-moto/bin/python -m unittest localaws.test_localaws
 """
 
 import json
 import os
+import re
 import tempfile
 import unittest
 from urllib.parse import urlencode
@@ -165,8 +167,8 @@ class FaultDecisions(unittest.TestCase):
         self.assertIn("rate", Faults().install({"access_key": "k", "rate": 2}))
 
 
-class GatewayRequests(unittest.TestCase):
-    """The layer in process (werkzeug's test client): log, stats, answers."""
+class InProcess(unittest.TestCase):
+    """The layer in process (werkzeug's test client), logging to a temporary file."""
 
     def setUp(self):
         from werkzeug.test import Client
@@ -183,6 +185,10 @@ class GatewayRequests(unittest.TestCase):
             "Content-Type": "application/x-amz-json-1.1",
             "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/"
                              "application-autoscaling/aws4_request, SignedHeaders=host, Signature=x"})
+
+
+class GatewayRequests(InProcess):
+    """Log, stats and answers."""
 
     def test_log_stats_and_validation(self):
         self.assertEqual(self.send("a", "RegisterScalableTarget",
@@ -208,9 +214,107 @@ class GatewayRequests(unittest.TestCase):
         self.assertEqual(self.send("test", "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"}).status_code, 200)
         self.assertEqual(self.client.get("/_local_aws/stats?access_key=chaos").json["faults"], {"throttle": 1})
 
+    def test_a_rest_request_is_logged_by_its_operation_name(self):
+        self.client.post("/2015-03-31/functions/guard/invocations", data=b"{}", headers={
+            "X-Amz-Invocation-Type": "Event",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/lambda/aws4_request, "
+                             "SignedHeaders=host, Signature=x"})
+        with open(self.log) as f:
+            self.assertEqual([(x["service"], x["operation"]) for x in map(json.loads, f)], [("lambda", "Invoke")])
+
     def test_a_missing_policy_is_object_not_found(self):
         answer = self.send("a", "DeleteScalingPolicy", dict(SAGEMAKER_TARGET, PolicyName="none"))
         self.assertEqual((answer.status_code, json.loads(answer.data)["__type"]), (400, "ObjectNotFoundException"))
+
+
+class SeveralAccounts(InProcess):
+    """Credentials from sts:AssumeRole act in the role's account (moto), a
+    role must exist to be assumed (AWS), and the log, stats and faults follow
+    the key that assumed it."""
+
+    SPOKE = "111111111111"
+    HUB = "123456789012"  # moto's default account: any key not registered or assumed
+
+    def query(self, key, service, fields):
+        return self.client.post("/", data=urlencode(fields), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/{service}/aws4_request, "
+                             "SignedHeaders=host, Signature=x"})
+
+    def register(self, key, account):
+        return self.client.post("/_local_aws/accounts", json={"access_key": key, "account": account})
+
+    def create_role(self, key, name):
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                          "Principal": {"AWS": f"arn:aws:iam::{self.HUB}:root"}}]}
+        answer = self.query(key, "iam", [("Action", "CreateRole"), ("Version", "2010-05-08"), ("RoleName", name),
+                                         ("AssumeRolePolicyDocument", json.dumps(trust))])
+        self.assertEqual(answer.status_code, 200, answer.data)
+        return f"arn:aws:iam::{self.SPOKE}:role/{name}"
+
+    def assume(self, key, role_arn):
+        return self.query(key, "sts", [("Action", "AssumeRole"), ("Version", "2011-06-15"),
+                                       ("RoleArn", role_arn), ("RoleSessionName", "guard-session")])
+
+    def targets(self, key):
+        answer = self.send(key, "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"})
+        return [t["ResourceId"] for t in json.loads(answer.data)["ScalableTargets"]]
+
+    def log_lines(self):
+        with open(self.log) as f:
+            return [json.loads(line) for line in f]
+
+    def test_assumed_credentials_act_in_the_roles_account(self):
+        self.assertEqual(self.register("setup-spoke", self.SPOKE).status_code, 200)
+        role = self.create_role("setup-spoke", "spoke-routing")
+        answer = self.assume("guard", role)
+        self.assertEqual(answer.status_code, 200, answer.data)
+        issued = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", answer.data).group(1).decode()
+        target = dict(SAGEMAKER_TARGET, ResourceId="endpoint/in-spoke/variant/v", MinCapacity=1, MaxCapacity=2)
+        self.assertEqual(self.send(issued, "RegisterScalableTarget", target).status_code, 200)
+
+        self.assertIn("endpoint/in-spoke/variant/v", self.targets("setup-spoke"))
+        self.assertNotIn("endpoint/in-spoke/variant/v", self.targets("guard"))
+        register = next(x for x in self.log_lines() if x["operation"] == "RegisterScalableTarget")
+        self.assertEqual((register["account"], register["role"], register["assumed_by"]), (self.SPOKE, role, "guard"))
+        assume = next(x for x in self.log_lines() if x["operation"] == "AssumeRole")
+        self.assertEqual((assume["service"], assume["account"], assume.get("role")), ("sts", self.HUB, None))
+        # The tool's key counts its calls in every account; `account` narrows them.
+        mine = self.client.get("/_local_aws/stats?access_key=guard").json
+        self.assertEqual(mine["by_operation"], {"AssumeRole": 1, "RegisterScalableTarget": 1, "DescribeScalableTargets": 1})
+        in_spoke = self.client.get(f"/_local_aws/stats?access_key=guard&account={self.SPOKE}").json
+        self.assertEqual(in_spoke["by_operation"], {"RegisterScalableTarget": 1})
+
+    def test_a_role_that_does_not_exist_is_access_denied(self):
+        missing = f"arn:aws:iam::{self.SPOKE}:role/never-created"
+        answer = self.assume("guard", missing)
+        self.assertEqual(answer.status_code, 403)
+        self.assertIn(b"<Code>AccessDenied</Code>", answer.data)
+        self.assertIn(f"User: arn:aws:iam::{self.HUB}:root is not authorized to perform: sts:AssumeRole "
+                      f"on resource: {missing}".encode(), answer.data)
+
+    def test_sts_requests_are_validated(self):
+        answer = self.query("guard", "sts", [("Action", "AssumeRole"), ("Version", "2011-06-15"),
+                                             ("RoleArn", f"arn:aws:iam::{self.SPOKE}:role/r"), ("RoleSessionName", "s")])
+        self.assertEqual(answer.status_code, 400)
+        self.assertIn(b"<Code>ValidationError</Code>", answer.data)
+        self.assertIn(b"'AssumeRole.RoleSessionName' failed to satisfy constraint: "
+                      b"Member must have length greater than or equal to 2", answer.data)
+
+    def test_faults_of_a_key_reach_the_credentials_it_assumed(self):
+        self.register("setup-spoke", self.SPOKE)
+        answer = self.assume("guard", self.create_role("setup-spoke", "spoke-faults"))
+        issued = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", answer.data).group(1).decode()
+        self.client.post("/_local_aws/faults", json={"access_key": "guard", "rate": 1.0, "kinds": ["throttle"]})
+        self.assertEqual(self.send(issued, "DescribeScalableTargets", {"ServiceNamespace": "sagemaker"}).status_code, 400)
+        self.assertEqual(self.send("setup-spoke", "DescribeScalableTargets",
+                                   {"ServiceNamespace": "sagemaker"}).status_code, 200)
+
+    def test_a_registration_names_its_bad_field(self):
+        answer = self.register("k", "12345")
+        self.assertEqual(answer.status_code, 400)
+        self.assertIn("account: expected 12 digits or null, got '12345'", answer.json["error"])
+        self.assertIn("access_key", self.client.post("/_local_aws/accounts", json={"account": self.SPOKE}).json["error"])
 
 
 if __name__ == "__main__":

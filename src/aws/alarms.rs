@@ -17,7 +17,7 @@ pub struct Alarms {
     client: Client,
 }
 
-fn to_alarm(a: &MetricAlarm) -> ObservedAlarm {
+pub fn to_alarm(a: &MetricAlarm) -> ObservedAlarm {
     let mut dimensions: Vec<(String, String)> = a
         .dimensions()
         .iter()
@@ -43,6 +43,35 @@ fn to_alarm(a: &MetricAlarm) -> ObservedAlarm {
         treat_missing_data: a.treat_missing_data().map(str::to_string),
         actions: a.alarm_actions().to_vec(),
     }
+}
+
+/// The alarm as CloudWatch holds it once `put` has written it: the one
+/// place the desired alarm becomes CloudWatch's.
+pub fn as_stored(alarm: &DesiredAlarm, policy_arn: &str) -> MetricAlarm {
+    MetricAlarm::builder()
+        .alarm_name(&alarm.name)
+        .alarm_description(
+            "Drives an autoscaling-guard step-scaling policy; managed by autoscaling-guard.",
+        )
+        .namespace(&alarm.namespace)
+        .metric_name(&alarm.metric_name)
+        .statistic(Statistic::from(alarm.statistic.as_str()))
+        .period(alarm.period)
+        .evaluation_periods(alarm.evaluation_periods)
+        .set_datapoints_to_alarm(alarm.datapoints_to_alarm)
+        .threshold(alarm.threshold)
+        .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
+        .treat_missing_data(&alarm.treat_missing_data)
+        .actions_enabled(true)
+        .alarm_actions(policy_arn)
+        .set_dimensions((!alarm.dimensions.is_empty()).then(|| {
+            alarm
+                .dimensions
+                .iter()
+                .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+                .collect()
+        }))
+        .build()
 }
 
 impl Alarms {
@@ -73,28 +102,24 @@ impl Alarms {
 
     /// Creates or replaces an alarm whose one action is `policy_arn`.
     pub async fn put(&self, alarm: &DesiredAlarm, policy_arn: &str) -> Result<(), AwsError> {
-        let mut req = self
-            .client
+        let a = as_stored(alarm, policy_arn);
+        self.client
             .put_metric_alarm()
-            .alarm_name(&alarm.name)
-            .alarm_description(
-                "Drives an autoscaling-guard step-scaling policy; managed by autoscaling-guard.",
-            )
-            .namespace(&alarm.namespace)
-            .metric_name(&alarm.metric_name)
-            .statistic(Statistic::from(alarm.statistic.as_str()))
-            .period(alarm.period)
-            .evaluation_periods(alarm.evaluation_periods)
-            .set_datapoints_to_alarm(alarm.datapoints_to_alarm)
-            .threshold(alarm.threshold)
-            .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
-            .treat_missing_data(&alarm.treat_missing_data)
-            .actions_enabled(true)
-            .alarm_actions(policy_arn);
-        for (name, value) in &alarm.dimensions {
-            req = req.dimensions(Dimension::builder().name(name).value(value).build());
-        }
-        req.send()
+            .set_alarm_name(a.alarm_name)
+            .set_alarm_description(a.alarm_description)
+            .set_namespace(a.namespace)
+            .set_metric_name(a.metric_name)
+            .set_statistic(a.statistic)
+            .set_period(a.period)
+            .set_evaluation_periods(a.evaluation_periods)
+            .set_datapoints_to_alarm(a.datapoints_to_alarm)
+            .set_threshold(a.threshold)
+            .set_comparison_operator(a.comparison_operator)
+            .set_treat_missing_data(a.treat_missing_data)
+            .set_actions_enabled(a.actions_enabled)
+            .set_alarm_actions(a.alarm_actions)
+            .set_dimensions(a.dimensions)
+            .send()
             .await
             .map_err(|e| AwsError::from_sdk("PutMetricAlarm", e))?;
         Ok(())

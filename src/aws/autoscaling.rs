@@ -15,7 +15,7 @@ use aws_sdk_applicationautoscaling::Client;
 
 use super::paging::collect_pages;
 use super::{already_gone_is_done, AwsError};
-use crate::domain::desired::{DesiredPolicy, DesiredStepPolicy, MetricSpec};
+use crate::domain::desired::{DesiredStepPolicy, DesiredTargetTracking, MetricSpec};
 use crate::domain::plan::{Applied, Change};
 use crate::domain::snapshot::{
     ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, StepConfig, TargetTracking,
@@ -100,7 +100,7 @@ fn to_metric(
     }
 }
 
-fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> ScalingPolicy {
+pub fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> ScalingPolicy {
     ScalingPolicy {
         name: p.policy_name().to_string(),
         resource_id: p.resource_id().to_string(),
@@ -157,7 +157,7 @@ fn invalid_request(operation: &str, e: aws_smithy_types::error::operation::Build
     }
 }
 
-fn step_config(p: &DesiredStepPolicy) -> Result<StepScalingPolicyConfiguration, AwsError> {
+pub fn step_config(p: &DesiredStepPolicy) -> Result<StepScalingPolicyConfiguration, AwsError> {
     let mut builder = StepScalingPolicyConfiguration::builder()
         .adjustment_type(AdjustmentType::from(p.adjustment_type.as_str()))
         .cooldown(p.cooldown)
@@ -178,8 +178,8 @@ fn step_config(p: &DesiredStepPolicy) -> Result<StepScalingPolicyConfiguration, 
     Ok(builder.build())
 }
 
-fn tracking_config(
-    p: &DesiredPolicy,
+pub fn tracking_config(
+    p: &DesiredTargetTracking,
 ) -> Result<TargetTrackingScalingPolicyConfiguration, AwsError> {
     let build_error = |e| invalid_request("PutScalingPolicy", e);
     let builder = TargetTrackingScalingPolicyConfiguration::builder()

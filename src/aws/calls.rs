@@ -1,7 +1,7 @@
 //! Counts every AWS call, by operation, with an SDK interceptor installed on
-//! every client. Counts land in two places: the process-wide tally (for the
-//! benchmark and the drift summary) and, when one is in scope, the tally of
-//! the task that made the call (for a single reconcile's `reads`/`writes`).
+//! every client. Counts land in the tally of the task that made the call,
+//! when one is in scope (`counted`): a reconcile's or a drift check's
+//! `reads`/`writes`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -86,15 +86,7 @@ pub async fn counted<F: std::future::Future>(fut: F) -> (F::Output, CallCounts) 
 /// The interceptor. Counts attempts, not operations: a throttled call that
 /// is retried costs AWS two requests and is counted twice.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter {
-    process: Arc<CallTally>,
-}
-
-impl CallCounter {
-    pub fn totals(&self) -> CallCounts {
-        self.process.snapshot()
-    }
-}
+pub struct CallCounter;
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -111,7 +103,6 @@ impl Intercept for CallCounter {
             .load::<Metadata>()
             .map(|m| (m.service().to_string(), m.name().to_string()))
             .unwrap_or_else(|| ("unknown".into(), "Unknown".into()));
-        self.process.record(&service, &operation);
         let _ = TASK_TALLY.try_with(|t| t.record(&service, &operation));
         Ok(())
     }

@@ -4,6 +4,8 @@
 pub mod alarms;
 pub mod autoscaling;
 pub mod calls;
+pub mod identity;
+pub mod lambda;
 pub mod paging;
 pub mod sagemaker;
 pub mod store;
@@ -123,7 +125,6 @@ pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub counter: CallCounter,
 }
 
 /// Throttling is real and AWS publishes no rate limits: retry transient
@@ -135,39 +136,36 @@ pub fn retry_config() -> RetryConfig {
         .with_max_backoff(Duration::from_secs(10))
 }
 
-impl Clients {
-    /// Loads the standard AWS configuration chain. `AWS_ENDPOINT_URL` and
-    /// `AWS_REGION` are honoured by the chain itself.
-    pub async fn from_env() -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry_config())
-            .load()
-            .await;
-        Self::new(&config)
-    }
+/// The standard AWS configuration chain, with this tool's retries.
+/// `AWS_ENDPOINT_URL` and `AWS_REGION` are honoured by the chain itself.
+pub async fn sdk_config_from_env() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .load()
+        .await
+}
 
+impl Clients {
     pub fn new(config: &SdkConfig) -> Self {
-        let counter = CallCounter::default();
         let sagemaker = aws_sdk_sagemaker::Client::from_conf(
             aws_sdk_sagemaker::config::Builder::from(config)
-                .interceptor(counter.clone())
+                .interceptor(CallCounter)
                 .build(),
         );
         let autoscaling = aws_sdk_applicationautoscaling::Client::from_conf(
             aws_sdk_applicationautoscaling::config::Builder::from(config)
-                .interceptor(counter.clone())
+                .interceptor(CallCounter)
                 .build(),
         );
         let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
             aws_sdk_cloudwatch::config::Builder::from(config)
-                .interceptor(counter.clone())
+                .interceptor(CallCounter)
                 .build(),
         );
         Clients {
             sagemaker,
             autoscaling,
             cloudwatch,
-            counter,
         }
     }
 }

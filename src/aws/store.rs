@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::alarms::Alarms;
 use super::autoscaling::AutoScaling;
 use super::AwsError;
-use crate::domain::desired::alarm_resource_id;
-use crate::domain::parse_variant_resource_id;
 use crate::domain::plan::{Applied, Change};
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ObservedAlarm, VariantScaling};
 use crate::domain::OWNED_PREFIX;
 
@@ -34,18 +33,11 @@ impl AwsScaling {
         let mut state = self.autoscaling.observe(resource_ids).await?;
         // One DescribeAlarms per endpoint covers all of its variants; each
         // inference component has alarms of its own.
-        let mut prefixes: BTreeSet<String> = resource_ids
+        let prefixes: BTreeSet<String> = resource_ids
             .iter()
-            .filter_map(|id| {
-                parse_variant_resource_id(id).map(|(e, _)| format!("{OWNED_PREFIX}{e}/"))
-            })
+            .filter_map(|id| Scaled::parse(id))
+            .map(|s| s.alarm_listing_prefix())
             .collect();
-        prefixes.extend(
-            resource_ids
-                .iter()
-                .filter_map(|id| id.strip_prefix("inference-component/"))
-                .map(|c| format!("{OWNED_PREFIX}ic:{c}/")),
-        );
         for prefix in prefixes {
             for alarm in self.alarms.with_prefix(&prefix).await? {
                 assign_alarm(&mut state, alarm);
@@ -94,8 +86,8 @@ impl AwsScaling {
 /// Files an owned alarm under the variant its name belongs to, if that
 /// variant is being observed.
 pub fn assign_alarm(state: &mut BTreeMap<String, VariantScaling>, alarm: ObservedAlarm) {
-    if let Some(rid) = alarm_resource_id(&alarm.name) {
-        if let Some(slot) = state.get_mut(&rid) {
+    if let Some(subject) = Scaled::from_alarm_name(&alarm.name) {
+        if let Some(slot) = state.get_mut(&subject.resource_id()) {
             slot.alarms.push(alarm);
         }
     }

@@ -5,8 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
-use super::{variant_resource_id, Dimension, OWNED_PREFIX};
+use super::kind::{component_unit, variant_unit, Kind, Unit};
+use super::resource::Scaled;
+use super::snapshot::EndpointSnapshot;
+use super::{Dimension, OWNED_PREFIX};
 use crate::config::{parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::{
     instances, Profile, TargetTrackingDoc, ASYNC_METRICS, UTILIZATION_METRICS,
@@ -172,7 +174,7 @@ pub enum MetricSpec {
 
 /// The desired target-tracking policy of a variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredPolicy {
+pub struct DesiredTargetTracking {
     pub name: String,
     pub metric: MetricSpec,
     pub target_value: f64,
@@ -221,53 +223,6 @@ pub struct DesiredStepPolicy {
 /// CloudWatch's limit on alarm names (PutMetricAlarm, `AlarmName`).
 pub const MAX_ALARM_NAME: usize = 255;
 
-/// The name of the alarm of a variant's step policy: unique in the account
-/// (endpoint names are unique per Region) and under the owned prefix.
-pub fn alarm_name(endpoint: &str, variant: &str, policy_short_name: &str) -> String {
-    format!("{}/{policy_short_name}", alarm_prefix(endpoint, variant))
-}
-
-/// What the names of a variant's alarms start with (without the trailing
-/// slash).
-pub fn alarm_prefix(endpoint: &str, variant: &str) -> String {
-    format!("{OWNED_PREFIX}{endpoint}/{variant}")
-}
-
-/// The alarm of an inference component's step policy. `:` cannot appear in
-/// endpoint names, so these never collide with variant alarms.
-pub fn component_alarm_name(component: &str, policy_short_name: &str) -> String {
-    format!("{OWNED_PREFIX}ic:{component}/{policy_short_name}")
-}
-
-/// The resource id an owned alarm's name belongs to.
-pub fn alarm_resource_id(name: &str) -> Option<String> {
-    if let Some(rest) = name
-        .strip_prefix(OWNED_PREFIX)
-        .and_then(|r| r.strip_prefix("ic:"))
-    {
-        let (component, policy) = rest.split_once('/')?;
-        return (!component.is_empty() && !policy.is_empty())
-            .then(|| component_resource_id(component));
-    }
-    parse_alarm_name(name).map(|(e, v)| variant_resource_id(e, v))
-}
-
-/// The Application Auto Scaling resource id of an inference component.
-pub fn component_resource_id(component: &str) -> String {
-    format!("inference-component/{component}")
-}
-
-/// Splits an owned alarm name into (endpoint, variant).
-pub fn parse_alarm_name(name: &str) -> Option<(&str, &str)> {
-    let rest = name.strip_prefix(OWNED_PREFIX)?;
-    let mut parts = rest.splitn(3, '/');
-    let (endpoint, variant, policy) = (parts.next()?, parts.next()?, parts.next()?);
-    if endpoint.is_empty() || variant.is_empty() || policy.is_empty() {
-        return None;
-    }
-    Some((endpoint, variant))
-}
-
 /// A desired scheduled action.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredSchedule {
@@ -284,17 +239,27 @@ pub struct DesiredSchedule {
 /// The whole desired scaling of one managed variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredScaling {
-    pub variant: String,
-    pub resource_id: String,
+    pub subject: Scaled,
     pub dimension: Dimension,
     pub min_capacity: i32,
     pub max_capacity: i32,
     /// The configured maximum was below the running instance count and was
     /// raised to it, so that registering never scales the variant in.
     pub max_raised_to_running: bool,
-    pub policies: Vec<DesiredPolicy>,
+    pub policies: Vec<DesiredTargetTracking>,
     pub step_policies: Vec<DesiredStepPolicy>,
     pub scheduled: Vec<DesiredSchedule>,
+}
+
+impl DesiredScaling {
+    pub fn resource_id(&self) -> String {
+        self.subject.resource_id()
+    }
+
+    /// The name in reports.
+    pub fn label(&self) -> String {
+        self.subject.label()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -493,14 +458,6 @@ fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Prof
     Ok(profile)
 }
 
-fn is_burstable(instance_type: &str) -> bool {
-    // ml.t2.medium, ml.t3.xlarge, ... (and any later ml.tN family)
-    instance_type
-        .strip_prefix("ml.t")
-        .and_then(|rest| rest.chars().next())
-        .is_some_and(|c| c.is_ascii_digit())
-}
-
 /// The dimensions a variant's metric is published with: the asynchronous
 /// backlog metrics are per endpoint, everything else per variant.
 pub fn metric_dimensions(metric: &str, endpoint: &str, variant: &str) -> Vec<(String, String)> {
@@ -566,161 +523,45 @@ fn per_core_target(
     Ok(per_core * f64::from(cores))
 }
 
-/// The profiles that apply to an endpoint's variants, after its tags.
-struct Profiles {
-    /// Instance-based variants (the async profile on asynchronous endpoints).
-    instances: Profile,
-    /// Only worked out when the endpoint hosts inference components.
-    components: Option<Profile>,
-    /// Only worked out when the endpoint has serverless variants, so that
-    /// its tags are not judged against a profile that does not apply.
-    serverless: Option<Profile>,
-}
-
-/// What gets scaled, and how its alarms are named and measured.
-struct Unit<'a> {
-    /// The name in reports.
-    label: String,
-    resource_id: String,
-    dimension: Dimension,
-    owner: Owner<'a>,
-    /// Capacity running now; the maximum is never set below it.
-    running: i32,
-    /// A hard upper bound (a serverless variant's MaxConcurrency).
-    ceiling: Option<i32>,
-    /// Needed only for per-core targets.
-    instance_type: Option<&'a str>,
-}
-
-/// Whose metrics a unit's alarms watch.
-enum Owner<'a> {
-    Variant { endpoint: &'a str, variant: &'a str },
-    Component { name: &'a str },
-}
-
-impl Owner<'_> {
-    fn alarm_name(&self, policy: &str) -> String {
-        match self {
-            Owner::Variant { endpoint, variant } => alarm_name(endpoint, variant, policy),
-            Owner::Component { name } => component_alarm_name(name, policy),
+/// The dimensions the metrics of what is scaled are published with.
+fn owner_dimensions(subject: &Scaled, metric: &str) -> Vec<(String, String)> {
+    match subject {
+        Scaled::Variant { endpoint, variant } => metric_dimensions(metric, endpoint, variant),
+        Scaled::Component { component } => {
+            vec![("InferenceComponentName".to_string(), component.clone())]
         }
     }
+}
 
-    fn dimensions(&self, metric: &str) -> Vec<(String, String)> {
-        match self {
-            Owner::Variant { endpoint, variant } => metric_dimensions(metric, endpoint, variant),
-            Owner::Component { name } => {
-                vec![("InferenceComponentName".to_string(), name.to_string())]
+fn owner_metric(subject: &Scaled, metric: &str) -> MetricSpec {
+    match subject {
+        Scaled::Variant { endpoint, variant } => metric_spec(metric, endpoint, variant),
+        // Component metrics are all predefined.
+        Scaled::Component { .. } => MetricSpec::Predefined {
+            metric_type: metric.to_string(),
+        },
+    }
+}
+
+/// The desired scaling of what a snapshot names, or why there is none.
+fn intent(
+    label: String,
+    unit: Result<Unit<'_>, SkipReason>,
+    profiles: &[(Kind, Profile)],
+) -> VariantIntent {
+    let unit = match unit {
+        Ok(unit) => unit,
+        Err(reason) => {
+            return VariantIntent::Skip {
+                variant: label,
+                reason,
             }
         }
-    }
-
-    fn metric(&self, metric: &str) -> MetricSpec {
-        match self {
-            Owner::Variant { endpoint, variant } => metric_spec(metric, endpoint, variant),
-            // Component metrics are all predefined.
-            Owner::Component { .. } => MetricSpec::Predefined {
-                metric_type: metric.to_string(),
-            },
-        }
-    }
-}
-
-fn variant_intent(
-    snapshot: &EndpointSnapshot,
-    variant: &VariantSnapshot,
-    profiles: &Profiles,
-) -> VariantIntent {
-    let endpoint = snapshot.name.as_str();
-    let skip = |reason| VariantIntent::Skip {
-        variant: variant.name.clone(),
-        reason,
     };
-    let owner = || Owner::Variant {
-        endpoint,
-        variant: &variant.name,
-    };
-    let resource_id = variant_resource_id(endpoint, &variant.name);
-    if variant.hosts_components {
-        return skip(SkipReason::HostsComponents);
-    }
-    let (unit, profile) = if let Some(serverless) = variant.serverless {
-        let provisioned = serverless.provisioned_concurrency.unwrap_or(0);
-        if provisioned <= 0 {
-            return skip(SkipReason::Serverless);
-        }
-        let profile = profiles
-            .serverless
-            .as_ref()
-            .expect("worked out for endpoints with serverless variants");
-        let unit = Unit {
-            label: variant.name.clone(),
-            resource_id,
-            dimension: Dimension::VariantProvisionedConcurrency,
-            owner: owner(),
-            running: provisioned,
-            // Provisioned concurrency can never exceed MaxConcurrency.
-            ceiling: serverless.max_concurrency,
-            instance_type: None,
-        };
-        (unit, profile)
-    } else {
-        let Some(instance_type) = &variant.instance_type else {
-            return skip(if snapshot.config_gone {
-                SkipReason::ConfigGone {
-                    config: snapshot.config_name.clone(),
-                }
-            } else {
-                SkipReason::NoInstanceType
-            });
-        };
-        if is_burstable(instance_type) {
-            return skip(SkipReason::Burstable {
-                instance_type: instance_type.clone(),
-            });
-        }
-        let unit = Unit {
-            label: variant.name.clone(),
-            resource_id,
-            dimension: Dimension::VariantInstances,
-            owner: owner(),
-            running: variant.running_count().unwrap_or(0),
-            ceiling: None,
-            instance_type: Some(instance_type),
-        };
-        (unit, &profiles.instances)
-    };
-    intent(unit, profile)
-}
-
-/// An inference component's desired scaling: its copies are the capacity.
-/// Reported under the name `inference-component/<name>`.
-fn component_intent(component: &ComponentSnapshot, profile: &Profile) -> VariantIntent {
-    let label = component_resource_id(&component.name);
-    if component.status != "InService" {
-        return VariantIntent::Skip {
-            variant: label,
-            reason: SkipReason::NotInService {
-                status: component.status.clone(),
-            },
-        };
-    }
-    let unit = Unit {
-        resource_id: label.clone(),
-        label,
-        dimension: Dimension::ComponentCopies,
-        owner: Owner::Component {
-            name: &component.name,
-        },
-        running: component.running_copies().unwrap_or(0),
-        ceiling: None,
-        instance_type: None,
-    };
-    intent(unit, profile)
-}
-
-fn intent(unit: Unit<'_>, profile: &Profile) -> VariantIntent {
-    let label = unit.label.clone();
+    let (_, profile) = profiles
+        .iter()
+        .find(|(kind, _)| *kind == unit.kind)
+        .expect("every kind on the endpoint has its profile");
     match scaling(unit, profile) {
         Ok(d) => VariantIntent::Manage(d),
         Err(message) => VariantIntent::Error {
@@ -751,9 +592,9 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
             }
             (None, None) => unreachable!("the policy set validates one target"),
         };
-        policies.push(DesiredPolicy {
+        policies.push(DesiredTargetTracking {
             name: format!("{OWNED_PREFIX}{}", doc.name),
-            metric: unit.owner.metric(&doc.metric),
+            metric: owner_metric(&unit.subject, &doc.metric),
             target_value,
             scale_in_cooldown: doc.scale_in_cooldown,
             scale_out_cooldown: doc.scale_out_cooldown,
@@ -779,10 +620,10 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
                 })
                 .collect(),
             alarm: DesiredAlarm {
-                name: unit.owner.alarm_name(&doc.name),
+                name: unit.subject.alarm_name(&doc.name),
                 namespace: doc.alarm.namespace.clone(),
                 metric_name: doc.alarm.metric.clone(),
-                dimensions: unit.owner.dimensions(&doc.alarm.metric),
+                dimensions: owner_dimensions(&unit.subject, &doc.alarm.metric),
                 statistic: doc.alarm.statistic.clone(),
                 period: doc.alarm.period,
                 evaluation_periods: doc.alarm.evaluation_periods,
@@ -819,9 +660,8 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         })
         .collect();
     Ok(DesiredScaling {
-        variant: unit.label,
-        resource_id: unit.resource_id,
-        dimension: unit.dimension,
+        subject: unit.subject,
+        dimension: unit.kind.dimension(),
         min_capacity: profile.min_capacity,
         max_capacity,
         max_raised_to_running: unit.running > profile.max_capacity,
@@ -852,76 +692,38 @@ pub fn desired_for(
         _ => {}
     }
     let set = &settings.policy_set;
-    let instances = if snapshot.is_async {
-        &set.async_inference
-    } else {
-        &set.instance
-    };
-    let profiles = Profiles {
-        instances: effective_profile(snapshot, instances)?,
-        serverless: if snapshot.variants.iter().any(|v| v.serverless.is_some()) {
-            Some(effective_profile(snapshot, &set.serverless)?)
-        } else {
-            None
-        },
-        components: if snapshot.components.is_empty() {
-            None
-        } else {
-            Some(effective_profile(snapshot, &set.inference_components)?)
-        },
-    };
-    let mut intents: Vec<VariantIntent> = snapshot
+    let mut profiles: Vec<(Kind, Profile)> = Vec::new();
+    for kind in Kind::on_endpoint(snapshot) {
+        profiles.push((kind, effective_profile(snapshot, kind.profile(set))?));
+    }
+    let variants = snapshot
         .variants
         .iter()
-        .map(|v| variant_intent(snapshot, v, &profiles))
-        .collect();
-    if let Some(profile) = &profiles.components {
-        intents.extend(
-            snapshot
-                .components
-                .iter()
-                .map(|c| component_intent(c, profile)),
-        );
-    }
+        .map(|v| intent(v.name.clone(), variant_unit(snapshot, v), &profiles));
+    let components = snapshot.components.iter().map(|c| {
+        let label = Scaled::component(&c.name).label();
+        intent(label, component_unit(c), &profiles)
+    });
+    let intents = variants.chain(components).collect();
     Ok(EndpointIntent::Variants(intents))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::snapshot::Serverless;
     use crate::domain::snapshot::VariantSnapshot;
 
     fn variant(name: &str, instance_type: &str, count: i32) -> VariantSnapshot {
-        VariantSnapshot {
-            name: name.into(),
-            instance_type: Some(instance_type.into()),
-            current_instance_count: Some(count),
-            desired_instance_count: Some(count),
-            hosts_components: false,
-            serverless: None,
-        }
+        VariantSnapshot::test(name)
+            .instance_type(Some(instance_type))
+            .counts(Some(count), Some(count))
     }
 
     fn endpoint(tags: &[(&str, &str)]) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: "fraud".into(),
-            arn: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud".into(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "fraud-config".into(),
-            config_gone: false,
-            is_async: false,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            components: Vec::new(),
-            variants: vec![
-                variant("a", "ml.m5.large", 1),
-                variant("b", "ml.c5.xlarge", 2),
-            ],
-        }
+        EndpointSnapshot::test("fraud")
+            .tags(tags)
+            .variant(variant("a", "ml.m5.large", 1))
+            .variant(variant("b", "ml.c5.xlarge", 2))
     }
 
     fn managed(intent: EndpointIntent) -> Vec<DesiredScaling> {
@@ -948,14 +750,14 @@ mod tests {
     fn every_instance_variant_gets_the_standard_set() {
         let d = managed(desired_for(&endpoint(&[]), &Settings::default()).unwrap());
         assert_eq!(d.len(), 2);
-        assert_eq!(d[0].resource_id, "endpoint/fraud/variant/a");
-        assert_eq!(d[1].resource_id, "endpoint/fraud/variant/b");
+        assert_eq!(d[0].resource_id(), "endpoint/fraud/variant/a");
+        assert_eq!(d[1].resource_id(), "endpoint/fraud/variant/b");
         for v in &d {
             assert_eq!((v.min_capacity, v.max_capacity), (1, 4));
             assert!(!v.max_raised_to_running);
             assert_eq!(
                 v.policies,
-                vec![DesiredPolicy {
+                vec![DesiredTargetTracking {
                     name: "autoscaling-guard-invocations".into(),
                     metric: MetricSpec::Predefined {
                         metric_type: "SageMakerVariantInvocationsPerInstance".into()
@@ -1207,18 +1009,8 @@ mod tests {
             variant("ok", "ml.g5.xlarge", 1),
             variant("t2", "ml.t2.medium", 1),
             variant("t3", "ml.t3.large", 1),
-            VariantSnapshot {
-                serverless: Some(Serverless {
-                    max_concurrency: Some(5),
-                    provisioned_concurrency: None,
-                }),
-                instance_type: None,
-                ..variant("sls", "x", 0)
-            },
-            VariantSnapshot {
-                instance_type: None,
-                ..variant("ic", "x", 1)
-            },
+            variant("sls", "x", 0).serverless(Some(5), None),
+            variant("ic", "x", 1).instance_type(None),
             // trn1 starts with "t" but is not burstable.
             variant("trn", "ml.trn1.2xlarge", 1),
         ];
@@ -1284,6 +1076,7 @@ mod tests {
 #[cfg(test)]
 mod policy_set_tests {
     use super::*;
+    use crate::domain::snapshot::VariantSnapshot;
     use crate::policy_set::PolicySet;
 
     fn settings(doc: &str) -> Settings {
@@ -1294,28 +1087,9 @@ mod policy_set_tests {
     }
 
     fn endpoint(instance_type: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: "e".into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "c".into(),
-            config_gone: false,
-            is_async: false,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            components: Vec::new(),
-            variants: vec![VariantSnapshot {
-                name: "v".into(),
-                instance_type: Some(instance_type.into()),
-                current_instance_count: Some(1),
-                desired_instance_count: Some(1),
-                hosts_components: false,
-                serverless: None,
-            }],
-        }
+        EndpointSnapshot::test("e")
+            .tags(tags)
+            .variant(VariantSnapshot::test("v").instance_type(Some(instance_type)))
     }
 
     const DOC: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 6,
@@ -1407,38 +1181,18 @@ mod policy_set_tests {
 #[cfg(test)]
 mod serverless_tests {
     use super::*;
-    use crate::domain::snapshot::Serverless;
+    use crate::domain::snapshot::VariantSnapshot;
 
     fn endpoint(
         provisioned: Option<i32>,
         max_concurrency: i32,
         tags: &[(&str, &str)],
     ) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: "sls".into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "c".into(),
-            config_gone: false,
-            is_async: false,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            components: Vec::new(),
-            variants: vec![VariantSnapshot {
-                name: "v".into(),
-                instance_type: None,
-                current_instance_count: None,
-                desired_instance_count: None,
-                hosts_components: false,
-                serverless: Some(Serverless {
-                    max_concurrency: Some(max_concurrency),
-                    provisioned_concurrency: provisioned,
-                }),
-            }],
-        }
+        EndpointSnapshot::test("sls").tags(tags).variant(
+            VariantSnapshot::test("v")
+                .counts(None, None)
+                .serverless(Some(max_concurrency), provisioned),
+        )
     }
 
     fn one(snapshot: &EndpointSnapshot) -> VariantIntent {
@@ -1454,7 +1208,7 @@ mod serverless_tests {
             panic!()
         };
         assert_eq!(d.dimension, Dimension::VariantProvisionedConcurrency);
-        assert_eq!(d.resource_id, "endpoint/sls/variant/v");
+        assert_eq!(d.resource_id(), "endpoint/sls/variant/v");
         assert_eq!((d.min_capacity, d.max_capacity), (1, 10));
         assert_eq!(
             d.policies[0].metric,
@@ -1499,38 +1253,24 @@ mod serverless_tests {
 #[cfg(test)]
 mod component_tests {
     use super::*;
+    use crate::domain::snapshot::{ComponentSnapshot, VariantSnapshot};
     use crate::policy_set::PolicySet;
 
     fn endpoint() -> EndpointSnapshot {
-        let component = |name: &str, status: &str, copies: i32| ComponentSnapshot {
-            name: name.into(),
-            variant: "AllTraffic".into(),
-            status: status.into(),
-            current_copies: Some(copies),
-            desired_copies: Some(copies),
+        let component = |name: &str, status: &str, copies: i32| {
+            ComponentSnapshot::test(name, "AllTraffic")
+                .status(status)
+                .copies(copies)
         };
-        EndpointSnapshot {
-            name: "llm".into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: "c".into(),
-            config_gone: false,
-            is_async: false,
-            tags: Default::default(),
-            variants: vec![VariantSnapshot {
-                name: "AllTraffic".into(),
-                instance_type: Some("ml.g5.12xlarge".into()),
-                current_instance_count: Some(2),
-                desired_instance_count: Some(2),
-                hosts_components: true,
-                serverless: None,
-            }],
-            components: vec![
-                component("chat", "InService", 6),
-                component("embed", "Creating", 1),
-            ],
-        }
+        EndpointSnapshot::test("llm")
+            .variant(
+                VariantSnapshot::test("AllTraffic")
+                    .instance_type(Some("ml.g5.12xlarge"))
+                    .counts(Some(2), Some(2))
+                    .hosting_components(),
+            )
+            .component(component("chat", "InService", 6))
+            .component(component("embed", "Creating", 1))
     }
 
     fn intents(settings: &Settings) -> Vec<VariantIntent> {
@@ -1556,8 +1296,8 @@ mod component_tests {
         let VariantIntent::Manage(chat) = &all[1] else {
             panic!("{:?}", all[1])
         };
-        assert_eq!(chat.resource_id, "inference-component/chat");
-        assert_eq!(chat.variant, "inference-component/chat");
+        assert_eq!(chat.resource_id(), "inference-component/chat");
+        assert_eq!(chat.label(), "inference-component/chat");
         assert_eq!(chat.dimension, Dimension::ComponentCopies);
         // Six copies run: the maximum of 4 is raised, never scaled in.
         assert_eq!((chat.min_capacity, chat.max_capacity), (1, 6));
@@ -1602,7 +1342,9 @@ mod component_tests {
             vec![("InferenceComponentName".to_string(), "chat".to_string())]
         );
         assert_eq!(
-            alarm_resource_id(&alarm.name).as_deref(),
+            Scaled::from_alarm_name(&alarm.name)
+                .map(|s| s.resource_id())
+                .as_deref(),
             Some("inference-component/chat")
         );
     }
@@ -1610,16 +1352,23 @@ mod component_tests {
     #[test]
     fn alarm_names_lead_back_to_their_resource() {
         assert_eq!(
-            alarm_resource_id("autoscaling-guard-fraud/primary/burst").as_deref(),
+            Scaled::from_alarm_name("autoscaling-guard-fraud/primary/burst")
+                .map(|s| s.resource_id())
+                .as_deref(),
             Some("endpoint/fraud/variant/primary")
         );
         assert_eq!(
-            alarm_resource_id("autoscaling-guard-ic:chat/burst").as_deref(),
+            Scaled::from_alarm_name("autoscaling-guard-ic:chat/burst")
+                .map(|s| s.resource_id())
+                .as_deref(),
             Some("inference-component/chat")
         );
-        assert_eq!(alarm_resource_id("autoscaling-guard-ic:chat"), None);
-        assert_eq!(alarm_resource_id("someone-elses-alarm"), None);
+        assert_eq!(Scaled::from_alarm_name("autoscaling-guard-ic:chat"), None);
+        assert_eq!(Scaled::from_alarm_name("someone-elses-alarm"), None);
         // A component alarm is never read as a variant's.
-        assert_eq!(parse_alarm_name("autoscaling-guard-ic:chat/burst"), None);
+        assert_eq!(
+            Scaled::from_alarm_name("autoscaling-guard-ic:chat/burst"),
+            Some(Scaled::component("chat"))
+        );
     }
 }

@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 pub mod desired;
+pub mod kind;
 pub mod plan;
 pub mod release;
+pub mod resource;
 pub mod snapshot;
 
 /// Every policy, scheduled action or alarm this tool creates starts with
@@ -56,39 +58,12 @@ pub fn is_owned(name: &str) -> bool {
     name.starts_with(OWNED_PREFIX)
 }
 
-/// The Application Auto Scaling resource id of an endpoint variant.
-pub fn variant_resource_id(endpoint: &str, variant: &str) -> String {
-    format!("endpoint/{endpoint}/variant/{variant}")
-}
-
-/// Splits `endpoint/<endpoint>/variant/<variant>` into its names.
-pub fn parse_variant_resource_id(resource_id: &str) -> Option<(&str, &str)> {
-    let rest = resource_id.strip_prefix("endpoint/")?;
-    let (endpoint, variant) = rest.split_once("/variant/")?;
-    if endpoint.is_empty() || variant.is_empty() || variant.contains('/') {
-        return None;
-    }
-    Some((endpoint, variant))
-}
-
 #[cfg(test)]
 mod props;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resource_ids_round_trip() {
-        let id = variant_resource_id("fraud-model", "AllTraffic");
-        assert_eq!(id, "endpoint/fraud-model/variant/AllTraffic");
-        assert_eq!(
-            parse_variant_resource_id(&id),
-            Some(("fraud-model", "AllTraffic"))
-        );
-        assert_eq!(parse_variant_resource_id("inference-component/x"), None);
-        assert_eq!(parse_variant_resource_id("endpoint/x/variant/"), None);
-    }
 
     #[test]
     fn ownership_is_the_name_prefix() {

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::desired::{
-    DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedule, DesiredStepPolicy, MetricSpec,
-    SkipReason,
+    DesiredAlarm, DesiredScaling, DesiredSchedule, DesiredStepPolicy, DesiredTargetTracking,
+    MetricSpec, SkipReason,
 };
 use super::snapshot::{
     ObservedAlarm, ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling,
@@ -58,7 +58,7 @@ pub enum Change {
     PutTargetTrackingPolicy {
         resource_id: String,
         dimension: Dimension,
-        policy: DesiredPolicy,
+        policy: DesiredTargetTracking,
         because: Vec<Difference>,
     },
     PutStepPolicy {
@@ -272,7 +272,7 @@ fn same_bound(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
-fn policy_differences(desired: &DesiredPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
+fn policy_differences(desired: &DesiredTargetTracking, actual: &ScalingPolicy) -> Vec<Difference> {
     let mut d = Differences::of(format!("policy {}", desired.name));
     if actual.policy_type != TARGET_TRACKING {
         d.field("policy_type", false, &actual.policy_type, TARGET_TRACKING);
@@ -505,7 +505,7 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         return VariantPlan::Skip(SkipReason::ForeignPolicies { names: foreign });
     }
 
-    let rid = &desired.resource_id;
+    let rid = &desired.resource_id();
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
 
@@ -688,19 +688,19 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::resource::Scaled;
     use crate::domain::snapshot::{ScalableTarget, TargetTracking};
 
     const RID: &str = "endpoint/e/variant/v";
 
     fn desired() -> DesiredScaling {
         DesiredScaling {
-            variant: "v".into(),
-            resource_id: RID.into(),
+            subject: Scaled::variant("e", "v"),
             dimension: Default::default(),
             min_capacity: 1,
             max_capacity: 4,
             max_raised_to_running: false,
-            policies: vec![DesiredPolicy {
+            policies: vec![DesiredTargetTracking {
                 name: "autoscaling-guard-invocations".into(),
                 metric: MetricSpec::Predefined {
                     metric_type: "SageMakerVariantInvocationsPerInstance".into(),
@@ -909,6 +909,7 @@ mod tests {
 mod step_tests {
     use super::*;
     use crate::domain::desired::DesiredStep;
+    use crate::domain::resource::Scaled;
     use crate::domain::snapshot::{ScalableTarget, StepConfig};
 
     const RID: &str = "endpoint/e/variant/v";
@@ -935,8 +936,7 @@ mod step_tests {
 
     fn desired() -> DesiredScaling {
         DesiredScaling {
-            variant: "v".into(),
-            resource_id: RID.into(),
+            subject: Scaled::variant("e", "v"),
             dimension: Default::default(),
             min_capacity: 1,
             max_capacity: 4,

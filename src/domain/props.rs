@@ -15,16 +15,17 @@ use proptest::test_runner::{Config, RngSeed};
 use serde_json::Value;
 
 use super::desired::{
-    alarm_name, component_alarm_name, desired_for, DesiredScaling, EndpointIntent, MetricSpec,
-    VariantIntent, TAG_ENABLED, TAG_MAX, TAG_MIN, TAG_SCALE_IN, TAG_SCALE_OUT, TAG_TARGET,
+    desired_for, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent, TAG_ENABLED, TAG_MAX,
+    TAG_MIN, TAG_SCALE_IN, TAG_SCALE_OUT, TAG_TARGET,
 };
 use super::plan::{plan, Change, VariantPlan, STEP_SCALING, TARGET_TRACKING};
+use super::resource::Scaled;
 use super::snapshot::{
     ComponentSnapshot, EndpointSnapshot, ObservedAlarm, ObservedMetric, ScalableTarget,
     ScalingPolicy, ScheduledAction, Serverless, StepConfig, TargetTracking, VariantScaling,
     VariantSnapshot,
 };
-use super::{is_owned, parse_variant_resource_id, variant_resource_id, Dimension, OWNED_PREFIX};
+use super::{is_owned, Dimension, OWNED_PREFIX};
 use crate::config::Settings;
 use crate::policy_set::{
     per_core_metric, AlarmDoc, Kind, PolicySet, Profile, ScheduledActionDoc, StepDoc,
@@ -504,17 +505,14 @@ fn policy_arn(resource_id: &str, name: &str) -> String {
 
 /// The name an alarm of the unit would have.
 fn unit_alarm_name(resource_id: &str, short: &str) -> String {
-    match parse_variant_resource_id(resource_id) {
-        Some((endpoint, variant)) => alarm_name(endpoint, variant, short),
-        None => component_alarm_name(
-            resource_id.trim_start_matches("inference-component/"),
-            short,
-        ),
-    }
+    Scaled::parse(resource_id)
+        .expect("a resource id the plan wrote")
+        .alarm_name(short)
 }
 
 fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Tamper) {
-    let rid = desired.resource_id.as_str();
+    let rid = desired.resource_id();
+    let rid = rid.as_str();
     let dimension = desired.dimension;
     match tamper {
         Tamper::Deregister => state.target = None,
@@ -934,7 +932,7 @@ fn running(snapshot: &EndpointSnapshot, desired: &DesiredScaling) -> i32 {
     if let Some(v) = snapshot
         .variants
         .iter()
-        .find(|v| variant_resource_id(&snapshot.name, &v.name) == desired.resource_id)
+        .find(|v| Scaled::variant(&snapshot.name, &v.name) == desired.subject)
     {
         return match v.serverless {
             Some(s) => s.provisioned_concurrency.unwrap_or(0),
@@ -944,9 +942,9 @@ fn running(snapshot: &EndpointSnapshot, desired: &DesiredScaling) -> i32 {
     snapshot
         .components
         .iter()
-        .find(|c| format!("inference-component/{}", c.name) == desired.resource_id)
+        .find(|c| Scaled::component(&c.name) == desired.subject)
         .map(|c| c.running_copies().unwrap_or(0))
-        .unwrap_or_else(|| panic!("{} is not in the snapshot", desired.resource_id))
+        .unwrap_or_else(|| panic!("{} is not in the snapshot", desired.subject))
 }
 
 fn settings(set: PolicySet, require_opt_in: bool) -> Settings {

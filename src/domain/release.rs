@@ -19,9 +19,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::desired::{desired_for, is_opted_out, EndpointIntent, SkipReason, TagError};
+use super::is_owned;
 use super::plan::{Change, Difference};
+use super::resource::Scaled;
 use super::snapshot::{EndpointSnapshot, VariantScaling};
-use super::{is_owned, parse_variant_resource_id};
 use crate::config::Settings;
 
 /// When the release mark expires (RFC 3339, UTC).
@@ -298,11 +299,8 @@ pub fn plan_release(
                 )
                 .collect();
             items.sort();
-            let variant = parse_variant_resource_id(rid).map_or(rid.as_str(), |(_, v)| v);
-            (!items.is_empty()).then(|| ForeignScaling {
-                variant: variant.to_string(),
-                items,
-            })
+            let variant = Scaled::parse(rid).map_or(rid.clone(), |s| s.label());
+            (!items.is_empty()).then_some(ForeignScaling { variant, items })
         })
         .collect();
     if !foreign.is_empty() {

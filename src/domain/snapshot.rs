@@ -179,20 +179,130 @@ pub struct VariantScaling {
     pub alarms: Vec<ObservedAlarm>,
 }
 
+/// Builders for unit-test fixtures: an InService real-time endpoint with
+/// one-instance `ml.m5.large` variants unless told otherwise.
+#[cfg(test)]
+impl EndpointSnapshot {
+    pub fn test(name: &str) -> Self {
+        EndpointSnapshot {
+            name: name.into(),
+            arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
+            status: "InService".into(),
+            last_modified: None,
+            config_name: format!("{name}-config"),
+            config_gone: false,
+            is_async: false,
+            tags: BTreeMap::new(),
+            variants: Vec::new(),
+            components: Vec::new(),
+        }
+    }
+
+    pub fn variant(mut self, variant: VariantSnapshot) -> Self {
+        self.variants.push(variant);
+        self
+    }
+
+    /// Plain variants with these names.
+    pub fn variants(self, names: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        names
+            .into_iter()
+            .fold(self, |e, n| e.variant(VariantSnapshot::test(n.as_ref())))
+    }
+
+    pub fn component(mut self, component: ComponentSnapshot) -> Self {
+        self.components.push(component);
+        self
+    }
+
+    pub fn tags(mut self, tags: &[(&str, &str)]) -> Self {
+        self.tags
+            .extend(tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.into();
+        self
+    }
+
+    pub fn asynchronous(mut self) -> Self {
+        self.is_async = true;
+        self
+    }
+}
+
+#[cfg(test)]
+impl VariantSnapshot {
+    pub fn test(name: &str) -> Self {
+        VariantSnapshot {
+            name: name.into(),
+            instance_type: Some("ml.m5.large".into()),
+            current_instance_count: Some(1),
+            desired_instance_count: Some(1),
+            hosts_components: false,
+            serverless: None,
+        }
+    }
+
+    pub fn instance_type(mut self, instance_type: Option<&str>) -> Self {
+        self.instance_type = instance_type.map(Into::into);
+        self
+    }
+
+    pub fn counts(mut self, current: Option<i32>, desired: Option<i32>) -> Self {
+        self.current_instance_count = current;
+        self.desired_instance_count = desired;
+        self
+    }
+
+    pub fn serverless(mut self, max: Option<i32>, provisioned: Option<i32>) -> Self {
+        self.instance_type = None;
+        self.serverless = Some(Serverless {
+            max_concurrency: max,
+            provisioned_concurrency: provisioned,
+        });
+        self
+    }
+
+    pub fn hosting_components(mut self) -> Self {
+        self.hosts_components = true;
+        self
+    }
+}
+
+#[cfg(test)]
+impl ComponentSnapshot {
+    /// An InService component with one copy.
+    pub fn test(name: &str, variant: &str) -> Self {
+        ComponentSnapshot {
+            name: name.into(),
+            variant: variant.into(),
+            status: "InService".into(),
+            current_copies: Some(1),
+            desired_copies: Some(1),
+        }
+    }
+
+    pub fn copies(mut self, copies: i32) -> Self {
+        self.current_copies = Some(copies);
+        self.desired_copies = Some(copies);
+        self
+    }
+
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.into();
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn running_count_takes_the_larger_of_current_and_desired() {
-        let mut v = VariantSnapshot {
-            name: "a".into(),
-            instance_type: Some("ml.m5.large".into()),
-            current_instance_count: Some(3),
-            desired_instance_count: Some(5),
-            hosts_components: false,
-            serverless: None,
-        };
+        let mut v = VariantSnapshot::test("a").counts(Some(3), Some(5));
         assert_eq!(v.running_count(), Some(5));
         v.desired_instance_count = None;
         assert_eq!(v.running_count(), Some(3));

@@ -19,13 +19,14 @@ use crate::aws::store::{assign_alarm, AwsScaling};
 use crate::aws::AwsError;
 use crate::config::DriftMode;
 use crate::domain::release::{endpoint_intent, ReleaseMark};
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{
     EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
 use crate::error::ErrorType;
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore};
-use orphans::{find_orphans, plan_orphan, OrphanCause};
+use orphans::{find_orphans, plan_orphan};
 use report::{summarize, DriftEntry, DriftReport, OrphanReport, OrphanStatus};
 
 /// Stop starting new work when less than this is left before the deadline,
@@ -312,7 +313,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
             match self.is_gone(&report.orphan).await {
                 Ok(false) => report.status = OrphanStatus::StillInUse,
                 Err(e) => {
-                    warn!(resource_id = %report.orphan.resource_id, error = %e,
+                    warn!(resource_id = %report.orphan.subject, error = %e,
                           "orphan candidate could not be confirmed");
                     report.status = OrphanStatus::Unconfirmed;
                     report.error = Some(e.to_string());
@@ -344,20 +345,17 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
     /// Whether a fresh read finds the candidate's endpoint or variant (or
     /// component) gone. Only the service's "does not exist" answer says so.
     async fn is_gone(&self, candidate: &orphans::Orphan) -> Result<bool, AwsError> {
-        match candidate.cause {
-            OrphanCause::ComponentGone => self
+        match &candidate.subject {
+            Scaled::Component { component } => self
                 .endpoints
-                .component_exists(&candidate.variant)
+                .component_exists(component)
                 .await
                 .map(|exists| !exists),
-            OrphanCause::EndpointGone | OrphanCause::VariantGone => self
-                .endpoints
-                .describe(&candidate.endpoint)
-                .await
-                .map(|endpoint| {
-                    !endpoint
-                        .is_some_and(|e| e.variants.iter().any(|v| v.name == candidate.variant))
-                }),
+            Scaled::Variant { endpoint, variant } => {
+                self.endpoints.describe(endpoint).await.map(|found| {
+                    !found.is_some_and(|e| e.variants.iter().any(|v| &v.name == variant))
+                })
+            }
         }
     }
 }

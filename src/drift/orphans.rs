@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::domain::desired::alarm_resource_id;
+use crate::domain::is_owned;
 use crate::domain::plan::{Change, Difference};
+use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
-use crate::domain::{is_owned, parse_variant_resource_id};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,10 +33,9 @@ impl OrphanCause {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Orphan {
-    pub resource_id: String,
+    #[serde(flatten)]
+    pub subject: Scaled,
     pub dimension: Dimension,
-    pub endpoint: String,
-    pub variant: String,
     pub cause: OrphanCause,
     pub owned_policies: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -94,7 +93,7 @@ pub fn find_orphans(
     }
     let alarm_resources: Vec<(String, String)> = alarms
         .iter()
-        .filter_map(|a| alarm_resource_id(&a.name).map(|rid| (rid, a.name.clone())))
+        .filter_map(|a| Scaled::from_alarm_name(&a.name).map(|s| (s.resource_id(), a.name.clone())))
         .collect();
     let components: BTreeSet<&str> = endpoints
         .iter()
@@ -120,27 +119,27 @@ pub fn find_orphans(
     for (rid, (mut owned_policies, mut owned_scheduled, mut foreign, mut owned_alarms)) in
         by_resource
     {
-        // For a component, `endpoint` stays empty and `variant` is its name.
-        let (endpoint, variant, cause) =
-            if let Some(component) = rid.strip_prefix("inference-component/") {
-                if components.contains(component) {
+        let Some(subject) = Scaled::parse(rid) else {
+            continue;
+        };
+        let cause = match &subject {
+            Scaled::Component { component } => {
+                if components.contains(component.as_str()) {
                     continue;
                 }
-                ("", component, OrphanCause::ComponentGone)
-            } else {
-                let Some((endpoint, variant)) = parse_variant_resource_id(rid) else {
-                    continue;
-                };
+                OrphanCause::ComponentGone
+            }
+            Scaled::Variant { endpoint, variant } => {
                 if unreadable.contains(endpoint) {
                     continue;
                 }
-                let cause = match variants.get(endpoint) {
+                match variants.get(endpoint.as_str()) {
                     None => OrphanCause::EndpointGone,
-                    Some(vs) if !vs.contains(variant) => OrphanCause::VariantGone,
+                    Some(vs) if !vs.contains(variant.as_str()) => OrphanCause::VariantGone,
                     Some(_) => continue,
-                };
-                (endpoint, variant, cause)
-            };
+                }
+            }
+        };
         if owned_policies.is_empty() && owned_scheduled.is_empty() && owned_alarms.is_empty() {
             continue;
         }
@@ -149,10 +148,8 @@ pub fn find_orphans(
         owned_alarms.sort();
         foreign.sort();
         orphans.push(Orphan {
-            resource_id: rid.to_string(),
+            subject,
             dimension: dimension_of.get(rid).copied().unwrap_or_default(),
-            endpoint: endpoint.to_string(),
-            variant: variant.to_string(),
             cause,
             owned_policies,
             owned_scheduled_actions: owned_scheduled,
@@ -177,11 +174,12 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
         json!(false),
         json!(false),
     );
+    let resource_id = orphan.subject.resource_id();
     let mut changes: Vec<Change> = orphan
         .owned_policies
         .iter()
         .map(|name| Change::DeletePolicy {
-            resource_id: orphan.resource_id.clone(),
+            resource_id: resource_id.clone(),
             dimension: orphan.dimension,
             policy_name: name.clone(),
             because: vec![gone.clone()],
@@ -189,7 +187,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
         .collect();
     changes.extend(orphan.owned_scheduled_actions.iter().map(|name| {
         Change::DeleteScheduledAction {
-            resource_id: orphan.resource_id.clone(),
+            resource_id: resource_id.clone(),
             dimension: orphan.dimension,
             scheduled_action_name: name.clone(),
             because: vec![gone.clone()],
@@ -198,7 +196,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     // The alarms go too: real AWS removes a target's policies with it, not
     // the alarms that were created for them.
     changes.extend(orphan.owned_alarms.iter().map(|name| Change::DeleteAlarm {
-        resource_id: orphan.resource_id.clone(),
+        resource_id: resource_id.clone(),
         dimension: orphan.dimension,
         alarm_name: name.clone(),
         because: vec![gone.clone()],
@@ -207,7 +205,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     let ours = !orphan.owned_policies.is_empty() || !orphan.owned_scheduled_actions.is_empty();
     if ours && orphan.foreign.is_empty() {
         changes.push(Change::DeregisterTarget {
-            resource_id: orphan.resource_id.clone(),
+            resource_id: resource_id.clone(),
             dimension: orphan.dimension,
             because: vec![gone],
         });
@@ -218,7 +216,6 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::snapshot::VariantSnapshot;
 
     fn policy(rid: &str, name: &str) -> ScalingPolicy {
         ScalingPolicy {
@@ -233,28 +230,7 @@ mod tests {
     }
 
     fn endpoint(name: &str, variants: &[&str]) -> EndpointSnapshot {
-        EndpointSnapshot {
-            name: name.into(),
-            arn: String::new(),
-            status: "InService".into(),
-            last_modified: None,
-            config_name: String::new(),
-            config_gone: false,
-            is_async: false,
-            tags: Default::default(),
-            components: Vec::new(),
-            variants: variants
-                .iter()
-                .map(|v| VariantSnapshot {
-                    name: v.to_string(),
-                    instance_type: None,
-                    current_instance_count: None,
-                    desired_instance_count: None,
-                    hosts_components: false,
-                    serverless: None,
-                })
-                .collect(),
-        }
+        EndpointSnapshot::test(name).variants(variants)
     }
 
     const OWNED: &str = "autoscaling-guard-invocations";
@@ -271,7 +247,7 @@ mod tests {
         ];
         let unreadable = BTreeSet::from(["throttled".to_string()]);
         let orphans = find_orphans(&policies, &[], &[], &[], &unreadable);
-        let ids: Vec<_> = orphans.iter().map(|o| o.resource_id.as_str()).collect();
+        let ids: Vec<_> = orphans.iter().map(|o| o.subject.resource_id()).collect();
         assert_eq!(ids, ["endpoint/gone/variant/a"]);
     }
 
@@ -286,10 +262,16 @@ mod tests {
         ];
         let orphans = find_orphans(&policies, &[], &[], &[endpoint("live", &["a"])], &none());
         assert_eq!(orphans.len(), 2, "{orphans:?}");
-        assert_eq!(orphans[0].resource_id, "endpoint/deleted/variant/a");
+        assert_eq!(
+            orphans[0].subject.resource_id(),
+            "endpoint/deleted/variant/a"
+        );
         assert_eq!(orphans[0].cause, OrphanCause::EndpointGone);
         assert_eq!(orphans[0].foreign, ["policy team-policy"]);
-        assert_eq!(orphans[1].resource_id, "endpoint/live/variant/removed");
+        assert_eq!(
+            orphans[1].subject.resource_id(),
+            "endpoint/live/variant/removed"
+        );
         assert_eq!(orphans[1].cause, OrphanCause::VariantGone);
     }
 
@@ -362,10 +344,7 @@ mod tests {
         let orphans = find_orphans(&policies, &[], &[], &[live], &none());
         assert_eq!(orphans.len(), 1, "{orphans:?}");
         assert_eq!(orphans[0].cause, OrphanCause::ComponentGone);
-        assert_eq!(
-            (orphans[0].endpoint.as_str(), orphans[0].variant.as_str()),
-            ("", "old-chat")
-        );
+        assert_eq!(orphans[0].subject, Scaled::component("old-chat"));
         let changes = plan_orphan(&orphans[0]);
         assert!(changes
             .iter()
@@ -402,8 +381,7 @@ mod props {
     use proptest::test_runner::{Config, RngSeed};
 
     use super::*;
-    use crate::domain::desired::{alarm_name, component_alarm_name};
-    use crate::domain::snapshot::{ComponentSnapshot, VariantSnapshot};
+    use crate::domain::snapshot::ComponentSnapshot;
 
     const ENDPOINTS: [&str; 3] = ["a", "b", "c"];
     const VARIANTS: [&str; 2] = ["v1", "v2"];
@@ -426,8 +404,8 @@ mod props {
     fn resource_id() -> impl Strategy<Value = String> {
         prop_oneof![
             4 => (select(ENDPOINTS.to_vec()), select(VARIANTS.to_vec()))
-                .prop_map(|(e, v)| format!("endpoint/{e}/variant/{v}")),
-            2 => select(COMPONENTS.to_vec()).prop_map(|c| format!("inference-component/{c}")),
+                .prop_map(|(e, v)| Scaled::variant(e, v).resource_id()),
+            2 => select(COMPONENTS.to_vec()).prop_map(|c| Scaled::component(c).resource_id()),
             1 => "[a-z/]{0,12}",
         ]
     }
@@ -444,8 +422,8 @@ mod props {
     fn alarm() -> impl Strategy<Value = String> {
         prop_oneof![
             (select(ENDPOINTS.to_vec()), select(VARIANTS.to_vec()))
-                .prop_map(|(e, v)| alarm_name(e, v, "burst")),
-            select(COMPONENTS.to_vec()).prop_map(|c| component_alarm_name(c, "burst")),
+                .prop_map(|(e, v)| Scaled::variant(e, v).alarm_name("burst")),
+            select(COMPONENTS.to_vec()).prop_map(|c| Scaled::component(c).alarm_name("burst")),
             Just("team-alarm".to_string()),
             "autoscaling-guard-[a-z:/]{0,12}",
         ]
@@ -471,37 +449,13 @@ mod props {
                         1 => {
                             unreadable.insert(name.to_string());
                         }
-                        _ => read.push(EndpointSnapshot {
-                            name: name.to_string(),
-                            arn: String::new(),
-                            status: "InService".into(),
-                            last_modified: None,
-                            config_name: String::new(),
-                            config_gone: false,
-                            is_async: false,
-                            tags: Default::default(),
-                            variants: variants
+                        _ => read.push(
+                            components
                                 .iter()
-                                .map(|v| VariantSnapshot {
-                                    name: v.to_string(),
-                                    instance_type: None,
-                                    current_instance_count: None,
-                                    desired_instance_count: None,
-                                    hosts_components: false,
-                                    serverless: None,
-                                })
-                                .collect(),
-                            components: components
-                                .iter()
-                                .map(|c| ComponentSnapshot {
-                                    name: c.to_string(),
-                                    variant: String::new(),
-                                    status: "InService".into(),
-                                    current_copies: None,
-                                    desired_copies: None,
-                                })
-                                .collect(),
-                        }),
+                                .fold(EndpointSnapshot::test(name).variants(variants), |e, c| {
+                                    e.component(ComponentSnapshot::test(c, "host"))
+                                }),
+                        ),
                     }
                 }
                 (read, unreadable)
@@ -563,17 +517,18 @@ mod props {
             let actions: Vec<_> = actions.into_iter().map(|(r, n)| scheduled(r, n)).collect();
             let alarms: Vec<_> = alarms.into_iter().map(observed_alarm).collect();
             for orphan in find_orphans(&policies, &actions, &alarms, &read, &unreadable) {
-                let rid = orphan.resource_id.as_str();
+                let rid = orphan.subject.resource_id();
+                let rid = rid.as_str();
                 // Nothing of an endpoint that was read with this variant or
                 // component, or that could not be read.
-                let live = |e: &EndpointSnapshot| match parse_variant_resource_id(rid) {
-                    Some((endpoint, variant)) => {
-                        e.name == endpoint && e.variants.iter().any(|v| v.name == variant)
+                let live = |e: &EndpointSnapshot| match &orphan.subject {
+                    Scaled::Variant { endpoint, variant } => {
+                        &e.name == endpoint && e.variants.iter().any(|v| &v.name == variant)
                     }
-                    None => e.components.iter().any(|c| format!("inference-component/{}", c.name) == rid),
+                    Scaled::Component { component } => e.components.iter().any(|c| &c.name == component),
                 };
                 prop_assert!(!read.iter().any(live), "{rid} is live");
-                prop_assert!(!unreadable.contains(&orphan.endpoint), "{rid} was not read");
+                prop_assert!(!orphan.subject.endpoint().is_some_and(|e| unreadable.contains(e)), "{rid} was not read");
                 let foreign = policies.iter().filter(|p| p.resource_id == rid).any(|p| !is_owned(&p.name))
                     || actions.iter().filter(|s| s.resource_id == rid).any(|s| !is_owned(&s.name));
                 let changes = plan_orphan(&orphan);

@@ -415,7 +415,7 @@ pub fn table(report: &DriftReport) -> String {
     for o in &report.orphans {
         let cause = o.orphan.cause.as_str().to_string();
         rows.push((
-            o.orphan.resource_id.clone(),
+            o.orphan.subject.resource_id(),
             format!("orphan {}", o.status.as_str()),
             match &o.error {
                 Some(e) => format!("{cause}: {e}"),
@@ -560,10 +560,8 @@ mod tests {
         use super::super::orphans::{Orphan, OrphanCause};
         let orphan = |status| OrphanReport {
             orphan: Orphan {
-                resource_id: "endpoint/gone/variant/a".into(),
+                subject: crate::domain::resource::Scaled::variant("gone", "a"),
                 dimension: Default::default(),
-                endpoint: "gone".into(),
-                variant: "a".into(),
                 cause: OrphanCause::EndpointGone,
                 owned_policies: vec!["autoscaling-guard-invocations".into()],
                 owned_scheduled_actions: vec![],

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::*;
 use crate::config::Settings;
 use crate::domain::plan::{Applied, Change, TARGET_TRACKING};
-use crate::domain::snapshot::{TargetTracking, VariantSnapshot};
+use crate::domain::snapshot::TargetTracking;
 use crate::domain::Dimension;
 use crate::reconcile::EndpointTagger;
 
@@ -23,28 +23,7 @@ fn throttled(operation: &str) -> AwsError {
 }
 
 fn snapshot(name: &str, variants: &[&str]) -> EndpointSnapshot {
-    EndpointSnapshot {
-        name: name.into(),
-        arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
-        status: "InService".into(),
-        last_modified: None,
-        config_name: format!("{name}-config"),
-        config_gone: false,
-        is_async: false,
-        tags: BTreeMap::new(),
-        components: Vec::new(),
-        variants: variants
-            .iter()
-            .map(|v| VariantSnapshot {
-                name: v.to_string(),
-                instance_type: Some("ml.m5.large".into()),
-                current_instance_count: Some(1),
-                desired_instance_count: Some(1),
-                hosts_components: false,
-                serverless: None,
-            })
-            .collect(),
-    }
+    EndpointSnapshot::test(name).variants(variants)
 }
 
 /// SageMaker as the sweep sees it: a listing, and fresh reads that may

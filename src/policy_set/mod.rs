@@ -13,9 +13,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::MAX_COOLDOWN_SECONDS;
-
 /// Per target, fixed by Application Auto Scaling.
+/// AWS publishes no upper bound for cooldowns; a day is far past any sane
+/// value and catches milliseconds typed where seconds were meant.
+pub const MAX_COOLDOWN_SECONDS: i32 = 86_400;
+
 pub const MAX_POLICIES_PER_TARGET: usize = 50;
 pub const MAX_SCHEDULED_ACTIONS_PER_TARGET: usize = 200;
 

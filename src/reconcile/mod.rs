@@ -201,8 +201,9 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 VariantIntent::Manage(d) => d,
             };
             let empty = VariantScaling::default();
-            let have = actual.get(&desired.resource_id).unwrap_or(&empty);
-            let mut vr = variant_report(&desired.variant, VariantStatus::Compliant, None);
+            let have = actual.get(&desired.resource_id()).unwrap_or(&empty);
+            let label = desired.label();
+            let mut vr = variant_report(&label, VariantStatus::Compliant, None);
             vr.max_raised_to_running = desired.max_raised_to_running;
             match plan(&desired, have) {
                 VariantPlan::Skip(reason) => {
@@ -224,7 +225,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                             Ok(applied) => applied,
                             Err(e) => {
                                 // Later changes build on earlier ones: stop here.
-                                warn!(endpoint = %report.endpoint, variant = %desired.variant,
+                                warn!(endpoint = %report.endpoint, variant = %label,
                                       action = change.name(), outcome = "error",
                                       error_type = ErrorType::AwsError.as_str(), error = %e,
                                       "change failed");
@@ -241,7 +242,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                         }
                         info!(
                             endpoint = %report.endpoint,
-                            variant = %desired.variant,
+                            variant = %label,
                             action = change.name(),
                             outcome = "changed",
                             differences = report::differences(change.because()),
@@ -314,7 +315,7 @@ pub fn managed_resource_ids(intent: &EndpointIntent) -> Vec<String> {
         EndpointIntent::Variants(vs) => vs
             .iter()
             .filter_map(|v| match v {
-                VariantIntent::Manage(d) => Some(d.resource_id.clone()),
+                VariantIntent::Manage(d) => Some(d.resource_id()),
                 VariantIntent::Skip { .. } | VariantIntent::Error { .. } => None,
             })
             .collect(),

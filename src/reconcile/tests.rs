@@ -1,13 +1,19 @@
 //! Reconcile against in-memory fakes. The fake store behaves as AWS does
-//! where moto does not: a policy on an unregistered target is rejected.
+//! where moto does not: a policy on an unregistered target is rejected. It
+//! holds every kind of change, converted as the AWS adapters convert them.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 use super::report::{Outcome, VariantStatus};
 use super::*;
+use crate::aws::alarms::{as_stored, to_alarm};
+use crate::aws::autoscaling::{step_config, to_policy, tracking_config};
 use crate::domain::plan::TARGET_TRACKING;
-use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, TargetTracking, VariantSnapshot};
+use crate::domain::snapshot::{ScalableTarget, ScalingPolicy};
+use aws_sdk_applicationautoscaling::types::{
+    self as sdk, PolicyType, ScalableDimension, ServiceNamespace,
+};
 
 #[derive(Default)]
 struct FakeEndpoints {
@@ -98,11 +104,22 @@ impl ScalingStore for FakeScaling {
             .push(format!("{} {rid}", change.name()));
         let mut state = self.state.lock().unwrap();
         let slot = state.entry(rid.clone()).or_default();
+        let dimension = ScalableDimension::from(change.dimension().as_str());
+        // What AWS would hold, read back through the adapters' own
+        // conversions.
+        let stored_policy = |name: &str, policy_type: PolicyType| {
+            sdk::ScalingPolicy::builder()
+                .policy_arn(format!("arn:aws:autoscaling:policy/{rid}/{name}"))
+                .policy_name(name)
+                .service_namespace(ServiceNamespace::Sagemaker)
+                .resource_id(&rid)
+                .scalable_dimension(dimension.clone())
+                .policy_type(policy_type)
+                .creation_time(aws_smithy_types::DateTime::from_secs(0))
+        };
+        let mut applied = Applied::default();
         match change {
             Change::DeregisterTarget { .. } => slot.target = None,
-            Change::PutStepPolicy { .. } | Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => {
-                unimplemented!("the fake store models target tracking and scheduled actions only")
-            }
             Change::PutScheduledAction {
                 scheduled_action: a,
                 ..
@@ -112,7 +129,7 @@ impl ScalingStore for FakeScaling {
                     .push(crate::domain::snapshot::ScheduledAction {
                         name: a.name.clone(),
                         resource_id: rid.clone(),
-                        dimension: Default::default(),
+                        dimension: change.dimension(),
                         schedule: a.schedule.clone(),
                         timezone: a.timezone.clone(),
                         min_capacity: a.min_capacity,
@@ -130,7 +147,7 @@ impl ScalingStore for FakeScaling {
             } => {
                 slot.target = Some(ScalableTarget {
                     resource_id: rid,
-                    dimension: Default::default(),
+                    dimension: change.dimension(),
                     min_capacity: *min_capacity,
                     max_capacity: *max_capacity,
                 })
@@ -138,68 +155,50 @@ impl ScalingStore for FakeScaling {
             Change::DeletePolicy { policy_name, .. } => {
                 slot.policies.retain(|p| &p.name != policy_name)
             }
-            Change::PutTargetTrackingPolicy { policy, .. } => {
-                if slot.target.is_none() {
-                    return Err(AwsError {
-                        operation: "PutScalingPolicy".into(),
-                        code: Some("ObjectNotFoundException".into()),
-                        message: "no target".into(),
-                        retryable: false,
-                    });
-                }
-                slot.policies.retain(|p| p.name != policy.name);
-                slot.policies.push(ScalingPolicy {
-                    name: policy.name.clone(),
-                    resource_id: rid,
-                    dimension: Default::default(),
-                    arn: String::new(),
-                    step: None,
-                    policy_type: TARGET_TRACKING.into(),
-                    target_tracking: Some(TargetTracking {
-                        target_value: policy.target_value,
-                        metric: match &policy.metric {
-                            crate::domain::desired::MetricSpec::Predefined { metric_type } => {
-                                crate::domain::snapshot::ObservedMetric::Predefined(
-                                    metric_type.clone(),
-                                )
-                            }
-                            _ => crate::domain::snapshot::ObservedMetric::Other,
-                        },
-                        scale_in_cooldown: Some(policy.scale_in_cooldown),
-                        scale_out_cooldown: Some(policy.scale_out_cooldown),
-                        disable_scale_in: policy.disable_scale_in,
-                    }),
+            Change::PutTargetTrackingPolicy { .. } | Change::PutStepPolicy { .. }
+                if slot.target.is_none() =>
+            {
+                return Err(AwsError {
+                    operation: "PutScalingPolicy".into(),
+                    code: Some("ObjectNotFoundException".into()),
+                    message: "no target".into(),
+                    retryable: false,
                 });
             }
+            Change::PutTargetTrackingPolicy { policy, .. } => {
+                let stored = stored_policy(&policy.name, PolicyType::TargetTrackingScaling)
+                    .target_tracking_scaling_policy_configuration(tracking_config(policy)?)
+                    .build()
+                    .expect("every required field is set");
+                slot.policies.retain(|p| p.name != policy.name);
+                slot.policies.push(to_policy(&stored));
+            }
+            Change::PutStepPolicy { policy, .. } => {
+                let stored = stored_policy(&policy.name, PolicyType::StepScaling)
+                    .step_scaling_policy_configuration(step_config(policy)?)
+                    .build()
+                    .expect("every required field is set");
+                applied.policy_arn = Some(stored.policy_arn().to_string());
+                slot.policies.retain(|p| p.name != policy.name);
+                slot.policies.push(to_policy(&stored));
+            }
+            Change::PutAlarm {
+                policy_arn, alarm, ..
+            } => {
+                let arn = policy_arn
+                    .as_deref()
+                    .expect("the reconcile fills in the ARN");
+                slot.alarms.retain(|a| a.name != alarm.name);
+                slot.alarms.push(to_alarm(&as_stored(alarm, arn)));
+            }
+            Change::DeleteAlarm { alarm_name, .. } => slot.alarms.retain(|a| &a.name != alarm_name),
         }
-        Ok(Applied::default())
+        Ok(applied)
     }
 }
 
 fn endpoint(name: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
-    let variant = |n: &str| VariantSnapshot {
-        name: n.into(),
-        instance_type: Some("ml.m5.large".into()),
-        current_instance_count: Some(1),
-        desired_instance_count: Some(1),
-        hosts_components: false,
-        serverless: None,
-    };
-    EndpointSnapshot {
-        name: name.into(),
-        arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
-        status: "InService".into(),
-        last_modified: None,
-        config_name: "cfg".into(),
-        config_gone: false,
-        is_async: false,
-        tags: tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        components: Vec::new(),
-        variants: vec![variant("a"), variant("b")],
-    }
+    EndpointSnapshot::test(name).tags(tags).variants(["a", "b"])
 }
 
 fn reconciler(
@@ -639,4 +638,48 @@ mod release_mark {
         assert!(err.to_string().contains("does not exist"), "{err}");
         assert!(tag_writes(&r).is_empty());
     }
+}
+
+/// Step policies and their alarms, custom metrics and scheduled actions
+/// round-trip through the store's conversions: a second reconcile finds the
+/// endpoint compliant, and each alarm acts on its policy's ARN.
+#[tokio::test]
+async fn a_full_policy_set_converges_in_one_reconcile() {
+    let mut r = reconciler(vec![endpoint("e", &[])], FakeScaling::default());
+    r.settings.policy_set = crate::policy_set::PolicySet::from_json(include_str!(
+        "../../examples/bench-policy-set.json"
+    ))
+    .unwrap();
+    let first = r.reconcile("e", false).await;
+    assert_eq!(first.outcome, Outcome::Changed, "{first:?}");
+    let names: Vec<String> = applied(&r)
+        .iter()
+        .filter(|a| a.ends_with("variant/a"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "register_target endpoint/e/variant/a",
+            "put_target_tracking_policy endpoint/e/variant/a",
+            "put_target_tracking_policy endpoint/e/variant/a",
+            "put_step_policy endpoint/e/variant/a",
+            "put_alarm endpoint/e/variant/a",
+            "put_scheduled_action endpoint/e/variant/a",
+            "put_scheduled_action endpoint/e/variant/a",
+        ]
+    );
+    let state = r.scaling.state.lock().unwrap().clone();
+    let a = &state["endpoint/e/variant/a"];
+    let step = a.policies.iter().find(|p| p.step.is_some()).unwrap();
+    assert_eq!(a.alarms.len(), 1);
+    assert_eq!(a.alarms[0].actions, std::slice::from_ref(&step.arn));
+    let writes = applied(&r).len();
+    let second = r.reconcile("e", false).await;
+    assert_eq!(second.outcome, Outcome::Compliant, "{second:?}");
+    assert_eq!(
+        applied(&r).len(),
+        writes,
+        "a compliant endpoint gets no writes"
+    );
 }

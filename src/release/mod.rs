@@ -15,7 +15,7 @@ use crate::domain::plan::Change;
 use crate::domain::release::{
     format_time, format_until, plan_release, release_tags, round_to_millis, to_millis,
 };
-use crate::domain::variant_resource_id;
+use crate::domain::resource::Scaled;
 use crate::error::GuardError;
 use crate::reconcile::{now, EndpointReader, Reconciler, ScalingStore};
 
@@ -94,7 +94,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
         let resource_ids: Vec<String> = snapshot
             .variants
             .iter()
-            .map(|v| variant_resource_id(endpoint, &v.name))
+            .map(|v| Scaled::variant(endpoint, &v.name).resource_id())
             .collect();
         let actual = self
             .scaling

@@ -93,6 +93,8 @@ pub fn sdk_config_with_key(key: &str) -> SdkConfig {
         .credentials_provider(aws_sdk_sagemaker::config::SharedCredentialsProvider::new(
             creds,
         ))
+        // As the standard chain sets it: the AssumeRole provider reads it.
+        .time_source(aws_smithy_async::time::SystemTimeSource::new())
         .build()
 }
 
@@ -105,14 +107,14 @@ pub fn clients_with_key(key: &str) -> Clients {
     Clients::new(&sdk_config_with_key(key))
 }
 
-/// One request to the local AWS's control API (HTTP/1.1, connection closed
-/// after the answer); returns the JSON body, panicking on a non-200 answer.
-fn control(method: &str, path: &str, body: &str) -> serde_json::Value {
+/// One HTTP/1.1 request to the local AWS (connection closed after the
+/// answer); returns the body, panicking on an answer other than 2xx.
+fn http(method: &str, path: &str, headers: &str, body: &str) -> String {
     let addr = moto_url().trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect to the local AWS");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
@@ -121,14 +123,20 @@ fn control(method: &str, path: &str, body: &str) -> serde_json::Value {
     stream
         .read_to_string(&mut answer)
         .expect("read the local AWS's answer");
-    let (head, json) = answer
+    let (head, text) = answer
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
     assert!(
-        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
-        "{method} {path}: {head}\n{json}"
+        head.starts_with("HTTP/1.1 20") || head.starts_with("HTTP/1.0 20"),
+        "{method} {path}: {head}\n{text}"
     );
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json:?}"))
+    text.to_string()
+}
+
+/// One request to the local AWS's control API; returns the JSON body.
+fn control(method: &str, path: &str, body: &str) -> serde_json::Value {
+    let json = http(method, path, "Content-Type: application/json\r\n", body);
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {json:?}"))
 }
 
 /// Makes a share `rate` (0 to 1) of the requests signed with `key` fail with
@@ -156,6 +164,13 @@ pub fn reset_account() {
     control("POST", "/moto-api/reset", "");
 }
 
+/// Sets moto's own configuration (POST /moto-api/config), e.g.
+/// `{"lambda": {"use_docker": false}}`: Lambda answers Invoke without
+/// running the function (no container engine here).
+pub fn moto_config(config: &serde_json::Value) {
+    control("POST", "/moto-api/config", &config.to_string());
+}
+
 /// Requests signed with `key` meet no faults any more.
 pub fn clear_faults(key: &str) {
     let body = serde_json::json!({ "access_key": key, "rate": 0 });
@@ -165,16 +180,59 @@ pub fn clear_faults(key: &str) {
 /// What the local AWS saw from `key`: {"requests", "reads", "writes",
 /// "by_operation": {op: n}, "faults": {kind: n}, "validation_errors"}.
 pub fn local_aws_stats(key: &str) -> serde_json::Value {
-    let query: String = key
-        .bytes()
+    control(
+        "GET",
+        &format!("/_local_aws/stats?access_key={}", encode(key)),
+        "",
+    )
+}
+
+/// Like [`local_aws_stats`], counting only the requests that acted in
+/// `account`; credentials `key` got from sts:AssumeRole count as `key`'s.
+pub fn local_aws_stats_in(key: &str, account: &str) -> serde_json::Value {
+    control(
+        "GET",
+        &format!(
+            "/_local_aws/stats?access_key={}&account={account}",
+            encode(key)
+        ),
+        "",
+    )
+}
+
+/// Requests signed with `key` act in `account` (12 digits), as an IAM
+/// user's key of that account would: setup and assertions in a spoke.
+pub fn act_in_account(key: &str, account: &str) {
+    let body = serde_json::json!({ "access_key": key, "account": account });
+    control("POST", "/_local_aws/accounts", &body.to_string());
+}
+
+/// Creates the role `name` in the account `key` acts in: the local AWS
+/// refuses AssumeRole of a missing role (it evaluates no trust policy).
+pub fn create_role(key: &str, name: &str) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"AWS":"*"}}]}"#;
+    let form = format!(
+        "Action=CreateRole&Version=2010-05-08&RoleName={}&AssumeRolePolicyDocument={}",
+        encode(name),
+        encode(trust)
+    );
+    let headers = format!(
+        "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential={key}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x\r\n"
+    );
+    http("POST", "/", &headers, &form);
+}
+
+/// Percent-encoding of everything but the unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 (b as char).to_string()
             }
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    control("GET", &format!("/_local_aws/stats?access_key={query}"), "")
+        .collect()
 }
 
 /// The tool, signing with its own key.
@@ -215,7 +273,17 @@ pub async fn create_endpoint(
     tags: &[(&str, &str)],
     is_async: bool,
 ) -> String {
-    let sm = clients().sagemaker;
+    create_endpoint_in(&clients().sagemaker, prefix, variants, tags, is_async).await
+}
+
+/// [`create_endpoint`] with the given client (another account or Region).
+pub async fn create_endpoint_in(
+    sm: &aws_sdk_sagemaker::Client,
+    prefix: &str,
+    variants: &[VariantSpec],
+    tags: &[(&str, &str)],
+    is_async: bool,
+) -> String {
     let name = unique(prefix);
     let model = format!("{name}-model");
     sm.create_model()
@@ -274,8 +342,16 @@ pub async fn create_endpoint(
 
 /// A registered target's (min, max), or None.
 pub async fn target(endpoint: &str, variant: &str) -> Option<(i32, i32)> {
-    let out = clients()
-        .autoscaling
+    target_in(&clients().autoscaling, endpoint, variant).await
+}
+
+/// [`target`] with the given client (another account or Region).
+pub async fn target_in(
+    aas: &aws_sdk_applicationautoscaling::Client,
+    endpoint: &str,
+    variant: &str,
+) -> Option<(i32, i32)> {
+    let out = aas
         .describe_scalable_targets()
         .service_namespace(ServiceNamespace::Sagemaker)
         .resource_ids(format!("endpoint/{endpoint}/variant/{variant}"))
@@ -292,9 +368,17 @@ pub async fn target(endpoint: &str, variant: &str) -> Option<(i32, i32)> {
 pub type PolicyRow = (String, Option<f64>, Option<i32>, Option<i32>);
 
 pub async fn policies(endpoint: &str, variant: &str) -> Vec<PolicyRow> {
+    policies_in(&clients().autoscaling, endpoint, variant).await
+}
+
+/// [`policies`] with the given client (another account or Region).
+pub async fn policies_in(
+    aas: &aws_sdk_applicationautoscaling::Client,
+    endpoint: &str,
+    variant: &str,
+) -> Vec<PolicyRow> {
     let rid = format!("endpoint/{endpoint}/variant/{variant}");
-    let out = clients()
-        .autoscaling
+    let out = aas
         .describe_scaling_policies()
         .service_namespace(ServiceNamespace::Sagemaker)
         .resource_id(&rid)

@@ -16,7 +16,9 @@ usage: e2e_lambda.py   (cargo-lambda on PATH; run by scripts/test.sh)
 
 import json
 import os
+import re
 import socket
+import urllib.request
 import subprocess
 import sys
 import time
@@ -118,7 +120,7 @@ def wait_for_emulator(seconds=120):
     sys.exit(f"the Lambda emulator did not listen on port {port}; see {emulator_log_path}")
 
 
-def start_function():
+def start_function(**extra_env):
     """The environment `cargo lambda watch` gives a function it starts itself;
     the Runtime API path names the function, so that the emulator hands it
     the invocations `cargo lambda invoke autoscaling-guard` sends."""
@@ -131,12 +133,14 @@ def start_function():
                AWS_LAMBDA_FUNCTION_NAME=FUNCTION,
                ORG_SPOKE_ROLE_NAME=SPOKE_ROLE,
                AWS_LAMBDA_FUNCTION_VERSION="1",
-               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256")  # the template's
+               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",  # the template's
+               **extra_env)
     return subprocess.Popen([binary], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def invoke(event_file):
-    """Returns (result JSON or None, error type or None)."""
+    """Returns (result JSON or None, error type or None). A relative path is
+    a file under events/."""
     for _ in range(3):
         proc = subprocess.run(
             ["cargo", "lambda", "invoke", FUNCTION, "--invoke-port", str(port),
@@ -153,6 +157,64 @@ def invoke(event_file):
             return None, first[len("Error: "):].strip()
         time.sleep(2)
     sys.exit(f"cargo lambda invoke {event_file} failed:\n{proc.stderr}")
+
+
+def error_types():
+    """ErrorType::ALL in src/error.rs: the one list of every errorType."""
+    source = open(os.path.join(ROOT, "src", "error.rs")).read()
+    listed = re.search(r"pub const ALL: \[ErrorType; \d+\] = \[(.*?)\];", source, re.S)
+    if not listed:
+        sys.exit("src/error.rs has no ErrorType::ALL")
+    return re.findall(r"ErrorType::(\w+)", listed.group(1))
+
+
+def set_faults(operation):
+    """Every request of the function (access key `guard`) for `operation`
+    fails with a 500, retries included; None clears the faults."""
+    spec = ({"access_key": "guard", "seed": 1, "rate": 1.0, "kinds": ["500"], "operations": [operation]}
+            if operation else {"access_key": "guard", "rate": 0})
+    request = urllib.request.Request(f"{url}/_local_aws/faults", data=json.dumps(spec).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(request).read()
+
+
+def payload_file(name, payload):
+    """A payload written under target/ for `cargo lambda invoke --data-file`."""
+    path = os.path.join(ROOT, "target", "e2e-lambda", f"{name}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(payload, f)
+    return path
+
+
+def create_bad_tag_endpoint(name):
+    demo_fleet.sm.create_endpoint_config(
+        EndpointConfigName=f"{name}-config",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "demo-model",
+                             "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}],
+    )
+    demo_fleet.sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config",
+                                  Tags=[{"Key": "autoscaling:max-capacity", "Value": "many"}])
+
+
+# A GPU target per GPU, which an instance type without GPUs cannot take.
+GPU_POLICY_SET = json.dumps({"instance": {"min_capacity": 1, "max_capacity": 4, "target_tracking": [
+    {"name": "gpu", "metric": "GPUUtilization", "target_per_core": 50}]}})
+
+# The error types the events above do not bring about, each brought about
+# once: (name, payload, operation made to fail, function environment, errorType).
+ERROR_CASES = [
+    ("bad-tag", {"action": "reconcile", "endpoint": "e2e-bad-tag"}, None, {}, "InvalidTag"),
+    ("reconcile-unreadable", {"action": "reconcile", "endpoint": "demo-recommender"},
+     "DescribeEndpoint", {}, "AwsError"),
+    ("drift-check-unlisted", {"action": "drift-check"}, "Search", {}, "DriftCheckFailed"),
+    ("release-unmarked", {"action": "release", "endpoint": "demo-recommender"}, "AddTags", {},
+     "ReleaseFailed"),
+    ("account-without-role", {"action": "reconcile", "endpoint": "demo-recommender",
+                              "account": "333333333333", "region": "us-east-1"}, None, {}, "AccountNotReached"),
+    ("gpu-target-without-gpus", {"action": "reconcile", "endpoint": "demo-recommender", "dry_run": True},
+     None, {"POLICY_SET": GPU_POLICY_SET}, "PolicyNotApplicable"),
+]
 
 
 def scaling(client=aas, names=demo_fleet.FLEET):
@@ -187,7 +249,7 @@ PLAN = [
     ("malformed-missing-endpoint-name.json", "InvalidEvent"),
     ("malformed-wrong-types.json", "InvalidEvent"),
     ("malformed-unknown-source.json", "InvalidEvent"),
-    ("malformed-not-json.json", "lambda_runtime::deserializer::DeserializeError"),
+    ("malformed-not-json.json", "InvalidEvent"),
     ("release.json", "ReleaseRefused"),
     ("release-all.json", "plans-uninstall"),
 ]
@@ -253,6 +315,29 @@ try:
     check(final["endpoint/demo-legacy/variant/AllTraffic"] == (None, []), "opted-out endpoint untouched")
     check(final["endpoint/demo-search/variant/AllTraffic"] == ((3, 12), [("search-team-latency", 300.0)]),
           "a person's scaling untouched")
+
+    # Every errorType the function can return, each asserted once.
+    listed = error_types()
+    expected = [e for _, e in PLAN if e in listed] + [c[-1] for c in ERROR_CASES]
+    check(sorted(set(expected)) == sorted(listed) and len(listed) == len(set(listed)),
+          f"every errorType of src/error.rs is brought about: {sorted(set(expected))} vs {listed}")
+    create_bad_tag_endpoint("e2e-bad-tag")
+    environment = {}
+    for name, payload, failing, env, expect in ERROR_CASES:
+        print(f"{name} ({expect})")
+        if env != environment:
+            function.terminate()
+            function.wait(timeout=10)
+            function = start_function(**env)
+            environment = env
+        before = scaling()
+        set_faults(failing)
+        try:
+            result, error = invoke(payload_file(name, payload))
+        finally:
+            set_faults(None)
+        check(result is None and error == expect, f"fails with {expect}: got {error}")
+        check(scaling() == before, "changes nothing")
 finally:
     for process in (function, emulator):
         if process is None:
@@ -275,6 +360,26 @@ for l in logged:
         pass
 check(any(j.get("message") == "applied change" and j.get("level") == "INFO" for j in json_lines),
       "JSON log line per applied change")
+for j in json_lines:
+    for key, value in j.items():
+        if key in ("_aws", "Service", "Mode"):
+            continue  # the EMF line's own names
+        if not re.fullmatch(r"[a-z_]+", key) or (isinstance(value, str) and re.search(r'\w\("|Some\(', value)):
+            check(False, f"a plain snake_case log field: {key}={value!r}")
+failed = [j for j in json_lines if j.get("message") == "invocation failed"]
+check(sorted({j["error_type"] for j in failed}) == sorted(set(error_types())),
+      "an `invocation failed` line with its error_type for every error type")
+check(any(j["error_type"] == "ReleaseFailed" and j.get("endpoint") == "demo-recommender" for j in failed),
+      "an `invocation failed` line names the endpoint")
+reconciled = [j for j in json_lines if j.get("message") == "reconciled"]
+check(any(j.get("endpoint") == "demo-recommender" and j.get("outcome") == "changed" and j.get("writes") == 4
+          for j in reconciled), "a `reconciled` line with endpoint, outcome and writes")
+done = [j for j in json_lines if j.get("message") == "drift check done"]
+check(bool(done) and all(isinstance(j.get("endpoints"), int) and isinstance(j.get("errors"), int) for j in done),
+      "a `drift check done` line with every count as a field")
+check(any(j.get("message") == "variant not compliant" and j.get("endpoint") == "demo-fraud"
+          and j.get("outcome") == "changed" and " -> " in j.get("differences", "") for j in json_lines),
+      "a `variant not compliant` line for the variant the drift check repaired")
 emf = [j for j in json_lines if "_aws" in j]
 check(bool(emf) and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AutoscalingGuard",
       "drift check wrote an Embedded Metric Format line")

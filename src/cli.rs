@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app;
 use crate::config::DriftMode;
 use crate::domain::release::parse_duration;
 use crate::drift::{self, SweepOptions};
-use crate::handler::Invocation;
+use crate::error::GuardError;
+use crate::handler::{Invocation, Response};
 use crate::org::cli::PlaceArgs;
 use crate::policy_set::PolicySet;
 use crate::reconcile::report::Outcome;
@@ -62,6 +63,10 @@ enum Command {
         /// Print the JSON report instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write the whole report, one JSON record per variant, to
+        /// FILE (JSON Lines), however many endpoints there are.
+        #[arg(long, value_name = "FILE", conflicts_with = "all_accounts")]
+        jsonl: Option<PathBuf>,
         /// Check every account (ORG_ACCOUNTS) in every Region (ORG_REGIONS)
         /// from this process, each account through its role.
         #[arg(long, conflicts_with = "account")]
@@ -125,6 +130,7 @@ pub async fn run() -> ExitCode {
         }
     }
     // Validate what can be validated before any AWS client exists.
+    let mut jsonl_file = None;
     let payload = match &cli.command {
         Command::Plan { endpoint } | Command::Reconcile { endpoint, .. } => {
             if let Err(e) = validate_endpoint_name(endpoint) {
@@ -133,9 +139,21 @@ pub async fn run() -> ExitCode {
             }
             None
         }
-        Command::DriftCheck { report_only, .. } => {
+        Command::DriftCheck {
+            report_only, jsonl, ..
+        } => {
             if *report_only {
                 settings.drift_mode = DriftMode::Report;
+            }
+            // A file that cannot be written fails now, before any AWS call.
+            if let Some(path) = jsonl {
+                match std::fs::File::create(path) {
+                    Ok(file) => jsonl_file = Some(file),
+                    Err(e) => {
+                        eprintln!("error: --jsonl: cannot write {}: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                }
             }
             None
         }
@@ -203,11 +221,7 @@ pub async fn run() -> ExitCode {
         }
         Ok(place) => match hub.reconciler(place.as_ref()).await {
             Ok(r) => r,
-            Err(e) => {
-                let e = crate::error::GuardError::AccountNotReached(e);
-                print_json(&json!({"errorType": e.error_type(), "errorMessage": e.to_string()}));
-                return ExitCode::FAILURE;
-            }
+            Err(e) => return failure(GuardError::AccountNotReached(e)),
         },
     };
     match cli.command {
@@ -215,28 +229,34 @@ pub async fn run() -> ExitCode {
         Command::Reconcile { endpoint, dry_run } => {
             report(reconciler.reconcile(&endpoint, dry_run).await)
         }
-        Command::DriftCheck { dry_run, json, .. } => {
+        Command::DriftCheck {
+            dry_run,
+            json,
+            jsonl,
+            ..
+        } => {
             let options = SweepOptions {
                 dry_run,
                 deadline: None,
             };
             match reconciler.drift_check(options).await {
                 Ok(report) => {
+                    if let (Some(file), Some(path)) = (jsonl_file, &jsonl) {
+                        let out = std::io::BufWriter::new(file);
+                        if let Err(e) = drift::records::write_jsonl(&report, out) {
+                            eprintln!("error: --jsonl: cannot write {}: {e}", path.display());
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                    let report = report.bounded(drift::report::MAX_LISTED_ENDPOINTS);
                     if json {
                         print_serialized(&report);
                     } else {
                         print_text(&drift::report::table(&report));
                     }
-                    if report.summary.errors > 0 {
-                        ExitCode::FAILURE
-                    } else {
-                        ExitCode::SUCCESS
-                    }
+                    exit_code(&Response::DriftCheck(report))
                 }
-                Err(e) => {
-                    eprintln!("error: the drift check could not run: {e}");
-                    ExitCode::FAILURE
-                }
+                Err(e) => failure(GuardError::DriftCheckFailed(e)),
             }
         }
         Command::Release {
@@ -258,9 +278,7 @@ pub async fn run() -> ExitCode {
                     }
                 }
                 Err(e) => {
-                    print_json(
-                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-                    );
+                    print_serialized(&e.to_json());
                     ExitCode::FAILURE
                 }
             }
@@ -277,12 +295,7 @@ pub async fn run() -> ExitCode {
                     print_serialized(&report);
                     ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    print_json(
-                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-                    );
-                    ExitCode::FAILURE
-                }
+                Err(e) => failure(e),
             }
         }
         Command::Simulate(_) => unreachable!("simulate runs before the clients exist"),
@@ -293,17 +306,11 @@ pub async fn run() -> ExitCode {
                 deadline: None,
             };
             match hub.handle(payload, invocation).await {
-                Ok(value) => {
-                    print_json(&value);
-                    ExitCode::SUCCESS
+                Ok(placed) => {
+                    print_serialized(&placed);
+                    exit_code(&placed.response)
                 }
-                Err(e) => {
-                    // The shape Lambda gives a failed invocation.
-                    print_json(
-                        &json!({"errorType": e.error_type(), "errorMessage": e.to_string()}),
-                    );
-                    ExitCode::FAILURE
-                }
+                Err(e) => failure(e),
             }
         }
     }
@@ -356,7 +363,7 @@ fn read_event(path: &PathBuf) -> Result<Value, String> {
 }
 
 fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {
-    print_json(&serde_json::to_value(&report).expect("reports serialize"));
+    print_serialized(&report);
     if report.outcome == Outcome::Error {
         ExitCode::FAILURE
     } else {
@@ -364,8 +371,20 @@ fn report(report: crate::reconcile::report::EndpointReport) -> ExitCode {
     }
 }
 
-fn print_json(value: &Value) {
-    print_serialized(value);
+/// 0 when the work was done without an error, 1 otherwise: the same for
+/// a result whichever command produced it.
+fn exit_code(response: &Response) -> ExitCode {
+    if response.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints an error in the shape Lambda gives a failed invocation; exits 1.
+fn failure(err: GuardError) -> ExitCode {
+    print_serialized(&err.to_json());
+    ExitCode::FAILURE
 }
 
 /// Streams JSON to standard output without building it in memory first.

@@ -2,17 +2,18 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::value::RawValue;
+use lambda_runtime::tower::util::MapRequestLayer;
+use lambda_runtime::{layers, service_fn, Error, LambdaEvent, LambdaInvocation, Runtime};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app;
-use crate::drift::report::{emf_line, DriftSummary};
+use crate::drift::report::emf_line;
 use crate::error::GuardError;
-use crate::handler::Invocation;
+use crate::handler::{Invocation, Response};
 use crate::org::hub::{emf_for_place, Hub};
 use crate::org::settings::OrgSettings;
-use crate::trigger;
+use crate::trigger::{self, InvalidPayload, MAX_PAYLOAD_BYTES};
 
 pub async fn run() -> Result<(), Error> {
     app::init_logging(true);
@@ -25,33 +26,100 @@ pub async fn run() -> Result<(), Error> {
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let hub = Hub::new(crate::aws::sdk_config_from_env().await, settings, org);
     let hub = &hub;
-    // The payload is taken as raw text, so that its size is checked before
-    // any JSON tree is built from it.
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<Box<RawValue>>| async move {
-            let invocation = Invocation {
-                force_dry_run: false,
-                deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
-            };
-            let payload = payload_of(&event.payload)?;
-            let result = hub.handle(payload, invocation).await?;
-            // Drift counts as metrics, from the log line alone: no API call.
-            if let Some(summary) = result.get("summary") {
-                if let Ok(summary) = serde_json::from_value::<DriftSummary>(summary.clone()) {
-                    let line = emf_line(&summary, drift_mode, now_ms());
-                    println!("{}", emf_for_place(line, &result));
-                }
-            }
-            Ok::<Value, GuardError>(result)
-        },
-    ))
-    .await
+    let function = service_fn(move |event: LambdaEvent<RawPayload>| async move {
+        let invocation = Invocation {
+            force_dry_run: false,
+            deadline: deadline_of(event.context.deadline, now_ms(), Instant::now()),
+        };
+        let placed = match payload_of(&event.payload) {
+            Ok(payload) => hub.handle(payload, invocation).await,
+            Err(e) => Err(e),
+        }
+        .map_err(Failed::logged)?;
+        // Drift counts as metrics, from the log line alone: no API call.
+        if let Response::DriftCheck(report) = &placed.response {
+            let line = emf_line(&report.summary, drift_mode, now_ms());
+            println!("{}", emf_for_place(line, placed.place.as_ref()));
+        }
+        Ok::<_, Failed>(placed)
+    });
+    Runtime::new(function)
+        .layer(MapRequestLayer::new(|mut invocation: LambdaInvocation| {
+            invocation.body = RawPayload::wrap(&invocation.body).into();
+            invocation
+        }))
+        .layer(layers::TracingLayer::new())
+        .run()
+        .await
+}
+
+/// A failed invocation. The runtime logs a handler's error in its `Debug`
+/// form: here that is the type and the message on one line.
+struct Failed(GuardError);
+
+impl Failed {
+    fn logged(err: GuardError) -> Self {
+        tracing::error!(
+            endpoint = err.endpoint(),
+            outcome = "error",
+            error_type = err.error_type().as_str(),
+            error = %err,
+            "invocation failed"
+        );
+        Failed(err)
+    }
+}
+
+impl std::fmt::Debug for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.error_type(), self.0)
+    }
+}
+
+impl From<Failed> for lambda_runtime::Diagnostic {
+    fn from(failed: Failed) -> Self {
+        failed.0.into()
+    }
+}
+
+/// A payload as the caller sent it: its size, and its text when it is
+/// within the size limit and UTF-8. The runtime would refuse a payload that
+/// is not JSON with an error type of its own; wrapped, every payload reaches
+/// the handler, which refuses a bad one as `InvalidEvent` like any other,
+/// and an oversized one is never parsed at all.
+#[derive(Debug, Serialize, Deserialize)]
+struct RawPayload {
+    size: usize,
+    text: Option<String>,
+}
+
+impl RawPayload {
+    fn wrap(body: &[u8]) -> Vec<u8> {
+        let text = if body.len() > MAX_PAYLOAD_BYTES {
+            None
+        } else {
+            std::str::from_utf8(body).ok().map(str::to_string)
+        };
+        let raw = RawPayload {
+            size: body.len(),
+            text,
+        };
+        serde_json::to_vec(&raw).expect("a size and a string serialize")
+    }
 }
 
 /// The JSON of a raw payload, refused whole when it is over the size limit.
-fn payload_of(raw: &RawValue) -> Result<Value, GuardError> {
-    trigger::payload_from_bytes(raw.get().as_bytes())
-        .map_err(|e| GuardError::InvalidEvent(e.to_string()))
+fn payload_of(raw: &RawPayload) -> Result<Value, GuardError> {
+    let invalid = |e: InvalidPayload| GuardError::InvalidEvent(e.to_string());
+    match &raw.text {
+        Some(text) => trigger::payload_from_bytes(text.as_bytes()).map_err(invalid),
+        None if raw.size > MAX_PAYLOAD_BYTES => Err(invalid(trigger::too_large(raw.size))),
+        None => Err(invalid(InvalidPayload {
+            field: "payload".to_string(),
+            got: Some("bytes that are not UTF-8 text".to_string()),
+            expected: "a JSON document".to_string(),
+        })),
+    }
 }
 
 /// The invocation's deadline (epoch milliseconds) as an `Instant`. A
@@ -80,16 +148,44 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorType;
+
+    fn through_the_runtime(body: &[u8]) -> Result<Value, GuardError> {
+        let raw: RawPayload = serde_json::from_slice(&RawPayload::wrap(body)).unwrap();
+        payload_of(&raw)
+    }
 
     #[test]
-    fn an_oversized_payload_is_refused_with_the_limit() {
-        let big = format!("[{}1]", "1,".repeat(trigger::MAX_PAYLOAD_BYTES / 2));
-        let raw = RawValue::from_string(big).unwrap();
-        let err = payload_of(&raw).unwrap_err();
-        assert_eq!(err.error_type(), "InvalidEvent");
+    fn an_oversized_payload_is_refused_with_its_size() {
+        let big = format!("[{}1]", "1,".repeat(MAX_PAYLOAD_BYTES / 2));
+        let err = through_the_runtime(big.as_bytes()).unwrap_err();
+        assert_eq!(err.error_type(), ErrorType::InvalidEvent);
+        let size = big.len();
         assert!(err.to_string().contains("at most 262144 bytes"), "{err}");
-        let small = RawValue::from_string(r#"{"action": "drift-check"}"#.into()).unwrap();
-        assert_eq!(payload_of(&small).unwrap()["action"], "drift-check");
+        assert!(
+            err.to_string().contains(&format!("got {size} bytes")),
+            "{err}"
+        );
+        let small = through_the_runtime(br#"{"action": "drift-check"}"#).unwrap();
+        assert_eq!(small["action"], "drift-check");
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_is_an_invalid_event() {
+        for body in [
+            &b"this is not json"[..],
+            b"{\"action\":",
+            b"",
+            b"\xff\xfe{}",
+        ] {
+            let err = through_the_runtime(body).unwrap_err();
+            assert_eq!(err.error_type(), ErrorType::InvalidEvent);
+            let text = err.to_string();
+            assert!(
+                text.starts_with("invalid event: payload: expected a JSON document, got "),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -168,3 +168,34 @@ fn a_bad_release_duration_exits_2_naming_the_value() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a SageMaker endpoint name"));
 }
+
+#[test]
+fn an_unwritable_jsonl_file_exits_2_before_any_aws_call() {
+    let out = run(
+        &["drift-check", "--jsonl", "/nonexistent-dir/report.jsonl"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--jsonl: cannot write /nonexistent-dir/report.jsonl"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_invalid_rust_log_is_reported_and_log_level_used() {
+    let out = run(
+        &["handle", "--event", &event("endpoint-creating.json")],
+        &[("RUST_LOG", "aws_config=loud"), ("LOG_LEVEL", "info")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("RUST_LOG=\"aws_config=loud\" is not a valid log filter"),
+        "{stderr}"
+    );
+    // LOG_LEVEL=info took over: the ignored state change is logged.
+    assert!(stderr.contains("state change ignored"), "{stderr}");
+}

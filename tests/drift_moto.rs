@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use autoscaling_guard::config::{DriftMode, Settings};
 use autoscaling_guard::drift::report::EMF_METRICS;
 use autoscaling_guard::drift::SweepOptions;
+use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use serde_json::Value;
 use support::*;
@@ -172,7 +173,10 @@ async fn a_mixed_fleet_is_reported_then_repaired_then_clean() {
         entry(&opted_out).found.reason.as_ref().unwrap().code(),
         "opted_out"
     );
-    assert_eq!(entry(&bad_tag).found.error_type, Some("InvalidTag"));
+    assert_eq!(
+        entry(&bad_tag).found.error_type,
+        Some(ErrorType::InvalidTag)
+    );
     assert_eq!(report.orphans[0].orphan.subject.resource_id(), rid(&ghost));
 
     // Remediate mode: everything owned converges; the rest stays as it was.
@@ -232,7 +236,8 @@ async fn every_schedule_shape_runs_a_drift_check_through_the_handler() {
         let text = std::fs::read_to_string(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR")))
             .unwrap();
         let payload: Value = serde_json::from_str(&text).unwrap();
-        let out = handle(&r, payload, Invocation::default()).await.unwrap();
+        let out = serde_json::to_value(handle(&r, payload, Invocation::default()).await.unwrap())
+            .unwrap();
         assert_eq!(out["action"], "drift-check", "{file}");
         assert_eq!(out["mode"], "report");
         for key in EMF_METRICS {

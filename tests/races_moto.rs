@@ -82,7 +82,9 @@ async fn twenty_events_at_once_for_one_fresh_endpoint_leave_exactly_one_standard
     let mut writes = 0;
     for task in tasks {
         let out = task.await.unwrap().expect("invocation");
-        writes += out["writes"].as_u64().unwrap();
+        writes += serde_json::to_value(out).unwrap()["writes"]
+            .as_u64()
+            .unwrap();
     }
     println!(
         "FIGURES race of 20 events for one endpoint: {writes} writes in all, test {:.1} s",
@@ -133,7 +135,11 @@ async fn a_drift_check_beside_ten_events_leaves_exactly_one_standard_set_each() 
             start.wait().await;
             handle(&r, in_service_event(&name), Invocation::default())
                 .await
-                .map(|out| out["writes"].as_u64().unwrap())
+                .map(|out| {
+                    serde_json::to_value(out).unwrap()["writes"]
+                        .as_u64()
+                        .unwrap()
+                })
                 .map_err(|e| e.to_string())
         }));
     }

@@ -4,6 +4,7 @@
 mod support;
 
 use autoscaling_guard::config::Settings;
+use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::reconcile::report::{Outcome, VariantStatus};
 use serde_json::json;
@@ -61,16 +62,22 @@ async fn the_in_service_event_goes_through_the_handler() {
     )
     .await;
     let r = reconciler(Settings::default());
-    let out = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let out = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(out["action"], "reconcile");
     assert_eq!(out["outcome"], "changed");
     assert_eq!(out["writes"], 2);
     // SageMaker may deliver the same event twice: the second is a no-op.
-    let again = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let again = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(again["outcome"], "compliant");
     assert_eq!(again["writes"], 0);
     assert_eq!(target(&ep, "primary").await, Some((1, 4)));
@@ -80,7 +87,8 @@ async fn the_in_service_event_goes_through_the_handler() {
 async fn dry_run_and_plan_write_nothing() {
     let ep = create_endpoint("dry", &[instances("primary", "ml.m5.large", 1)], &[], false).await;
     let r = reconciler(Settings::default());
-    let out = handle(&r, in_service_event(&ep), DRY_RUN).await.unwrap();
+    let out =
+        serde_json::to_value(handle(&r, in_service_event(&ep), DRY_RUN).await.unwrap()).unwrap();
     assert_eq!(out["outcome"], "drifted");
     assert_eq!(out["writes"], 0);
     assert_eq!(
@@ -130,7 +138,7 @@ async fn a_bad_tag_is_an_error_that_writes_nothing() {
     let err = handle(&r, in_service_event(&ep), Invocation::default())
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "InvalidTag");
+    assert_eq!(err.error_type(), ErrorType::InvalidTag);
     assert!(
         err.to_string()
             .contains("autoscaling:target-value=\"fast\""),
@@ -371,6 +379,35 @@ async fn max_is_clamped_to_the_running_count() {
 }
 
 #[tokio::test]
+async fn a_variant_whose_config_was_deleted_is_skipped_naming_the_config() {
+    let ep = create_endpoint(
+        "configless",
+        &[instances("primary", "ml.m5.large", 1)],
+        &[],
+        false,
+    )
+    .await;
+    clients()
+        .sagemaker
+        .delete_endpoint_config()
+        .endpoint_config_name(format!("{ep}-config"))
+        .send()
+        .await
+        .unwrap();
+    let report = reconciler(Settings::default()).reconcile(&ep, false).await;
+    assert_eq!(report.outcome, Outcome::Skipped, "{report:?}");
+    let reason = report.variants[0].reason.as_ref().unwrap();
+    assert_eq!(reason.code(), "endpoint_config_gone");
+    assert!(
+        reason
+            .to_string()
+            .contains(&format!("endpoint config {ep}-config no longer exists")),
+        "{reason}"
+    );
+    assert_eq!(target(&ep, "primary").await, None);
+}
+
+#[tokio::test]
 async fn a_vanished_endpoint_is_gone_not_an_error() {
     let ep = create_endpoint(
         "vanish",
@@ -387,9 +424,12 @@ async fn a_vanished_endpoint_is_gone_not_an_error() {
         .await
         .unwrap();
     let r = reconciler(Settings::default());
-    let out = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let out = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(out["outcome"], "gone");
     assert_eq!(
         (out["reads"].as_u64(), out["writes"].as_u64()),
@@ -428,7 +468,7 @@ async fn malformed_events_are_errors_that_change_nothing() {
         let err = handle(&r, payload.clone(), Invocation::default())
             .await
             .unwrap_err();
-        assert_eq!(err.error_type(), "InvalidEvent", "{payload}");
+        assert_eq!(err.error_type(), ErrorType::InvalidEvent, "{payload}");
     }
     assert_eq!(target(&ep, "primary").await, None);
 }
@@ -443,12 +483,15 @@ async fn a_direct_reconcile_payload_works() {
     )
     .await;
     let r = reconciler(Settings::default());
-    let out = handle(
-        &r,
-        json!({"action": "reconcile", "endpoint": ep, "dry_run": false}),
-        Invocation::default(),
+    let out = serde_json::to_value(
+        handle(
+            &r,
+            json!({"action": "reconcile", "endpoint": ep, "dry_run": false}),
+            Invocation::default(),
+        )
+        .await
+        .unwrap(),
     )
-    .await
     .unwrap();
     assert_eq!(out["outcome"], "changed");
     assert_eq!(target(&ep, "primary").await, Some((1, 4)));

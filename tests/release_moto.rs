@@ -14,6 +14,7 @@ use autoscaling_guard::domain::release::{TAG_RELEASED_LAST_MODIFIED, TAG_RELEASE
 use autoscaling_guard::domain::OWNED_PREFIX;
 use autoscaling_guard::drift::report::DriftEntry;
 use autoscaling_guard::drift::SweepOptions;
+use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::Outcome;
@@ -284,9 +285,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     let r = reconciler(settings(DriftMode::Remediate));
 
     // The pipeline releases the endpoint through the Lambda handler.
-    let out = handle(&r, release_payload(&ep, "2h"), Invocation::default())
-        .await
-        .unwrap();
+    let out = serde_json::to_value(
+        handle(&r, release_payload(&ep, "2h"), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(out["action"], "release");
     assert_eq!(out["endpoint"], json!(ep));
     // Per variant: the alarm, two policies, the scheduled action, the target.
@@ -330,9 +334,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     assert!(entry(&sweep.endpoints, &ep).unwrap().remediation.is_none());
     // An IN_SERVICE event before the update changes nothing either: what
     // counts is the endpoint, not the event.
-    let early = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let early = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(early["outcome"], "skipped");
     assert_eq!(early["reason"]["code"], "released");
     assert_eq!(early["writes"], 0);
@@ -347,9 +354,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
         &[("primary", "ml.c5.2xlarge"), ("blue", "ml.m5.xlarge")],
     )
     .await;
-    let done = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let done = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(done["outcome"], "changed", "{done}");
     assert_eq!(
         done["release_mark"],
@@ -370,9 +380,12 @@ async fn release_update_in_service_onboards_the_new_variants_and_touches_nothing
     assert!(!after.contains_key(TAG_RELEASED_UNTIL), "{after:?}");
     assert!(!after.contains_key(TAG_RELEASED_LAST_MODIFIED), "{after:?}");
     // Delivered twice: nothing more to do.
-    let again = handle(&r, in_service_event(&ep), Invocation::default())
-        .await
-        .unwrap();
+    let again = serde_json::to_value(
+        handle(&r, in_service_event(&ep), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         (again["outcome"].as_str(), again["writes"].as_u64()),
         (Some("compliant"), Some(0))
@@ -394,7 +407,7 @@ async fn a_release_over_a_persons_scaling_is_refused_and_changes_nothing() {
     let err = handle(&r, release_payload(&ep, "1h"), Invocation::default())
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "ReleaseRefused");
+    assert_eq!(err.error_type(), ErrorType::ReleaseRefused);
     let message = err.to_string();
     assert!(
         message.contains("variant canary has policy team-latency"),
@@ -748,9 +761,12 @@ async fn release_all_removes_exactly_what_is_owned_on_a_mixed_fleet() {
     // A dry run through the handler, with the events/ file: the plan, no
     // write.
     let r = reconciler(settings(DriftMode::Remediate));
-    let planned = handle(&r, release_all_payload(true), Invocation::default())
-        .await
-        .unwrap();
+    let planned = serde_json::to_value(
+        handle(&r, release_all_payload(true), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         (planned["action"].as_str(), planned["all"].as_bool()),
         (Some("release"), Some(true))
@@ -814,9 +830,12 @@ async fn release_all_removes_exactly_what_is_owned_on_a_mixed_fleet() {
     );
 
     // Nothing left: a second run writes nothing.
-    let again = handle(&r, release_all_payload(false), Invocation::default())
-        .await
-        .unwrap();
+    let again = serde_json::to_value(
+        handle(&r, release_all_payload(false), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(again["summary"]["resources"], 0, "{again:#}");
     assert_eq!(again["writes"], 0);
     assert_eq!(account(&kept).await.foreign, persons_before);
@@ -855,7 +874,7 @@ async fn a_failed_removal_is_reported_and_the_next_run_finishes_the_job() {
     let err = handle(&r, release_all_payload(false), hurried)
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "ReleaseFailed");
+    assert_eq!(err.error_type().as_str(), "ReleaseFailed");
     assert!(
         err.to_string()
             .contains("0 resources failed and 2 were not reached"),
@@ -874,7 +893,7 @@ async fn a_failed_removal_is_reported_and_the_next_run_finishes_the_job() {
         .await
         .unwrap_err();
     clear_faults(CHAOS);
-    assert_eq!(err.error_type(), "ReleaseFailed");
+    assert_eq!(err.error_type().as_str(), "ReleaseFailed");
     let message = err.to_string();
     for id in &ids {
         assert!(message.contains(id.as_str()), "{message}");
@@ -897,9 +916,12 @@ async fn a_failed_removal_is_reported_and_the_next_run_finishes_the_job() {
     );
 
     // Run again: the rest goes, targets included.
-    let done = handle(&r, release_all_payload(false), Invocation::default())
-        .await
-        .unwrap();
+    let done = serde_json::to_value(
+        handle(&r, release_all_payload(false), Invocation::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         done["summary"],
         json!({"resources": 2, "alarms": 0, "policies": 4, "scheduled_actions": 2,

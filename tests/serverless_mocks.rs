@@ -42,6 +42,7 @@ impl EndpointReader for OneServerlessEndpoint {
             status: "InService".into(),
             last_modified: None,
             config_name: "sls-config".into(),
+            config_gone: false,
             is_async: false,
             tags: BTreeMap::new(),
             components: Vec::new(),

@@ -68,6 +68,7 @@ impl EndpointReader for OneEndpoint {
             status: "InService".into(),
             last_modified: None,
             config_name: "fraud-config".into(),
+            config_gone: false,
             is_async: false,
             tags: BTreeMap::new(),
             components: Vec::new(),

@@ -18,7 +18,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sagemaker::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use calls::CallCounter;
 
@@ -53,7 +52,7 @@ impl AwsError {
         let message = err
             .message()
             .map(str::to_string)
-            .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+            .unwrap_or_else(|| one_line(&err));
         let retryable = match &err {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
             SdkError::ResponseError(_) => true,
@@ -87,6 +86,26 @@ impl AwsError {
     pub fn code_is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+}
+
+/// An error and its causes on one line (`dispatch failure: io error: ...:
+/// Connection refused`), without the SDK's debug forms.
+fn one_line(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        // A wrapper often repeats its cause's text.
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts
+        .join(": ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Deleting what is already gone is what was wanted: a failure whose code
@@ -149,5 +168,40 @@ impl Clients {
             autoscaling,
             cloudwatch,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn an_error_without_a_service_message_is_its_causes_on_one_line() {
+        let err = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "io error",
+                Some(Box::new(Layer("connection\nreset", None))),
+            ))),
+        );
+        assert_eq!(
+            one_line(&err),
+            "dispatch failure: io error: connection reset"
+        );
     }
 }

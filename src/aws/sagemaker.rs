@@ -398,6 +398,7 @@ impl EndpointRecord {
             status: self.status,
             last_modified: self.last_modified,
             config_name: self.config_name,
+            config_gone: facts.is_none(),
             is_async: facts.is_some_and(|f| f.is_async),
             tags: self.tags,
             variants,

@@ -63,6 +63,11 @@ pub enum SkipReason {
         instance_type: String,
     },
     NoInstanceType,
+    /// The endpoint config was deleted while the endpoint runs: what it said
+    /// about the variant (its instance type) is unknown.
+    ConfigGone {
+        config: String,
+    },
     HostsComponents,
     ForeignPolicies {
         names: Vec<String>,
@@ -84,6 +89,7 @@ impl SkipReason {
             SkipReason::Serverless => "serverless",
             SkipReason::Burstable { .. } => "burstable_instance",
             SkipReason::NoInstanceType => "no_instance_type",
+            SkipReason::ConfigGone { .. } => "endpoint_config_gone",
             SkipReason::HostsComponents => "hosts_inference_components",
             SkipReason::ForeignPolicies { .. } => "foreign_policy",
             SkipReason::Released { .. } => "released",
@@ -122,6 +128,10 @@ impl fmt::Display for SkipReason {
                     "variant declares no instance type in its endpoint config"
                 )
             }
+            SkipReason::ConfigGone { config } => write!(
+                f,
+                "endpoint config {config} no longer exists, so the variant's instance type is unknown"
+            ),
             SkipReason::ForeignPolicies { names } => write!(
                 f,
                 "variant has scaling this tool does not own ({}): left to its owner",
@@ -341,24 +351,63 @@ fn tag_bool(raw: &str) -> Result<bool, String> {
     }
 }
 
+/// A key in this tool's namespace, however it is capitalized
+/// (`Autoscaling:max-capacity` is a mistake, not someone else's tag), that
+/// is not one of its tags.
+fn is_unknown_tag(key: &str) -> bool {
+    const PREFIX: &str = "autoscaling:";
+    key.get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+        && !KNOWN_TAGS.contains(&key)
+}
+
+/// The known tag a mistyped key was probably meant to be: the same but for
+/// case, or at most two letters off.
+fn near_miss(key: &str) -> Option<&'static str> {
+    let key = key.to_ascii_lowercase();
+    KNOWN_TAGS
+        .iter()
+        .map(|known| (edit_distance(&key, known), *known))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance between two short ASCII strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The instance profile of the policy set after the endpoint's tag
 /// overrides: tags set the capacities and the first target-tracking
 /// policy's target value and cooldowns.
 fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Profile, TagError> {
     let mut profile = base.clone();
     let tags = &snapshot.tags;
-    if let Some((key, value)) = tags
-        .iter()
-        .find(|(k, _)| k.starts_with("autoscaling:") && !KNOWN_TAGS.contains(&k.as_str()))
-    {
-        return Err(tag_error(
-            key,
-            value,
-            format!(
+    if let Some((key, value)) = tags.iter().find(|(k, _)| is_unknown_tag(k)) {
+        let problem = match near_miss(key) {
+            Some(known) => format!(
+                "unknown autoscaling tag; did you mean {known}? (tag keys are case-sensitive)"
+            ),
+            None => format!(
                 "unknown autoscaling tag; known tags are {}",
                 KNOWN_TAGS.join(", ")
             ),
-        ));
+        };
+        return Err(tag_error(key, value, problem));
     }
     let read =
         |tag: &str, parse: &dyn Fn(&str) -> Result<f64, String>| -> Result<Option<f64>, TagError> {
@@ -765,7 +814,26 @@ mod tests {
             (TAG_SCALE_IN, "86401", "at most 86400"),
             (TAG_SCALE_OUT, "-1", "plain digits"),
             (TAG_ENABLED, "maybe", "true or false"),
-            ("autoscaling:max-capcity", "5", "unknown autoscaling tag"),
+            (
+                "autoscaling:max-capcity",
+                "5",
+                "did you mean autoscaling:max-capacity?",
+            ),
+            (
+                "Autoscaling:max-capacity",
+                "5",
+                "did you mean autoscaling:max-capacity?",
+            ),
+            (
+                "AUTOSCALING:ENABLED",
+                "false",
+                "did you mean autoscaling:enabled?",
+            ),
+            (
+                "autoscaling:owner",
+                "me",
+                "known tags are autoscaling:enabled, ",
+            ),
         ];
         for (tag, value, problem) in cases {
             let err = desired_for(&endpoint(&[(tag, value)]), &Settings::default()).unwrap_err();
@@ -967,6 +1035,30 @@ mod tests {
                 "no_instance_type",
                 "manage"
             ]
+        );
+    }
+
+    #[test]
+    fn a_variant_whose_config_is_gone_is_skipped_naming_the_config() {
+        let mut snap = endpoint(&[]);
+        snap.config_gone = true;
+        snap.variants = vec![VariantSnapshot {
+            instance_type: None,
+            ..variant("primary", "x", 1)
+        }];
+        let EndpointIntent::Variants(vs) = desired_for(&snap, &Settings::default()).unwrap() else {
+            panic!()
+        };
+        let VariantIntent::Skip { reason, .. } = &vs[0] else {
+            panic!("{vs:?}")
+        };
+        assert_eq!(reason.code(), "endpoint_config_gone");
+        assert_eq!(
+            reason.to_string(),
+            format!(
+                "endpoint config {} no longer exists, so the variant's instance type is unknown",
+                snap.config_name
+            )
         );
     }
 

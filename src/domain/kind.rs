@@ -90,7 +90,13 @@ pub fn variant_unit<'a>(
         });
     }
     let Some(instance_type) = &variant.instance_type else {
-        return Err(SkipReason::NoInstanceType);
+        return Err(if endpoint.config_gone {
+            SkipReason::ConfigGone {
+                config: endpoint.config_name.clone(),
+            }
+        } else {
+            SkipReason::NoInstanceType
+        });
     };
     if is_burstable(instance_type) {
         return Err(SkipReason::Burstable {

@@ -400,6 +400,7 @@ fn endpoint() -> impl Strategy<Value = EndpointSnapshot> {
                 EndpointSnapshot {
                     arn: format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"),
                     config_name: format!("{name}-config"),
+                    config_gone: false,
                     name,
                     status: status.to_string(),
                     last_modified: None,

@@ -17,6 +17,9 @@ pub struct EndpointSnapshot {
     /// When the endpoint was last created or updated (SageMaker's clock).
     pub last_modified: Option<DateTime<Utc>>,
     pub config_name: String,
+    /// The endpoint config no longer exists (AWS lets one be deleted while
+    /// its endpoint runs): what it said about the variants is unknown.
+    pub config_gone: bool,
     /// The endpoint config has an `AsyncInferenceConfig`.
     pub is_async: bool,
     pub tags: BTreeMap<String, String>,
@@ -229,6 +232,7 @@ impl EndpointSnapshot {
             status: "InService".into(),
             last_modified: None,
             config_name: format!("{name}-config"),
+            config_gone: false,
             is_async: false,
             tags: BTreeMap::new(),
             variants: Vec::new(),

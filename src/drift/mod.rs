@@ -3,6 +3,7 @@
 //! the same reconcile as the event path.
 
 pub mod orphans;
+pub mod records;
 pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +23,7 @@ use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{
     EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
+use crate::error::ErrorType;
 use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{
     apply_in_order, failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore,
@@ -116,10 +118,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         report.summary.reads = calls.reads;
         report.summary.writes = calls.writes;
         report.calls_by_operation = calls.by_operation;
-        info!(
-            summary = %serde_json::to_string(&report.summary).unwrap_or_default(),
-            "drift check done"
-        );
+        records::log_summary(&report.summary, report.mode, report.dry_run);
         Ok(report)
     }
 
@@ -146,7 +145,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
                 Err((name, e)) => {
                     found.push(failed(
                         EndpointReport::new(&name, true),
-                        "AwsError",
+                        ErrorType::AwsError,
                         e.to_string(),
                     ));
                     unreadable.insert(name);
@@ -188,7 +187,7 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         for (snapshot, intent) in snapshots.iter().zip(intents) {
             let blank = EndpointReport::new(&snapshot.name, true);
             found.push(match intent {
-                Err(tag) => failed(blank, "InvalidTag", tag.to_string()),
+                Err(tag) => failed(blank, ErrorType::InvalidTag, tag.to_string()),
                 Ok((intent, release)) => {
                     // A released endpoint is skipped (`released`); a spent
                     // mark makes it drifted, so remediation clears it.
@@ -216,17 +215,25 @@ impl<R: EndpointLister, S: ScalingLister> Reconciler<R, S> {
         let orphans = self
             .handle_orphans(candidates, remediate, options.deadline)
             .await;
-        let summary = summarize(&found, &entries, &orphans);
+        let units: BTreeMap<String, u64> = snapshots
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    (s.variants.len() + s.components.len()) as u64,
+                )
+            })
+            .collect();
+        let summary = summarize(&found, &entries, &orphans, &units);
+        records::log_variants(&entries);
         drop(found);
-        let (endpoints, endpoints_not_listed) =
-            report::bounded(entries, report::MAX_LISTED_ENDPOINTS);
         Ok(DriftReport {
             action: "drift-check",
             mode: self.settings.drift_mode,
             dry_run: options.dry_run,
             summary,
-            endpoints,
-            endpoints_not_listed,
+            endpoints: entries,
+            endpoints_not_listed: 0,
             orphans,
             calls_by_operation: BTreeMap::new(),
         })

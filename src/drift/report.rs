@@ -11,46 +11,111 @@ use serde_json::{json, Value};
 use super::orphans::Orphan;
 use crate::config::DriftMode;
 use crate::domain::plan::Change;
-use crate::reconcile::report::{EndpointReport, Outcome, VariantStatus};
+use crate::reconcile::report::{
+    differences, EndpointReport, Outcome, VariantReport, VariantStatus,
+};
 
 pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
-/// The one dimension of every metric: (name, value).
-pub const EMF_DIMENSION: (&str, &str) = ("Service", "autoscaling-guard");
-/// The metrics of a drift check's EMF line, one per summary count. The
-/// stack's dashboard and alarms use these names (tests/template_metrics.rs
-/// holds them to what `emf_line` writes).
-pub const EMF_METRICS: [&str; 11] = [
-    "endpoints",
-    "compliant",
-    "drifted",
-    "remediated",
-    "skipped",
-    "errors",
-    "orphans_found",
-    "orphans_removed",
-    "not_reached",
-    "reads",
-    "writes",
-];
-
-/// Counts of variants, except `endpoints`, `not_reached` (endpoints, and
-/// orphan candidates the sweep had no time to check), the orphan counts
-/// (targets) and the call counts. `errors` also counts orphan candidates
-/// whose fresh read or removal failed.
+/// What a drift check counts. Each count has one unit:
+/// - endpoints: `endpoints` (listed), `endpoints_unreadable` (listed, but
+///   their details could not be read, so their variants are in no variant
+///   count) and `not_reached` (drifted, but the sweep had no time to repair
+///   them);
+/// - variants (an inference component counts as one): `compliant`,
+///   `drifted`, `skipped` and `errors` say what the check found, an outcome
+///   of the whole endpoint (opted out, a bad tag) counted once per variant;
+///   `remediated` counts the variants a repair changed, and `errors` also
+///   counts a variant whose repair failed (each variant once);
+/// - orphan targets: `orphans_found`, `orphans_removed`,
+///   `orphans_not_reached` and `orphan_errors`;
+/// - AWS requests: `reads` and `writes`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftSummary {
     pub endpoints: u64,
+    pub endpoints_unreadable: u64,
     pub compliant: u64,
     pub drifted: u64,
     pub remediated: u64,
     pub skipped: u64,
     pub errors: u64,
+    pub not_reached: u64,
     pub orphans_found: u64,
     pub orphans_removed: u64,
-    pub not_reached: u64,
+    pub orphans_not_reached: u64,
+    pub orphan_errors: u64,
     pub reads: u64,
     pub writes: u64,
 }
+
+impl DriftSummary {
+    /// Whether anything ended in an error: a variant, an endpoint that could
+    /// not be read, an orphan.
+    pub fn has_errors(&self) -> bool {
+        self.errors + self.endpoints_unreadable + self.orphan_errors > 0
+    }
+
+    /// Each count with its name (`EMF_METRICS`: the JSON field and the
+    /// EMF metric) and its label in the table, in the table's order.
+    pub fn counts(&self) -> [(&'static str, &'static str, u64); 14] {
+        let values = [
+            self.endpoints,
+            self.endpoints_unreadable,
+            self.compliant,
+            self.drifted,
+            self.remediated,
+            self.skipped,
+            self.errors,
+            self.not_reached,
+            self.orphans_found,
+            self.orphans_removed,
+            self.orphans_not_reached,
+            self.orphan_errors,
+            self.reads,
+            self.writes,
+        ];
+        std::array::from_fn(|i| (EMF_METRICS[i], LABELS[i], values[i]))
+    }
+}
+
+/// The one dimension of every metric: (name, value).
+pub const EMF_DIMENSION: (&str, &str) = ("Service", "autoscaling-guard");
+/// The metrics of a drift check's EMF line, one per summary count, named as
+/// the summary's JSON fields. The stack's dashboard and alarms use these
+/// names (tests/template_metrics.rs holds them to what `emf_line` writes).
+pub const EMF_METRICS: [&str; 14] = [
+    "endpoints",
+    "endpoints_unreadable",
+    "compliant",
+    "drifted",
+    "remediated",
+    "skipped",
+    "errors",
+    "not_reached",
+    "orphans_found",
+    "orphans_removed",
+    "orphans_not_reached",
+    "orphan_errors",
+    "reads",
+    "writes",
+];
+
+/// What each count is called in the table, in `EMF_METRICS` order.
+const LABELS: [&str; 14] = [
+    "endpoints",
+    "endpoints unreadable",
+    "variants compliant",
+    "variants drifted",
+    "variants remediated",
+    "variants skipped",
+    "variants with errors",
+    "endpoints not reached",
+    "orphans found",
+    "orphans removed",
+    "orphans not reached",
+    "orphans with errors",
+    "AWS reads",
+    "AWS writes",
+];
 
 /// One endpoint that is not simply compliant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -125,8 +190,8 @@ pub struct DriftReport {
     pub mode: DriftMode,
     pub dry_run: bool,
     pub summary: DriftSummary,
-    /// The endpoints that need attention, errors first, at most
-    /// `MAX_LISTED_ENDPOINTS` of them.
+    /// The endpoints that need attention: all of them from the sweep; in a
+    /// result (`bounded`), errors first and at most `MAX_LISTED_ENDPOINTS`.
     pub endpoints: Vec<DriftEntry>,
     /// How many more there were (the summary counts them all; the logs have
     /// one line per change).
@@ -144,92 +209,112 @@ fn is_zero(n: &u64) -> bool {
 /// is onboarded at once.
 pub const MAX_LISTED_ENDPOINTS: usize = 200;
 
-/// Keeps at most `limit` entries, the most serious first (errors, then
-/// repairs and drift, then skips), in name order within each.
-pub fn bounded(mut entries: Vec<DriftEntry>, limit: usize) -> (Vec<DriftEntry>, u64) {
-    let rank = |e: &DriftEntry| {
-        let outcome = e
-            .remediation
-            .as_ref()
-            .map_or(e.found.outcome, |r| r.outcome);
-        match outcome {
-            Outcome::Error => 0,
-            Outcome::Changed | Outcome::Drifted => 1,
-            _ => 2,
-        }
-    };
-    entries.sort_by(|a, b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| a.found.endpoint.cmp(&b.found.endpoint))
-    });
-    let omitted = entries.len().saturating_sub(limit) as u64;
-    entries.truncate(limit);
-    (entries, omitted)
+impl DriftReport {
+    /// Keeps at most `limit` endpoints, the most serious first (errors,
+    /// then repairs and drift, then skips), in name order within each, and
+    /// counts the rest in `endpoints_not_listed`.
+    pub fn bounded(mut self, limit: usize) -> Self {
+        let rank = |e: &DriftEntry| {
+            let outcome = e
+                .remediation
+                .as_ref()
+                .map_or(e.found.outcome, |r| r.outcome);
+            match outcome {
+                Outcome::Error => 0,
+                Outcome::Changed | Outcome::Drifted => 1,
+                _ => 2,
+            }
+        };
+        self.endpoints.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| a.found.endpoint.cmp(&b.found.endpoint))
+        });
+        let omitted = self.endpoints.len().saturating_sub(limit) as u64;
+        self.endpoints.truncate(limit);
+        self.endpoints_not_listed += omitted;
+        self
+    }
 }
 
-fn variant_count(report: &EndpointReport) -> u64 {
-    report.variants.len().max(1) as u64
+/// Each variant's status in a report. An outcome of the whole endpoint (a
+/// skip, an error) stands for each of its `units` variants; `None` when
+/// they are unknown (the endpoint could not be read).
+fn statuses(report: &EndpointReport, units: Option<u64>) -> Option<Vec<(&str, VariantStatus)>> {
+    let whole = match report.outcome {
+        Outcome::Skipped if report.reason.is_some() => Some(VariantStatus::Skipped),
+        Outcome::Error if report.variants.is_empty() => Some(VariantStatus::Error),
+        _ => None,
+    };
+    match whole {
+        Some(status) => units.map(|n| vec![("", status); n as usize]),
+        None => Some(
+            report
+                .variants
+                .iter()
+                .map(|v| (v.variant.as_str(), v.status))
+                .collect(),
+        ),
+    }
 }
 
 /// Counts what the sweep found and did; call counts are filled in by the
-/// caller.
+/// caller. `units` gives each read endpoint's number of variants.
 pub fn summarize(
     found: &[EndpointReport],
     entries: &[DriftEntry],
     orphans: &[OrphanReport],
+    units: &BTreeMap<String, u64>,
 ) -> DriftSummary {
     let mut s = DriftSummary {
         endpoints: found.len() as u64,
         ..DriftSummary::default()
     };
+    let mut failed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for report in found {
-        match report.outcome {
-            // Endpoint-level outcomes count once per variant.
-            Outcome::Error if report.variants.is_empty() => s.errors += variant_count(report),
-            Outcome::Skipped if report.variants.is_empty() => s.skipped += variant_count(report),
-            Outcome::Gone => {}
-            _ => {
-                for v in &report.variants {
-                    match v.status {
-                        VariantStatus::Compliant => s.compliant += 1,
-                        VariantStatus::Drifted | VariantStatus::Changed => s.drifted += 1,
-                        VariantStatus::Skipped => s.skipped += 1,
-                        VariantStatus::Error => s.errors += 1,
-                    }
+        let Some(variants) = statuses(report, units.get(&report.endpoint).copied()) else {
+            s.endpoints_unreadable += 1;
+            continue;
+        };
+        for (name, status) in variants {
+            match status {
+                VariantStatus::Compliant => s.compliant += 1,
+                VariantStatus::Drifted | VariantStatus::Changed => s.drifted += 1,
+                VariantStatus::Skipped => s.skipped += 1,
+                VariantStatus::Error => {
+                    s.errors += 1;
+                    failed.entry(&report.endpoint).or_default().push(name);
                 }
             }
         }
     }
     for entry in entries {
-        if entry.not_reached {
-            s.not_reached += 1;
-        }
-        if let Some(done) = &entry.remediation {
-            if done.outcome == Outcome::Error && done.variants.is_empty() {
-                s.errors += variant_count(done);
-            }
-            for v in &done.variants {
-                match v.status {
-                    VariantStatus::Changed => s.remediated += 1,
-                    VariantStatus::Error => s.errors += 1,
-                    _ => {}
-                }
+        s.not_reached += u64::from(entry.not_reached);
+        let Some(done) = &entry.remediation else {
+            continue;
+        };
+        let before = failed.get(done.endpoint.as_str());
+        let units = units.get(&done.endpoint).copied();
+        for (name, status) in statuses(done, units).unwrap_or_default() {
+            match status {
+                VariantStatus::Changed => s.remediated += 1,
+                // A variant that had already failed is counted once.
+                VariantStatus::Error if !before.is_some_and(|b| b.contains(&name)) => s.errors += 1,
+                _ => {}
             }
         }
     }
     for o in orphans {
         s.orphans_found += u64::from(o.status.is_orphan());
         s.orphans_removed += u64::from(o.status == OrphanStatus::Removed);
-        s.errors += u64::from(o.status.is_error());
-        s.not_reached += u64::from(o.status == OrphanStatus::NotReached);
+        s.orphan_errors += u64::from(o.status.is_error());
+        s.orphans_not_reached += u64::from(o.status == OrphanStatus::NotReached);
     }
     s
 }
 
 /// One CloudWatch Embedded Metric Format line with the summary's counts.
 pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> String {
-    let counts = serde_json::to_value(summary).expect("summary serializes");
     let metrics: Vec<Value> = EMF_METRICS
         .iter()
         .map(|name| json!({"Name": name, "Unit": "Count"}))
@@ -247,10 +332,31 @@ pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> S
         dimension: service,
         "Mode": mode,
     });
-    for name in EMF_METRICS {
-        line[name] = counts[name].clone();
+    for (name, _, value) in summary.counts() {
+        line[name] = json!(value);
     }
     line.to_string()
+}
+
+/// The repair's report of a variant found not compliant, when it was repaired.
+pub fn repaired<'a>(entry: &'a DriftEntry, found: &VariantReport) -> Option<&'a VariantReport> {
+    entry
+        .remediation
+        .as_ref()
+        .and_then(|done| done.variants.iter().find(|a| a.variant == found.variant))
+}
+
+/// One line on a variant that is not compliant: why it is skipped, its
+/// error (`type: message`), or the differences its changes are for.
+pub fn detail(v: &VariantReport) -> String {
+    match v.status {
+        VariantStatus::Skipped => v.reason.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+        VariantStatus::Error => match (v.error_type, &v.error) {
+            (Some(t), Some(e)) => format!("{t}: {e}"),
+            (_, e) => e.clone().unwrap_or_default(),
+        },
+        _ => differences(v.changes.iter().flat_map(|c| c.because())),
+    }
 }
 
 /// The summary and the endpoints that need attention, for a terminal.
@@ -263,19 +369,7 @@ pub fn table(report: &DriftReport) -> String {
         (DriftMode::Remediate, _) => "remediate",
     };
     let _ = writeln!(out, "drift check ({mode})");
-    for (label, n) in [
-        ("endpoints", s.endpoints),
-        ("variants compliant", s.compliant),
-        ("variants drifted", s.drifted),
-        ("variants remediated", s.remediated),
-        ("variants skipped", s.skipped),
-        ("variants with errors", s.errors),
-        ("orphans found", s.orphans_found),
-        ("orphans removed", s.orphans_removed),
-        ("endpoints not reached", s.not_reached),
-        ("AWS reads", s.reads),
-        ("AWS writes", s.writes),
-    ] {
+    for (_, label, n) in s.counts() {
         let _ = writeln!(out, "  {label:<22} {n:>6}");
     }
     let mut rows = Vec::new();
@@ -289,33 +383,25 @@ pub fn table(report: &DriftReport) -> String {
             ));
         }
         if let Some(err) = &found.error {
-            rows.push((found.endpoint.clone(), "error".to_string(), err.clone()));
+            let what = match found.error_type {
+                Some(t) => format!("{t}: {err}"),
+                None => err.clone(),
+            };
+            rows.push((found.endpoint.clone(), "error".to_string(), what));
+        }
+        if let Some(done) = &entry.remediation {
+            if let (Some(t), Some(err)) = (done.error_type, &done.error) {
+                let status = "repair failed".to_string();
+                rows.push((found.endpoint.clone(), status, format!("{t}: {err}")));
+            }
         }
         for v in &found.variants {
-            let after = entry
-                .remediation
-                .as_ref()
-                .and_then(|done| done.variants.iter().find(|a| a.variant == v.variant));
+            let after = repaired(entry, v);
             // What a repair did says what differed; otherwise the plan does.
-            let shown = after.unwrap_or(v);
-            let what = match shown.status {
-                VariantStatus::Skipped => shown
-                    .reason
-                    .as_ref()
-                    .map(|r| r.to_string())
-                    .unwrap_or_default(),
-                VariantStatus::Error => shown.error.clone().unwrap_or_default(),
-                _ => shown
-                    .changes
-                    .iter()
-                    .flat_map(|c| c.because())
-                    .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            };
-            let mut status = format!("{:?}", v.status).to_lowercase();
+            let what = detail(after.unwrap_or(v));
+            let mut status = v.status.as_str().to_string();
             if let Some(after) = after {
-                status = format!("{status} -> {:?}", after.status).to_lowercase();
+                status = format!("{status} -> {}", after.status.as_str());
             }
             if entry.not_reached {
                 status.push_str(" (not reached)");
@@ -358,6 +444,7 @@ pub fn table(report: &DriftReport) -> String {
 mod tests {
     use super::*;
     use crate::domain::desired::SkipReason;
+    use crate::error::ErrorType;
     use crate::reconcile::report::VariantReport;
 
     fn variant(status: VariantStatus) -> VariantReport {
@@ -367,6 +454,7 @@ mod tests {
             reason: None,
             changes: vec![],
             error: None,
+            error_type: None,
             max_raised_to_running: false,
         }
     }
@@ -379,43 +467,90 @@ mod tests {
     }
 
     #[test]
-    fn counts_variants_and_endpoint_level_outcomes() {
+    fn counts_variants_and_endpoint_level_outcomes_per_variant() {
         use VariantStatus::*;
+        let named = |endpoint: &str, outcome, variants: &[(&str, VariantStatus)]| {
+            let mut r = report(endpoint, outcome, &[]);
+            r.variants = variants
+                .iter()
+                .map(|(name, status)| VariantReport {
+                    variant: name.to_string(),
+                    ..variant(*status)
+                })
+                .collect();
+            r
+        };
         let mut opted_out = report("c", Outcome::Skipped, &[]);
         opted_out.reason = Some(SkipReason::OptedOut);
+        let mut bad_tag = report("d", Outcome::Error, &[]);
+        bad_tag.error_type = Some(ErrorType::InvalidTag);
+        let mut unreadable = report("e", Outcome::Error, &[]);
+        unreadable.error_type = Some(ErrorType::AwsError);
+        let b = named(
+            "b",
+            Outcome::Drifted,
+            &[("1", Drifted), ("2", Drifted), ("3", Compliant)],
+        );
+        let f = named("f", Outcome::Error, &[("1", Drifted), ("2", Error)]);
+        let x = named("x", Outcome::Drifted, &[("1", Drifted)]);
         let found = vec![
-            report("a", Outcome::Compliant, &[Compliant, Skipped]),
-            report("b", Outcome::Drifted, &[Drifted, Drifted, Compliant]),
+            named("a", Outcome::Compliant, &[("1", Compliant), ("2", Skipped)]),
+            b.clone(),
             opted_out,
-            report("d", Outcome::Error, &[]),
+            bad_tag,
+            unreadable,
+            f.clone(),
+            x.clone(),
         ];
-        let mut fixed = report("b", Outcome::Changed, &[Changed, Error, Compliant]);
-        fixed.dry_run = false;
+        let units: BTreeMap<String, u64> =
+            [("a", 2), ("b", 3), ("c", 3), ("d", 2), ("f", 2), ("x", 1)]
+                .into_iter()
+                .map(|(n, u)| (n.to_string(), u))
+                .collect();
+        let entry = |found: EndpointReport, remediation, not_reached| DriftEntry {
+            found,
+            remediation,
+            not_reached,
+        };
         let entries = vec![
-            DriftEntry {
-                found: found[1].clone(),
-                remediation: Some(fixed),
-                not_reached: false,
-            },
-            DriftEntry {
-                found: report("x", Outcome::Drifted, &[Drifted]),
-                remediation: None,
-                not_reached: true,
-            },
+            entry(
+                b,
+                Some(named(
+                    "b",
+                    Outcome::Error,
+                    &[("1", Changed), ("2", Error), ("3", Compliant)],
+                )),
+                false,
+            ),
+            // The variant that had failed fails again: counted once.
+            entry(
+                f,
+                Some(named("f", Outcome::Error, &[("1", Changed), ("2", Error)])),
+                false,
+            ),
+            entry(x, None, true),
         ];
-        let s = summarize(&found, &entries, &[]);
+        let s = summarize(&found, &entries, &[], &units);
         assert_eq!(
             s,
             DriftSummary {
-                endpoints: 4,
+                endpoints: 7,
+                endpoints_unreadable: 1,
                 compliant: 2,
-                drifted: 2,
-                remediated: 1,
-                skipped: 2,
-                errors: 2,
+                drifted: 4,
+                remediated: 2,
+                skipped: 4,
+                errors: 4,
                 not_reached: 1,
                 ..DriftSummary::default()
             }
+        );
+        // The variants found add up: each is counted once by what was found.
+        let read_variants: u64 = units.values().sum();
+        let found_errors = 2 + 1;
+        assert_eq!(
+            s.compliant + s.drifted + s.skipped + found_errors,
+            read_variants
         );
     }
 
@@ -441,12 +576,23 @@ mod tests {
             .into_iter()
             .map(orphan)
             .collect();
-        let s = summarize(&[], &[], &all);
+        let s = summarize(&[], &[], &all, &BTreeMap::new());
         assert_eq!(
-            (s.orphans_found, s.orphans_removed, s.errors, s.not_reached),
+            (
+                s.orphans_found,
+                s.orphans_removed,
+                s.orphan_errors,
+                s.orphans_not_reached
+            ),
             (3, 1, 2, 1),
             "{s:?}"
         );
+        assert_eq!(
+            (s.errors, s.not_reached),
+            (0, 0),
+            "orphans are not variants"
+        );
+        assert!(s.has_errors());
     }
 
     #[test]
@@ -510,18 +656,32 @@ mod tests {
             remediation: None,
             not_reached: false,
         };
+        let drift = |endpoints| DriftReport {
+            action: "drift-check",
+            mode: DriftMode::Report,
+            dry_run: false,
+            summary: DriftSummary::default(),
+            endpoints,
+            endpoints_not_listed: 0,
+            orphans: vec![],
+            calls_by_operation: BTreeMap::new(),
+        };
         let entries = vec![
             entry("a", Outcome::Skipped),
             entry("b", Outcome::Drifted),
             entry("c", Outcome::Error),
             entry("d", Outcome::Drifted),
         ];
-        let (kept, omitted) = bounded(entries, 3);
-        let names: Vec<_> = kept.iter().map(|e| e.found.endpoint.as_str()).collect();
+        let kept = drift(entries).bounded(3);
+        let names: Vec<_> = kept
+            .endpoints
+            .iter()
+            .map(|e| e.found.endpoint.as_str())
+            .collect();
         assert_eq!(names, ["c", "b", "d"]);
-        assert_eq!(omitted, 1);
-        let (kept, omitted) = bounded(vec![entry("x", Outcome::Drifted)], 3);
-        assert_eq!((kept.len(), omitted), (1, 0));
+        assert_eq!(kept.endpoints_not_listed, 1);
+        let kept = drift(vec![entry("x", Outcome::Drifted)]).bounded(3);
+        assert_eq!((kept.endpoints.len(), kept.endpoints_not_listed), (1, 0));
     }
 
     #[test]
@@ -543,7 +703,7 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        assert_eq!(names.len(), 11);
+        assert_eq!(names.len(), 14);
         for name in names {
             assert!(line[name].is_u64(), "{name} has a value");
         }
@@ -553,14 +713,38 @@ mod tests {
     }
 
     #[test]
-    fn every_summary_count_is_a_metric() {
-        let counts = serde_json::to_value(DriftSummary::default()).unwrap();
-        let fields: Vec<&str> = counts
+    fn every_summary_count_is_a_metric_under_its_json_name() {
+        let mut summary = DriftSummary::default();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        // Each count its own value, to tell them apart.
+        summary.endpoints = next();
+        summary.endpoints_unreadable = next();
+        summary.compliant = next();
+        summary.drifted = next();
+        summary.remediated = next();
+        summary.skipped = next();
+        summary.errors = next();
+        summary.not_reached = next();
+        summary.orphans_found = next();
+        summary.orphans_removed = next();
+        summary.orphans_not_reached = next();
+        summary.orphan_errors = next();
+        summary.reads = next();
+        summary.writes = next();
+        let json = serde_json::to_value(&summary).unwrap();
+        let fields: Vec<&str> = json
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
             .collect();
         assert_eq!(fields, EMF_METRICS);
+        for (name, _, value) in summary.counts() {
+            assert_eq!(json[name], value, "{name}");
+        }
     }
 }

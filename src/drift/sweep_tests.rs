@@ -236,12 +236,12 @@ async fn a_failed_orphan_removal_is_an_error_in_the_summary_and_the_table() {
     assert_eq!(found[0]["status"], "error");
     let s = &report.summary;
     assert_eq!(
-        (s.errors, s.orphans_found, s.orphans_removed),
+        (s.orphan_errors, s.orphans_found, s.orphans_removed),
         (1, 1, 0),
         "{s:?}"
     );
     let text = report::table(&report);
-    assert!(text.contains("variants with errors        1"), "{text}");
+    assert!(text.contains("orphans with errors         1"), "{text}");
     assert!(
         text.contains("AccessDeniedException: not allowed to deregister"),
         "{text}"
@@ -262,7 +262,11 @@ async fn an_endpoint_whose_config_cannot_be_read_is_an_error_not_an_orphan() {
         let report = sweep(&r).await;
         assert_eq!(orphans(&report), Vec::<Value>::new(), "{mode:?}");
         let s = &report.summary;
-        assert_eq!((s.errors, s.orphans_found), (1, 0), "{mode:?}: {s:?}");
+        assert_eq!(
+            (s.endpoints_unreadable, s.orphans_found),
+            (1, 0),
+            "{mode:?}: {s:?}"
+        );
         let entry = &report.endpoints[0].found;
         assert_eq!(entry.endpoint, "live");
         assert!(
@@ -355,7 +359,10 @@ async fn a_failed_confirmation_is_an_error_and_removes_nothing() {
         );
     }
     let s = &report.summary;
-    assert_eq!((s.errors, s.orphans_found, s.orphans_removed), (2, 0, 0));
+    assert_eq!(
+        (s.orphan_errors, s.orphans_found, s.orphans_removed),
+        (2, 0, 0)
+    );
     assert!(written(&r).is_empty(), "{:?}", written(&r));
 }
 
@@ -374,7 +381,7 @@ async fn a_failed_read_writes_nothing_for_that_endpoint() {
     };
     let r = reconciler(endpoints, FakeScaling::default(), DriftMode::Remediate);
     let report = sweep(&r).await;
-    assert_eq!(report.summary.errors, 1);
+    assert_eq!(report.summary.endpoints_unreadable, 1);
     assert_eq!(report.summary.remediated, 1);
     let writes = written(&r);
     assert!(!writes.is_empty());

@@ -23,8 +23,8 @@ use crate::aws::{AwsError, Clients};
 use crate::config::Settings;
 use crate::drift::report::DriftReport;
 use crate::drift::SweepOptions;
-use crate::error::GuardError;
-use crate::handler::{self, Invocation};
+use crate::error::{ErrorType, GuardError};
+use crate::handler::{self, Invocation, Response};
 use crate::trigger::{self, Trigger, DRIFT_CHECK_ACTION};
 
 /// The hub: its own reconciler, and one for each place it has worked in.
@@ -42,7 +42,7 @@ pub struct Hub {
 pub struct PlaceFailure {
     #[serde(flatten)]
     pub place: Place,
-    pub error_type: &'static str,
+    pub error_type: ErrorType,
     pub error: String,
 }
 
@@ -104,7 +104,7 @@ pub struct PlaceReport {
 impl FleetReport {
     /// Whether every place was checked without an error.
     pub fn clean(&self) -> bool {
-        self.failed.is_empty() && self.checked.iter().all(|c| c.report.summary.errors == 0)
+        self.failed.is_empty() && self.checked.iter().all(|c| !c.report.summary.has_errors())
     }
 
     /// Each place's drift table under its name, then the places not reached.
@@ -129,7 +129,7 @@ fn failure(place: Place, error: GuardError) -> PlaceFailure {
     error!(
         account = %place.account,
         region = %place.region,
-        error_type = error.error_type(),
+        error_type = error.error_type().as_str(),
         error = %error,
         "place failed"
     );
@@ -159,13 +159,14 @@ where
     done.into_iter().map(|(_, place, t)| (place, t)).collect()
 }
 
-/// Adds the place's `account` and `region` to a result object.
-fn with_place(mut value: Value, place: &Place) -> Value {
-    if let Value::Object(fields) = &mut value {
-        fields.insert("account".into(), json!(place.account));
-        fields.insert("region".into(), json!(place.region));
-    }
-    value
+/// A response, with the `account` and `region` it is about when the
+/// payload named them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Placed {
+    #[serde(flatten)]
+    pub response: Response,
+    #[serde(flatten)]
+    pub place: Option<Place>,
 }
 
 impl Hub {
@@ -235,13 +236,16 @@ impl Hub {
         &self,
         payload: Value,
         invocation: Invocation,
-    ) -> Result<Value, GuardError> {
+    ) -> Result<Placed, GuardError> {
         let (trigger, place) = trigger::parse_addressed(&payload)
             .map_err(|e| GuardError::InvalidEvent(e.to_string()))?;
         if let (Trigger::DriftCheck { dry_run }, None) = (&trigger, &place) {
             if !self.org.accounts.is_empty() {
                 let report = self.fan_out(*dry_run || invocation.force_dry_run).await?;
-                return Ok(serde_json::to_value(&report).expect("reports serialize"));
+                return Ok(Placed {
+                    response: Response::FanOut(report),
+                    place: None,
+                });
             }
         }
         // An ignored event needs no credentials, wherever it happened.
@@ -254,11 +258,8 @@ impl Hub {
             .reconciler(acts_in)
             .await
             .map_err(GuardError::AccountNotReached)?;
-        let result = handler::handle(&reconciler, payload, invocation).await?;
-        Ok(match &place {
-            Some(place) => with_place(result, place),
-            None => result,
-        })
+        let response = handler::handle(&reconciler, payload, invocation).await?;
+        Ok(Placed { response, place })
     }
 
     /// Starts one asynchronous drift check of this function per place.
@@ -336,9 +337,9 @@ async fn start_drift_check(
 }
 
 /// Adds `Account` and `Region` dimensions to a drift check's metric line
-/// when its result names a place, beside the fleet-wide `Service` one.
-pub fn emf_for_place(line: String, result: &Value) -> String {
-    let (Some(account), Some(region)) = (result.get("account"), result.get("region")) else {
+/// when it is about a place, beside the fleet-wide `Service` one.
+pub fn emf_for_place(line: String, place: Option<&Place>) -> String {
+    let Some(place) = place else {
         return line;
     };
     let Ok(mut emf) = serde_json::from_str::<Value>(&line) else {
@@ -347,8 +348,8 @@ pub fn emf_for_place(line: String, result: &Value) -> String {
     if let Some(Value::Array(sets)) = emf.pointer_mut("/_aws/CloudWatchMetrics/0/Dimensions") {
         sets.push(json!(["Service", "Account", "Region"]));
     }
-    emf["Account"] = account.clone();
-    emf["Region"] = region.clone();
+    emf["Account"] = json!(place.account);
+    emf["Region"] = json!(place.region);
     emf.to_string()
 }
 
@@ -361,18 +362,18 @@ mod tests {
     #[test]
     fn a_place_s_metrics_carry_account_and_region_dimensions() {
         let line = emf_line(&DriftSummary::default(), DriftMode::Remediate, 1);
-        let result = json!({"account": "111111111111", "region": "eu-west-1"});
-        let emf: Value = serde_json::from_str(&emf_for_place(line.clone(), &result)).unwrap();
+        let there = place("111111111111", "eu-west-1");
+        let emf: Value = serde_json::from_str(&emf_for_place(line.clone(), Some(&there))).unwrap();
         assert_eq!(
             emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["Service"], ["Service", "Account", "Region"]])
         );
         assert_eq!(
             (&emf["Account"], &emf["Region"]),
-            (&result["account"], &result["region"])
+            (&json!("111111111111"), &json!("eu-west-1"))
         );
         // The hub's own check keeps the one fleet-wide dimension.
-        assert_eq!(emf_for_place(line.clone(), &json!({})), line);
+        assert_eq!(emf_for_place(line.clone(), None), line);
     }
 
     fn place(account: &str, region: &str) -> Place {

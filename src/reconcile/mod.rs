@@ -19,6 +19,7 @@ use crate::domain::desired::{EndpointIntent, VariantIntent};
 use crate::domain::plan::{plan, Action, AlarmAction, Applied, Change, ScalingAction, VariantPlan};
 use crate::domain::release::{endpoint_intent, ReleaseMark, ReleaseState, RELEASE_TAGS};
 use crate::domain::snapshot::{EndpointSnapshot, VariantScaling};
+use crate::error::ErrorType;
 use report::{EndpointReport, Outcome, VariantReport, VariantStatus};
 
 /// Writes the one thing this tool writes on an endpoint: the tags of its
@@ -125,11 +126,11 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 report.outcome = Outcome::Gone;
                 return report;
             }
-            Err(e) => return failed(report, "AwsError", e.to_string()),
+            Err(e) => return failed(report, ErrorType::AwsError, e.to_string()),
         };
         let (intent, release) = match endpoint_intent(&snapshot, &self.settings, now()) {
             Ok(i) => i,
-            Err(tag) => return failed(report, "InvalidTag", tag.to_string()),
+            Err(tag) => return failed(report, ErrorType::InvalidTag, tag.to_string()),
         };
         // A spent release mark goes first: the endpoint is then managed as
         // usual, and a failure here leaves it to the next reconcile.
@@ -140,9 +141,13 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 .delete_tags(&snapshot.arn, &RELEASE_TAGS)
                 .await
             {
-                return failed(report, "AwsError", e.to_string());
+                return failed(report, ErrorType::AwsError, e.to_string());
             }
-            info!(endpoint, release = ?release, "release mark cleared");
+            info!(
+                endpoint,
+                action = "clear_release_mark",
+                "release mark cleared"
+            );
             cleared = true;
         }
         let resource_ids = managed_resource_ids(&intent);
@@ -151,7 +156,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
         } else {
             match self.scaling.observe(&resource_ids).await {
                 Ok(a) => a,
-                Err(e) => return failed(report, "AwsError", e.to_string()),
+                Err(e) => return failed(report, ErrorType::AwsError, e.to_string()),
             }
         };
         let mut report = self.converge(report, intent, &actual, dry_run).await;
@@ -189,6 +194,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                 VariantIntent::Error { variant, message } => {
                     let mut vr = variant_report(&variant, VariantStatus::Error, None);
                     vr.error = Some(message);
+                    vr.error_type = Some(ErrorType::PolicyNotApplicable);
                     report.variants.push(vr);
                     continue;
                 }
@@ -217,17 +223,22 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
                             endpoint = %endpoint,
                             variant = %label,
                             action = change.name(),
-                            because = %serde_json::to_string(change.because()).unwrap_or_default(),
+                            outcome = "changed",
+                            differences = report::differences(change.because()),
                             "applied change"
                         );
                     })
                     .await;
                     vr.changes = run.applied;
                     if let Some((change, e)) = run.failed {
+                        // Later changes build on earlier ones: the loop stopped here.
                         warn!(endpoint = %report.endpoint, variant = %label,
-                              action = change.name(), error = %e, "change failed");
+                              action = change.name(), outcome = "error",
+                              error_type = ErrorType::AwsError.as_str(), error = %e,
+                              "change failed");
                         vr.status = VariantStatus::Error;
                         vr.error = Some(e.to_string());
+                        vr.error_type = Some(ErrorType::AwsError);
                     }
                 }
             }
@@ -305,10 +316,11 @@ fn acting_on_put_policy(mut change: Change, put_arns: &BTreeMap<String, String>)
 
 pub(crate) fn failed(
     mut report: EndpointReport,
-    error_type: &'static str,
+    error_type: ErrorType,
     message: String,
 ) -> EndpointReport {
-    warn!(endpoint = %report.endpoint, error_type, error = %message, "endpoint not reconciled");
+    warn!(endpoint = %report.endpoint, outcome = "error", error_type = error_type.as_str(),
+          error = %message, "endpoint not reconciled");
     report.outcome = Outcome::Error;
     report.error_type = Some(error_type);
     report.error = Some(message);
@@ -326,6 +338,7 @@ fn variant_report(
         reason,
         changes: Vec::new(),
         error: None,
+        error_type: None,
         max_raised_to_running: false,
     }
 }

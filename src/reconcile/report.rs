@@ -4,8 +4,18 @@
 use serde::Serialize;
 
 use crate::domain::desired::SkipReason;
-use crate::domain::plan::Change;
+use crate::domain::plan::{Change, Difference};
 use crate::domain::release::ReleaseMark;
+use crate::error::ErrorType;
+
+/// Differences on one line, for people and log queries:
+/// `scalable_target max_capacity: 9 -> 4; policy x target_value: 50.0 -> 70.0`.
+pub fn differences<'a>(all: impl IntoIterator<Item = &'a Difference>) -> String {
+    all.into_iter()
+        .map(|d| format!("{} {}: {} -> {}", d.subject, d.field, d.actual, d.desired))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,6 +30,19 @@ pub enum VariantStatus {
     Error,
 }
 
+impl VariantStatus {
+    /// The JSON name, for log fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compliant => "compliant",
+            Self::Drifted => "drifted",
+            Self::Changed => "changed",
+            Self::Skipped => "skipped",
+            Self::Error => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantReport {
     pub variant: String,
@@ -31,6 +54,9 @@ pub struct VariantReport {
     pub changes: Vec<Change>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Stable error type when `status` is `error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<ErrorType>,
     /// The configured maximum was below the running count and was raised.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub max_raised_to_running: bool,
@@ -48,6 +74,20 @@ pub enum Outcome {
     Error,
 }
 
+impl Outcome {
+    /// The JSON name, for log fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compliant => "compliant",
+            Self::Drifted => "drifted",
+            Self::Changed => "changed",
+            Self::Skipped => "skipped",
+            Self::Gone => "gone",
+            Self::Error => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EndpointReport {
     pub endpoint: String,
@@ -59,7 +99,7 @@ pub struct EndpointReport {
     pub error: Option<String>,
     /// Stable error type when `outcome` is `error`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_type: Option<&'static str>,
+    pub error_type: Option<ErrorType>,
     pub variants: Vec<VariantReport>,
     /// The endpoint's release mark, when it carries one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +176,7 @@ mod tests {
             reason: None,
             changes: vec![],
             error: None,
+            error_type: None,
             max_raised_to_running: false,
         }
     }
@@ -156,5 +197,23 @@ mod tests {
         assert_eq!(outcome(&[Drifted, Changed]), Outcome::Changed);
         assert_eq!(outcome(&[Changed, Error]), Outcome::Error);
         assert_eq!(outcome(&[]), Outcome::Compliant);
+    }
+
+    #[test]
+    fn log_names_are_the_json_names() {
+        use VariantStatus::*;
+        for s in [Compliant, Drifted, Changed, Skipped, Error] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for o in [
+            Outcome::Compliant,
+            Outcome::Drifted,
+            Outcome::Changed,
+            Outcome::Skipped,
+            Outcome::Gone,
+            Outcome::Error,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
     }
 }

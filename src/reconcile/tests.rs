@@ -296,7 +296,7 @@ async fn a_bad_tag_writes_nothing_and_names_the_tag() {
     );
     let report = r.reconcile("e", false).await;
     assert_eq!(report.outcome, Outcome::Error);
-    assert_eq!(report.error_type, Some("InvalidTag"));
+    assert_eq!(report.error_type, Some(ErrorType::InvalidTag));
     assert!(report
         .error
         .unwrap()
@@ -310,7 +310,7 @@ async fn a_failed_read_is_an_error_with_the_aws_code() {
     r.endpoints.fail = true;
     let report = r.reconcile("e", false).await;
     assert_eq!(report.outcome, Outcome::Error);
-    assert_eq!(report.error_type, Some("AwsError"));
+    assert_eq!(report.error_type, Some(ErrorType::AwsError));
     assert!(report.error.unwrap().contains("AccessDeniedException"));
 }
 
@@ -495,7 +495,7 @@ mod release_mark {
         let r = reconciler(vec![e], FakeScaling::default());
         let report = r.reconcile("e", false).await;
         assert_eq!(report.outcome, Outcome::Error);
-        assert_eq!(report.error_type, Some("InvalidTag"));
+        assert_eq!(report.error_type, Some(ErrorType::InvalidTag));
         assert!(
             report
                 .error
@@ -562,7 +562,7 @@ mod release_mark {
             .release("e", chrono::TimeDelta::hours(1), false)
             .await
             .unwrap_err();
-        assert_eq!(err.error_type(), "ReleaseRefused");
+        assert_eq!(err.error_type(), ErrorType::ReleaseRefused);
         assert!(
             err.to_string().contains("variant b has policy team-policy"),
             "{err}"
@@ -614,7 +614,7 @@ mod release_mark {
             .release("e", chrono::TimeDelta::hours(1), false)
             .await
             .unwrap_err();
-        assert_eq!(err.error_type(), "ReleaseFailed");
+        assert_eq!(err.error_type(), ErrorType::ReleaseFailed);
         assert!(
             err.to_string().contains(
                 "LastModifiedTime moved from 2026-11-28T16:00:00.190Z to 2026-11-28T16:00:01.190Z"
@@ -633,7 +633,7 @@ mod release_mark {
             .release("e", chrono::TimeDelta::hours(1), false)
             .await
             .unwrap_err();
-        assert_eq!(err.error_type(), "ReleaseRefused");
+        assert_eq!(err.error_type(), ErrorType::ReleaseRefused);
         assert!(
             err.to_string().contains("the endpoint is Updating"),
             "{err}"

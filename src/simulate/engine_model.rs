@@ -33,6 +33,7 @@ pub fn desired_for_variant(
         last_modified: None,
         config_name: String::new(),
         is_async: false,
+        config_gone: false,
         tags: BTreeMap::new(),
         components: Vec::new(),
         variants: vec![VariantSnapshot {

@@ -19,6 +19,7 @@ fn endpoint(status: &str, last_modified: &str, tags: &[(&str, &str)]) -> Endpoin
         status: status.into(),
         last_modified: Some(at(last_modified)),
         config_name: "fraud-config".into(),
+        config_gone: false,
         is_async: false,
         tags: tags
             .iter()

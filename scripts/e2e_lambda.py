@@ -85,6 +85,13 @@ def in_spoke(service, account):
     return boto3.client(service, **dict(demo_fleet.KW, aws_access_key_id=f"setup-{account}"))
 
 
+# The hub's own account is worked through the spoke role outside the hub's
+# Region (the developer guide's sample event is from us-west-2): the spoke
+# stack is deployed there too.
+boto3.client("iam", **demo_fleet.KW).create_role(
+    RoleName=SPOKE_ROLE, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
 for spoke in SPOKES:
     request = urllib.request.Request(f"{url}/_local_aws/accounts", method="POST", data=json.dumps(
         {"access_key": f"setup-{spoke}", "account": spoke}).encode())

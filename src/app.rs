@@ -37,12 +37,18 @@ fn filter(rust_log: Option<&str>, log_level: Option<&str>) -> (EnvFilter, Option
     let level = log_level.unwrap_or_default().trim().to_ascii_lowercase();
     // An unknown level is refused by the settings; until then, info.
     let directives = match level.as_str() {
-        "trace" => "trace".to_string(),
+        "trace" => return (EnvFilter::new("trace"), problem),
         "debug" => format!("info,{}=debug", env!("CARGO_CRATE_NAME")),
         "error" | "warn" | "info" => level,
         _ => "info".to_string(),
     };
-    (EnvFilter::new(directives), problem)
+    // aws-config warns of a refused AssumeRole with the SDK's debug form;
+    // the tool reports the same failure itself, with its error type and
+    // the AWS code, on one line.
+    (
+        EnvFilter::new(format!("{directives},aws_config=error")),
+        problem,
+    )
 }
 
 /// JSON lines under Lambda (CloudWatch Logs Insights reads them as fields);
@@ -117,11 +123,11 @@ mod tests {
     fn debug_is_this_tools_debug_and_trace_is_everything() {
         assert_eq!(
             directives(None, Some("DEBUG")).0,
-            "autoscaling_guard=debug,info"
+            "autoscaling_guard=debug,aws_config=error,info"
         );
         assert_eq!(directives(None, Some("trace")).0, "trace");
-        assert_eq!(directives(None, Some("warn")).0, "warn");
-        assert_eq!(directives(None, None).0, "info");
+        assert_eq!(directives(None, Some("warn")).0, "aws_config=error,warn");
+        assert_eq!(directives(None, None).0, "aws_config=error,info");
     }
 
     #[test]
@@ -131,7 +137,7 @@ mod tests {
             ("aws_smithy_runtime=debug".to_string(), None)
         );
         let (used, problem) = directives(Some("aws_config=loud"), Some("warn"));
-        assert_eq!(used, "warn");
+        assert_eq!(used, "aws_config=error,warn");
         let problem = problem.expect("reported");
         assert!(
             problem.starts_with("RUST_LOG=\"aws_config=loud\" is not a valid log filter"),

@@ -86,8 +86,10 @@ fn value_of<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The metric of each `AWS::CloudWatch::Alarm`, by logical id.
-fn alarms(text: &str) -> Vec<(String, Metric)> {
+/// The metrics of each `AWS::CloudWatch::Alarm`, by logical id: one for a
+/// plain alarm, one per `MetricStat` for a metric-math alarm. A metric
+/// starts at its `Namespace`; its name and dimensions follow it.
+fn alarms(text: &str) -> Vec<(String, Vec<Metric>)> {
     resources(text)
         .into_iter()
         .filter(|(_, lines)| {
@@ -96,24 +98,32 @@ fn alarms(text: &str) -> Vec<(String, Metric)> {
                 .any(|l| value_of(l, "Type") == Some("AWS::CloudWatch::Alarm"))
         })
         .map(|(id, lines)| {
-            let field = |key: &str| {
-                lines
-                    .iter()
-                    .find_map(|l| value_of(l, key))
-                    .unwrap_or_else(|| panic!("{id}: no {key}"))
-                    .to_string()
-            };
-            let names = lines.iter().filter_map(|l| value_of(l, "Name"));
-            let values = lines.iter().filter_map(|l| value_of(l, "Value"));
-            let metric = Metric {
-                namespace: field("Namespace"),
-                name: field("MetricName"),
-                dimensions: names
-                    .zip(values)
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect(),
-            };
-            (id, metric)
+            let mut metrics: Vec<Metric> = Vec::new();
+            let mut dimension_name = None;
+            for line in &lines {
+                if let Some(namespace) = value_of(line, "Namespace") {
+                    metrics.push(Metric {
+                        namespace: namespace.to_string(),
+                        name: String::new(),
+                        dimensions: Vec::new(),
+                    });
+                } else if let Some(current) = metrics.last_mut() {
+                    if let Some(name) = value_of(line, "MetricName") {
+                        current.name = name.to_string();
+                    } else if let Some(name) = value_of(line, "Name") {
+                        dimension_name = Some(name.to_string());
+                    } else if let (Some(value), Some(name)) =
+                        (value_of(line, "Value"), dimension_name.take())
+                    {
+                        current.dimensions.push((name, value.to_string()));
+                    }
+                }
+            }
+            assert!(
+                !metrics.is_empty() && metrics.iter().all(|m| !m.name.is_empty()),
+                "{id}: every metric has a namespace and a name: {metrics:?}"
+            );
+            (id, metrics)
         })
         .collect()
 }
@@ -179,8 +189,9 @@ fn the_dashboard_and_alarms_watch_the_metrics_the_code_emits() {
     let text = template();
 
     let alarms = alarms(&text);
-    let ours: Vec<&(String, Metric)> = alarms
+    let ours: Vec<(&String, &Metric)> = alarms
         .iter()
+        .flat_map(|(id, metrics)| metrics.iter().map(move |m| (id, m)))
         .filter(|(_, m)| m.namespace == namespace)
         .collect();
     assert!(!ours.is_empty(), "alarms on the drift metrics: {alarms:?}");
@@ -190,6 +201,21 @@ fn the_dashboard_and_alarms_watch_the_metrics_the_code_emits() {
             "{id} watches {metric:?}, which the code does not emit; it emits {emitted:?}"
         );
     }
+    // Each error count has its own unit: the errors alarm sums them all.
+    let errors_alarm: BTreeSet<&str> = ours
+        .iter()
+        .filter(|(id, _)| id.as_str() == "DriftErrorsAlarm")
+        .map(|(_, m)| m.name.as_str())
+        .collect();
+    let error_counts: BTreeSet<&str> = emitted
+        .iter()
+        .map(|m| m.name.as_str())
+        .filter(|n| n.ends_with("errors") || n.ends_with("unreadable"))
+        .collect();
+    assert_eq!(
+        errors_alarm, error_counts,
+        "the errors alarm watches every error count"
+    );
 
     let shown = dashboard_metrics(&dashboard(&text));
     for metric in shown.iter().filter(|m| m.namespace == namespace) {
@@ -211,7 +237,7 @@ fn the_dashboard_and_alarms_watch_the_metrics_the_code_emits() {
 
     // Anything else is an AWS service's metric: a misspelt namespace would
     // otherwise pass as "not ours".
-    for metric in alarms.iter().map(|(_, m)| m).chain(&shown) {
+    for metric in alarms.iter().flat_map(|(_, m)| m).chain(&shown) {
         assert!(
             metric.namespace == namespace || metric.namespace.starts_with("AWS/"),
             "unknown namespace: {metric:?}"

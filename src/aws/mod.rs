@@ -90,7 +90,7 @@ impl AwsError {
 
 /// An error and its causes on one line (`dispatch failure: io error: ...:
 /// Connection refused`), without the SDK's debug forms.
-fn one_line(err: &dyn std::error::Error) -> String {
+pub(crate) fn one_line(err: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {

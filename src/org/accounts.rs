@@ -11,7 +11,6 @@ use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::{self, future, ProvideCredentials};
 use aws_credential_types::Credentials;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::place::{AccountId, Place, RegionName};
@@ -212,7 +211,7 @@ impl Accounts {
             let role = hub.role_arn(&place.account, role_name);
             OrgError::NotReached {
                 place: place.clone(),
-                detail: format!("cannot assume {role}: {}", DisplayErrorContext(&e)),
+                detail: format!("cannot assume {role}: {}", assume_role_failure(&e)),
             }
         })?;
         Ok(self
@@ -224,6 +223,27 @@ impl Accounts {
             .identity_cache(IdentityCache::no_cache())
             .build())
     }
+}
+
+/// Why AssumeRole failed, on one line: STS's error code and message when
+/// the provider got an answer, the causes of the failure otherwise.
+fn assume_role_failure(err: &(dyn std::error::Error + 'static)) -> String {
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    type StsError = aws_sdk_sts::error::SdkError<
+        AssumeRoleError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >;
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(sdk) = e.downcast_ref::<StsError>() {
+            if let Some(code) = sdk.code() {
+                return format!("{code}: {}", sdk.message().unwrap_or("no message"));
+            }
+        }
+        next = e.source();
+    }
+    crate::aws::one_line(err)
 }
 
 #[cfg(test)]

@@ -167,6 +167,12 @@ def summary() -> None:
               f"{c['drifted']} drifted, {c['remediated']} remediated, {c['skipped']} skipped, "
               f"{c['errors']} errors, {c['orphans_found']} orphans; "
               f"reads {c['reads']} writes {c['writes']}")
+    elif r.get("all"):
+        c = r["summary"]
+        verb = "would remove" if r["dry_run"] else "removed"
+        print(f"release --all: {verb} {c['policies']} policies, {c['scheduled_actions']} scheduled "
+              f"actions, {c['alarms']} alarms and {c['targets_deregistered']} targets of "
+              f"{c['resources']} variants; reads {r['reads']} writes {r['writes']}")
     else:
         why = (r.get("reason") or {}).get("code") or ", ".join(
             f"{v['variant']} {v['reason']['code']}" for v in r["variants"] if v.get("reason")

@@ -263,13 +263,12 @@ async fn throttling_hits_only_the_key_it_was_set_for() {
     );
 }
 
-/// A lost write: moto applies it, the caller sees a broken connection (and
-/// retries it), never an answer.
-#[tokio::test]
-async fn a_lost_write_is_applied_although_the_caller_saw_an_error() {
-    let endpoint = support::unique("contract-lost");
-    set_faults("contract-lost", 3, 1.0, &["lost_write"]);
-    let err = clients_with_key("contract-lost")
+/// Registers variant `a` of `endpoint` with every request of `key`
+/// faulted by `kind`, and asserts the caller saw a connection error, not an
+/// answer.
+async fn register_under_fault(key: &str, seed: u64, kind: &str, endpoint: &str) {
+    set_faults(key, seed, 1.0, &[kind]);
+    let err = clients_with_key(key)
         .autoscaling
         .register_scalable_target()
         .service_namespace(ServiceNamespace::Sagemaker)
@@ -279,12 +278,20 @@ async fn a_lost_write_is_applied_although_the_caller_saw_an_error() {
         .max_capacity(3)
         .send()
         .await
-        .expect_err("no answer ever arrives");
-    clear_faults("contract-lost");
+        .expect_err("no answer arrives");
+    clear_faults(key);
     assert!(
         matches!(err, SdkError::DispatchFailure(_)),
         "a connection error, not an answer: {err:?}"
     );
+}
+
+/// A lost write: moto applies it, the caller sees a broken connection (and
+/// retries it), never an answer.
+#[tokio::test]
+async fn a_lost_write_is_applied_although_the_caller_saw_an_error() {
+    let endpoint = support::unique("contract-lost");
+    register_under_fault("contract-lost", 3, "lost_write", &endpoint).await;
     assert_eq!(support::target(&endpoint, "a").await, Some((1, 3)));
     let stats = local_aws_stats("contract-lost");
     assert!(
@@ -297,23 +304,7 @@ async fn a_lost_write_is_applied_although_the_caller_saw_an_error() {
 #[tokio::test]
 async fn a_reset_request_is_not_applied() {
     let endpoint = support::unique("contract-reset");
-    set_faults("contract-reset", 5, 1.0, &["reset"]);
-    let err = clients_with_key("contract-reset")
-        .autoscaling
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .scalable_dimension(dimension())
-        .resource_id(format!("endpoint/{endpoint}/variant/a"))
-        .min_capacity(1)
-        .max_capacity(3)
-        .send()
-        .await
-        .expect_err("the connection is reset");
-    clear_faults("contract-reset");
-    assert!(
-        matches!(err, SdkError::DispatchFailure(_)),
-        "a connection error, not an answer: {err:?}"
-    );
+    register_under_fault("contract-reset", 5, "reset", &endpoint).await;
     assert_eq!(support::target(&endpoint, "a").await, None);
 }
 

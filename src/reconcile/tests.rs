@@ -398,7 +398,7 @@ mod release_mark {
     const ARN: &str = "arn:aws:sagemaker:us-east-1:1:endpoint/e";
 
     fn released(until: &str, modified_since: bool) -> EndpointSnapshot {
-        let mut e = endpoint(
+        let e = endpoint(
             "e",
             &[
                 (TAG_RELEASED_UNTIL, until),
@@ -410,11 +410,12 @@ mod release_mark {
         } else {
             "2026-11-28T16:00:00.190Z"
         };
-        e.last_modified = Some(
-            chrono::DateTime::parse_from_rfc3339(modified)
-                .unwrap()
-                .into(),
-        );
+        modified_at(e, modified)
+    }
+
+    /// The endpoint as SageMaker last modified it at `when` (RFC 3339).
+    fn modified_at(mut e: EndpointSnapshot, when: &str) -> EndpointSnapshot {
+        e.last_modified = Some(chrono::DateTime::parse_from_rfc3339(when).unwrap().into());
         e
     }
 
@@ -510,12 +511,7 @@ mod release_mark {
 
     #[tokio::test]
     async fn release_marks_first_then_removes_and_a_foreign_policy_refuses_it() {
-        let mut e = endpoint("e", &[]);
-        e.last_modified = Some(
-            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
-                .unwrap()
-                .into(),
-        );
+        let e = modified_at(endpoint("e", &[]), "2026-11-28T16:00:00.190Z");
         let r = reconciler(vec![e], FakeScaling::default());
         r.reconcile("e", false).await;
         let before = applied(&r).len();
@@ -572,12 +568,7 @@ mod release_mark {
 
     #[tokio::test]
     async fn a_dry_run_release_lists_what_it_would_remove_and_writes_nothing() {
-        let mut e = endpoint("e", &[]);
-        e.last_modified = Some(
-            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
-                .unwrap()
-                .into(),
-        );
+        let e = modified_at(endpoint("e", &[]), "2026-11-28T16:00:00.190Z");
         let r = reconciler(vec![e], FakeScaling::default());
         r.reconcile("e", false).await;
         let before = applied(&r);
@@ -593,12 +584,7 @@ mod release_mark {
 
     #[tokio::test]
     async fn a_release_whose_mark_is_spent_at_once_removes_nothing() {
-        let mut e = endpoint("e", &[]);
-        e.last_modified = Some(
-            chrono::DateTime::parse_from_rfc3339("2026-11-28T16:00:00.190Z")
-                .unwrap()
-                .into(),
-        );
+        let e = modified_at(endpoint("e", &[]), "2026-11-28T16:00:00.190Z");
         let r = Reconciler::new(
             FakeEndpoints {
                 endpoints: [("e".to_string(), e)].into(),

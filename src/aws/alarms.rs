@@ -1,7 +1,7 @@
 //! The CloudWatch alarms that drive step-scaling policies. Only alarms whose
 //! names start with the owned prefix are ever read, written or deleted.
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
+use aws_sdk_cloudwatch::types::{Dimension, MetricAlarm};
 use aws_sdk_cloudwatch::Client;
 
 use super::paging::collect_pages;
@@ -35,12 +35,12 @@ pub fn to_alarm(a: &MetricAlarm) -> ObservedAlarm {
         namespace: a.namespace().map(str::to_string),
         metric_name: a.metric_name().map(str::to_string),
         dimensions,
-        statistic: a.statistic().map(|s| s.as_str().to_string()),
+        statistic: a.statistic().cloned(),
         period: a.period(),
         evaluation_periods: a.evaluation_periods(),
         datapoints_to_alarm: a.datapoints_to_alarm(),
         threshold: a.threshold(),
-        comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+        comparison: a.comparison_operator().cloned(),
         treat_missing_data: a.treat_missing_data().map(str::to_string),
         actions: a.alarm_actions().to_vec(),
     }
@@ -56,12 +56,12 @@ pub fn as_stored(alarm: &DesiredAlarm, policy_arn: &str) -> MetricAlarm {
         )
         .namespace(&alarm.namespace)
         .metric_name(&alarm.metric_name)
-        .statistic(Statistic::from(alarm.statistic.as_str()))
+        .statistic(alarm.statistic.clone())
         .period(alarm.period)
         .evaluation_periods(alarm.evaluation_periods)
         .set_datapoints_to_alarm(alarm.datapoints_to_alarm)
         .threshold(alarm.threshold)
-        .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
+        .comparison_operator(alarm.comparison.clone())
         .treat_missing_data(&alarm.treat_missing_data)
         .actions_enabled(true)
         .alarm_actions(policy_arn)
@@ -102,7 +102,7 @@ impl Alarms {
     }
 
     /// Applies one alarm write. A PutAlarm must carry its policy's ARN: the
-    /// observed one, or the one its PutStepPolicy returned (see
+    /// observed one, or the one its PutScalingPolicy returned (see
     /// `reconcile`), never one read back after the write.
     pub async fn apply(&self, action: &AlarmAction) -> Result<(), AwsError> {
         match action {

@@ -4,27 +4,21 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use aws_sdk_applicationautoscaling::operation::put_scaling_policy::builders::PutScalingPolicyFluentBuilder;
+use aws_sdk_applicationautoscaling::operation::put_scaling_policy::builders::PutScalingPolicyInputBuilder;
+use aws_sdk_applicationautoscaling::operation::put_scaling_policy::PutScalingPolicyInput;
 use aws_sdk_applicationautoscaling::types::{
-    AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
-    MetricStatistic, MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension,
-    ScalableTargetAction, ServiceNamespace, StepAdjustment, StepScalingPolicyConfiguration,
-    TargetTrackingScalingPolicyConfiguration,
+    ScalableDimension, ScalableTargetAction, ServiceNamespace,
 };
 use aws_sdk_applicationautoscaling::Client;
 
 use super::paging::collect_pages;
 use super::{already_gone_is_done, AwsError};
-use crate::domain::desired::{
-    DesiredSchedule, DesiredStepPolicy, DesiredTargetTracking, MetricSpec,
-};
+use crate::domain::desired::{DesiredPolicy, DesiredSchedule};
 use crate::domain::plan::{Applied, ScalingAction};
 use crate::domain::resource::Scaled;
-use crate::domain::snapshot::{
-    ObservedMetric, ScalableTarget, ScalingPolicy, ScheduledAction, StepConfig, TargetTracking,
-    VariantScaling,
-};
+use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling};
 use crate::domain::Dimension;
+use crate::policy_set::ObservedConfig;
 
 /// DescribeScalableTargets takes at most 50 resource ids.
 pub const RESOURCE_ID_BATCH: usize = 50;
@@ -75,67 +69,14 @@ where
 /// target that does not exist.
 const NOT_FOUND: [&str; 1] = ["ObjectNotFoundException"];
 
-fn to_metric(
-    c: &aws_sdk_applicationautoscaling::types::TargetTrackingScalingPolicyConfiguration,
-) -> ObservedMetric {
-    if let Some(m) = c.predefined_metric_specification() {
-        return ObservedMetric::Predefined(m.predefined_metric_type().as_str().to_string());
-    }
-    match c.customized_metric_specification() {
-        Some(m) if m.metrics().is_empty() => {
-            let mut dimensions: Vec<(String, String)> = m
-                .dimensions()
-                .iter()
-                .map(|d| (d.name().to_string(), d.value().to_string()))
-                .collect();
-            dimensions.sort();
-            ObservedMetric::Custom {
-                namespace: m.namespace().unwrap_or_default().to_string(),
-                metric_name: m.metric_name().unwrap_or_default().to_string(),
-                dimensions,
-                statistic: m
-                    .statistic()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            }
-        }
-        _ => ObservedMetric::Other,
-    }
-}
-
 pub fn to_policy(p: &aws_sdk_applicationautoscaling::types::ScalingPolicy) -> ScalingPolicy {
     ScalingPolicy {
         name: p.policy_name().to_string(),
         resource_id: p.resource_id().to_string(),
         dimension: dimension_of(Some(p.scalable_dimension())),
         arn: p.policy_arn().to_string(),
-        policy_type: p.policy_type().as_str().to_string(),
-        step: p.step_scaling_policy_configuration().map(|c| StepConfig {
-            adjustment_type: c.adjustment_type().map(|t| t.as_str().to_string()),
-            cooldown: c.cooldown(),
-            metric_aggregation_type: c.metric_aggregation_type().map(|t| t.as_str().to_string()),
-            min_adjustment_magnitude: c.min_adjustment_magnitude(),
-            steps: c
-                .step_adjustments()
-                .iter()
-                .map(|s| {
-                    (
-                        s.metric_interval_lower_bound(),
-                        s.metric_interval_upper_bound(),
-                        s.scaling_adjustment(),
-                    )
-                })
-                .collect(),
-        }),
-        target_tracking: p
-            .target_tracking_scaling_policy_configuration()
-            .map(|c| TargetTracking {
-                target_value: c.target_value(),
-                metric: to_metric(c),
-                scale_in_cooldown: c.scale_in_cooldown(),
-                scale_out_cooldown: c.scale_out_cooldown(),
-                disable_scale_in: c.disable_scale_in().unwrap_or(false),
-            }),
+        policy_type: p.policy_type().clone(),
+        config: ObservedConfig::of(p),
     }
 }
 
@@ -160,66 +101,59 @@ fn invalid_request(operation: &str, e: aws_smithy_types::error::operation::Build
     }
 }
 
-pub fn step_config(p: &DesiredStepPolicy) -> Result<StepScalingPolicyConfiguration, AwsError> {
-    let mut builder = StepScalingPolicyConfiguration::builder()
-        .adjustment_type(AdjustmentType::from(p.adjustment_type.as_str()))
-        .cooldown(p.cooldown)
-        .metric_aggregation_type(MetricAggregationType::from(
-            p.metric_aggregation_type.as_str(),
-        ))
-        .set_min_adjustment_magnitude(p.min_adjustment_magnitude);
-    for s in &p.steps {
-        builder = builder.step_adjustments(
-            StepAdjustment::builder()
-                .set_metric_interval_lower_bound(s.lower)
-                .set_metric_interval_upper_bound(s.upper)
-                .scaling_adjustment(s.adjustment)
-                .build()
-                .map_err(|e| invalid_request("PutScalingPolicy", e))?,
-        );
-    }
-    Ok(builder.build())
+/// Copies a policy's type and every configuration the service model has
+/// from a PutScalingPolicy input onto a builder with the same setters (the
+/// request; a described policy), so a new policy type needs nothing here.
+macro_rules! with_config {
+    ($builder:expr, $config:expr) => {
+        $builder
+            .set_policy_type($config.get_policy_type().clone())
+            .set_target_tracking_scaling_policy_configuration(
+                $config
+                    .get_target_tracking_scaling_policy_configuration()
+                    .clone(),
+            )
+            .set_step_scaling_policy_configuration(
+                $config.get_step_scaling_policy_configuration().clone(),
+            )
+            .set_predictive_scaling_policy_configuration(
+                $config
+                    .get_predictive_scaling_policy_configuration()
+                    .clone(),
+            )
+    };
 }
 
-pub fn tracking_config(
-    p: &DesiredTargetTracking,
-) -> Result<TargetTrackingScalingPolicyConfiguration, AwsError> {
-    let build_error = |e| invalid_request("PutScalingPolicy", e);
-    let builder = TargetTrackingScalingPolicyConfiguration::builder()
-        .target_value(p.target_value)
-        .scale_in_cooldown(p.scale_in_cooldown)
-        .scale_out_cooldown(p.scale_out_cooldown)
-        .disable_scale_in(p.disable_scale_in);
-    let builder = match &p.metric {
-        MetricSpec::Predefined { metric_type } => builder.predefined_metric_specification(
-            PredefinedMetricSpecification::builder()
-                .predefined_metric_type(MetricType::from(metric_type.as_str()))
-                .build()
-                .map_err(build_error)?,
-        ),
-        MetricSpec::Custom {
-            namespace,
-            metric_name,
-            dimensions,
-            statistic,
-        } => {
-            let mut spec = CustomizedMetricSpecification::builder()
-                .namespace(namespace)
-                .metric_name(metric_name)
-                .statistic(MetricStatistic::from(statistic.as_str()));
-            for (name, value) in dimensions {
-                spec = spec.dimensions(
-                    MetricDimension::builder()
-                        .name(name)
-                        .value(value)
-                        .build()
-                        .map_err(build_error)?,
-                );
-            }
-            builder.customized_metric_specification(spec.build())
-        }
-    };
-    builder.build().map_err(build_error)
+/// A policy's type and configuration, as its type sets them on a
+/// PutScalingPolicy request.
+fn policy_config(policy: &DesiredPolicy) -> Result<PutScalingPolicyInputBuilder, AwsError> {
+    policy
+        .configure(PutScalingPolicyInput::builder())
+        .map_err(|e| invalid_request("PutScalingPolicy", e))
+}
+
+/// The policy as DescribeScalingPolicies returns it once `policy` is put,
+/// read back through `to_policy`: what the in-memory stores of the unit
+/// tests hold, through the same conversions as the real calls.
+#[cfg(test)]
+pub fn as_described(
+    policy: &DesiredPolicy,
+    resource_id: &str,
+    dimension: Dimension,
+    arn: &str,
+) -> Result<ScalingPolicy, AwsError> {
+    let config = policy_config(policy)?;
+    let described = aws_sdk_applicationautoscaling::types::ScalingPolicy::builder()
+        .policy_arn(arn)
+        .policy_name(policy.name())
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(resource_id)
+        .scalable_dimension(ScalableDimension::from(dimension.as_str()));
+    let described = with_config!(described, config)
+        .creation_time(aws_smithy_types::DateTime::from_secs(0))
+        .build()
+        .map_err(|e| invalid_request("PutScalingPolicy", e))?;
+    Ok(to_policy(&described))
 }
 
 impl AutoScaling {
@@ -385,19 +319,8 @@ impl AutoScaling {
                 min_capacity,
                 max_capacity,
             } => self.register(&target, *min_capacity, *max_capacity).await?,
-            ScalingAction::PutTargetTrackingPolicy { policy } => {
-                let req = self
-                    .policy_request(&target, &policy.name)
-                    .policy_type(PolicyType::TargetTrackingScaling)
-                    .target_tracking_scaling_policy_configuration(tracking_config(policy)?);
-                return self.put_policy(req).await;
-            }
-            ScalingAction::PutStepPolicy { policy } => {
-                let req = self
-                    .policy_request(&target, &policy.name)
-                    .policy_type(PolicyType::StepScaling)
-                    .step_scaling_policy_configuration(step_config(policy)?);
-                return self.put_policy(req).await;
+            ScalingAction::PutPolicy { policy } => {
+                return self.put_policy(&target, policy).await;
             }
             ScalingAction::PutScheduledAction { scheduled_action } => {
                 self.put_scheduled_action(&target, scheduled_action).await?
@@ -430,21 +353,19 @@ impl AutoScaling {
         Ok(())
     }
 
-    /// A PutScalingPolicy request for one policy of one target, before its
-    /// type and configuration.
-    fn policy_request(&self, t: &Target, name: &str) -> PutScalingPolicyFluentBuilder {
-        self.client
+    /// Puts a policy and returns the ARN PutScalingPolicy answers with: the
+    /// policy's identity from now on (a re-put may change it, and a read
+    /// right after the write may not see it yet).
+    async fn put_policy(&self, t: &Target, policy: &DesiredPolicy) -> Result<Applied, AwsError> {
+        let config = policy_config(policy)?;
+        let req = self
+            .client
             .put_scaling_policy()
             .service_namespace(ServiceNamespace::Sagemaker)
             .scalable_dimension(t.dimension.clone())
             .resource_id(&t.resource_id)
-            .policy_name(name)
-    }
-
-    /// Puts a policy and returns the ARN PutScalingPolicy answers with: the
-    /// policy's identity from now on (a re-put may change it, and a read
-    /// right after the write may not see it yet).
-    async fn put_policy(&self, req: PutScalingPolicyFluentBuilder) -> Result<Applied, AwsError> {
+            .policy_name(policy.name());
+        let req = with_config!(req, config);
         let out = self
             .on_settled_target(|| {
                 let req = req.clone();

@@ -10,9 +10,10 @@ use super::resource::Scaled;
 use super::snapshot::EndpointSnapshot;
 use super::{Dimension, OWNED_PREFIX};
 use crate::config::{parse_cooldown, parse_count, parse_positive, Settings};
-use crate::policy_set::{
-    instances, Profile, TargetTrackingDoc, ASYNC_METRICS, UTILIZATION_METRICS,
-    UTILIZATION_NAMESPACE,
+use crate::policy_set::alarm::MAX_ALARM_NAME;
+use crate::policy_set::Profile;
+pub use crate::policy_set::{
+    DesiredAlarm, DesiredPolicy, DesiredStepPolicy, DesiredTargetTracking, MetricSpec,
 };
 
 pub const TAG_ENABLED: &str = "autoscaling:enabled";
@@ -155,74 +156,6 @@ impl Serialize for SkipReason {
     }
 }
 
-/// The metric a target-tracking policy follows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum MetricSpec {
-    Predefined {
-        metric_type: String,
-    },
-    /// A CloudWatch metric of the variant, averaged over its instances.
-    Custom {
-        namespace: String,
-        metric_name: String,
-        /// Sorted by name.
-        dimensions: Vec<(String, String)>,
-        statistic: String,
-    },
-}
-
-/// The desired target-tracking policy of a variant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredTargetTracking {
-    pub name: String,
-    pub metric: MetricSpec,
-    pub target_value: f64,
-    pub scale_in_cooldown: i32,
-    pub scale_out_cooldown: i32,
-    pub disable_scale_in: bool,
-}
-
-/// One step of a step policy, relative to the alarm threshold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredStep {
-    pub lower: Option<f64>,
-    pub upper: Option<f64>,
-    pub adjustment: i32,
-}
-
-/// The CloudWatch alarm that drives a step policy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredAlarm {
-    pub name: String,
-    pub namespace: String,
-    pub metric_name: String,
-    /// Sorted by name.
-    pub dimensions: Vec<(String, String)>,
-    pub statistic: String,
-    pub period: i32,
-    pub evaluation_periods: i32,
-    pub datapoints_to_alarm: Option<i32>,
-    pub threshold: f64,
-    pub comparison: String,
-    pub treat_missing_data: String,
-}
-
-/// A desired step-scaling policy with its alarm.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DesiredStepPolicy {
-    pub name: String,
-    pub adjustment_type: String,
-    pub cooldown: i32,
-    pub metric_aggregation_type: String,
-    pub min_adjustment_magnitude: Option<i32>,
-    pub steps: Vec<DesiredStep>,
-    pub alarm: DesiredAlarm,
-}
-
-/// CloudWatch's limit on alarm names (PutMetricAlarm, `AlarmName`).
-pub const MAX_ALARM_NAME: usize = 255;
-
 /// A desired scheduled action.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredSchedule {
@@ -246,9 +179,33 @@ pub struct DesiredScaling {
     /// The configured maximum was below the running instance count and was
     /// raised to it, so that registering never scales the variant in.
     pub max_raised_to_running: bool,
-    pub policies: Vec<DesiredTargetTracking>,
-    pub step_policies: Vec<DesiredStepPolicy>,
+    /// In the order they are put.
+    pub policies: Vec<DesiredPolicy>,
     pub scheduled: Vec<DesiredSchedule>,
+}
+
+/// The policies of one type, for tests that look at one type at a time.
+#[cfg(test)]
+impl DesiredScaling {
+    pub fn target_tracking(&self) -> Vec<&DesiredTargetTracking> {
+        self.policies
+            .iter()
+            .filter_map(|p| match p {
+                DesiredPolicy::TargetTracking(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn step_scaling(&self) -> Vec<&DesiredStepPolicy> {
+        self.policies
+            .iter()
+            .filter_map(|p| match p {
+                DesiredPolicy::StepScaling(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 impl DesiredScaling {
@@ -458,91 +415,6 @@ fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Prof
     Ok(profile)
 }
 
-/// The dimensions a variant's metric is published with: the asynchronous
-/// backlog metrics are per endpoint, everything else per variant.
-pub fn metric_dimensions(metric: &str, endpoint: &str, variant: &str) -> Vec<(String, String)> {
-    if ASYNC_METRICS.contains(&metric) {
-        vec![("EndpointName".to_string(), endpoint.to_string())]
-    } else {
-        vec![
-            ("EndpointName".to_string(), endpoint.to_string()),
-            ("VariantName".to_string(), variant.to_string()),
-        ]
-    }
-}
-
-fn metric_spec(metric: &str, endpoint: &str, variant: &str) -> MetricSpec {
-    if ASYNC_METRICS.contains(&metric) {
-        MetricSpec::Custom {
-            namespace: "AWS/SageMaker".to_string(),
-            metric_name: metric.to_string(),
-            dimensions: metric_dimensions(metric, endpoint, variant),
-            statistic: "Average".to_string(),
-        }
-    } else if UTILIZATION_METRICS.contains(&metric) {
-        MetricSpec::Custom {
-            namespace: UTILIZATION_NAMESPACE.to_string(),
-            metric_name: metric.to_string(),
-            dimensions: vec![
-                ("EndpointName".to_string(), endpoint.to_string()),
-                ("VariantName".to_string(), variant.to_string()),
-            ],
-            statistic: "Average".to_string(),
-        }
-    } else {
-        MetricSpec::Predefined {
-            metric_type: metric.to_string(),
-        }
-    }
-}
-
-/// A target given per core, as the summed value the metric reports.
-fn per_core_target(
-    doc: &TargetTrackingDoc,
-    per_core: f64,
-    instance_type: &str,
-) -> Result<f64, String> {
-    let shape = instances::shape(instance_type).ok_or_else(|| {
-        format!(
-            "policy {}: {} has no known vCPU/GPU count, so target_per_core cannot be applied; \
-             give target_value instead",
-            doc.name, instance_type
-        )
-    })?;
-    let cores = if doc.metric == "GPUUtilization" {
-        shape.gpus
-    } else {
-        shape.vcpus
-    };
-    if cores == 0 {
-        return Err(format!(
-            "policy {}: {instance_type} has no GPUs to measure",
-            doc.name
-        ));
-    }
-    Ok(per_core * f64::from(cores))
-}
-
-/// The dimensions the metrics of what is scaled are published with.
-fn owner_dimensions(subject: &Scaled, metric: &str) -> Vec<(String, String)> {
-    match subject {
-        Scaled::Variant { endpoint, variant } => metric_dimensions(metric, endpoint, variant),
-        Scaled::Component { component } => {
-            vec![("InferenceComponentName".to_string(), component.clone())]
-        }
-    }
-}
-
-fn owner_metric(subject: &Scaled, metric: &str) -> MetricSpec {
-    match subject {
-        Scaled::Variant { endpoint, variant } => metric_spec(metric, endpoint, variant),
-        // Component metrics are all predefined.
-        Scaled::Component { .. } => MetricSpec::Predefined {
-            metric_type: metric.to_string(),
-        },
-    }
-}
-
 /// The desired scaling of what a snapshot names, or why there is none.
 fn intent(
     label: String,
@@ -583,64 +455,14 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         }
         max_capacity = max_capacity.min(ceiling);
     }
-    let mut policies = Vec::new();
-    for doc in &profile.target_tracking {
-        let target_value = match (doc.target_value, doc.target_per_core) {
-            (Some(v), _) => v,
-            (None, Some(per_core)) => {
-                per_core_target(doc, per_core, unit.instance_type.unwrap_or("(none)"))?
-            }
-            (None, None) => unreachable!("the policy set validates one target"),
-        };
-        policies.push(DesiredTargetTracking {
-            name: format!("{OWNED_PREFIX}{}", doc.name),
-            metric: owner_metric(&unit.subject, &doc.metric),
-            target_value,
-            scale_in_cooldown: doc.scale_in_cooldown,
-            scale_out_cooldown: doc.scale_out_cooldown,
-            disable_scale_in: doc.disable_scale_in,
-        });
-    }
-    let step_policies: Vec<DesiredStepPolicy> = profile
-        .step_scaling
-        .iter()
-        .map(|doc| DesiredStepPolicy {
-            name: format!("{OWNED_PREFIX}{}", doc.name),
-            adjustment_type: doc.adjustment_type.clone(),
-            cooldown: doc.cooldown,
-            metric_aggregation_type: doc.metric_aggregation_type.clone(),
-            min_adjustment_magnitude: doc.min_adjustment_magnitude,
-            steps: doc
-                .steps
-                .iter()
-                .map(|s| DesiredStep {
-                    lower: s.lower,
-                    upper: s.upper,
-                    adjustment: s.adjustment,
-                })
-                .collect(),
-            alarm: DesiredAlarm {
-                name: unit.subject.alarm_name(&doc.name),
-                namespace: doc.alarm.namespace.clone(),
-                metric_name: doc.alarm.metric.clone(),
-                dimensions: owner_dimensions(&unit.subject, &doc.alarm.metric),
-                statistic: doc.alarm.statistic.clone(),
-                period: doc.alarm.period,
-                evaluation_periods: doc.alarm.evaluation_periods,
-                datapoints_to_alarm: doc.alarm.datapoints_to_alarm,
-                threshold: doc.alarm.threshold,
-                comparison: doc.alarm.comparison.clone(),
-                treat_missing_data: doc.alarm.treat_missing_data.clone(),
-            },
-        })
-        .collect();
+    let policies = profile.desired_policies(&unit.subject, unit.instance_type)?;
     // SageMaker's 63-character endpoint, variant and component names and
     // the 64-character short names keep alarm names well within the limit;
     // should one still be longer, it is this unit's error, not a CloudWatch
     // rejection halfway through applying.
-    if let Some(long) = step_policies
+    if let Some(long) = policies
         .iter()
-        .map(|p| &p.alarm.name)
+        .filter_map(|p| p.alarm().map(|a| &a.name))
         .find(|name| name.chars().count() > MAX_ALARM_NAME)
     {
         return Err(format!(
@@ -666,7 +488,6 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         max_capacity,
         max_raised_to_running: unit.running > profile.max_capacity,
         policies,
-        step_policies,
         scheduled,
     })
 }
@@ -712,6 +533,7 @@ pub fn desired_for(
 mod tests {
     use super::*;
     use crate::domain::snapshot::VariantSnapshot;
+    use aws_sdk_applicationautoscaling::types::MetricType;
 
     fn variant(name: &str, instance_type: &str, count: i32) -> VariantSnapshot {
         VariantSnapshot::test(name)
@@ -756,11 +578,11 @@ mod tests {
             assert_eq!((v.min_capacity, v.max_capacity), (1, 4));
             assert!(!v.max_raised_to_running);
             assert_eq!(
-                v.policies,
-                vec![DesiredTargetTracking {
+                v.target_tracking(),
+                vec![&DesiredTargetTracking {
                     name: "autoscaling-guard-invocations".into(),
                     metric: MetricSpec::Predefined {
-                        metric_type: "SageMakerVariantInvocationsPerInstance".into()
+                        metric_type: MetricType::SageMakerVariantInvocationsPerInstance
                     },
                     target_value: 70.0,
                     scale_in_cooldown: 300,
@@ -784,7 +606,7 @@ mod tests {
         ]);
         let d = managed(desired_for(&snap, &Settings::default()).unwrap());
         assert_eq!((d[0].min_capacity, d[0].max_capacity), (2, 9));
-        let p = &d[0].policies[0];
+        let p = &d[0].target_tracking()[0];
         assert_eq!(p.target_value, 150.5);
         assert_eq!((p.scale_in_cooldown, p.scale_out_cooldown), (900, 30));
     }
@@ -951,7 +773,7 @@ mod tests {
         snap.is_async = true;
         let d = managed(desired_for(&snap, &Settings::default()).unwrap());
         assert_eq!((d[0].min_capacity, d[0].max_capacity), (0, 4));
-        let backlog = &d[0].policies[0];
+        let backlog = &d[0].target_tracking()[0];
         assert_eq!(backlog.name, "autoscaling-guard-backlog");
         assert_eq!(
             backlog.metric,
@@ -962,7 +784,7 @@ mod tests {
                 statistic: "Average".into(),
             }
         );
-        let from_zero = &d[0].step_policies[0];
+        let from_zero = &d[0].step_scaling()[0];
         assert_eq!(from_zero.alarm.metric_name, "HasBacklogWithoutCapacity");
         assert_eq!(
             from_zero.alarm.dimensions,
@@ -977,7 +799,7 @@ mod tests {
         assert!(d[0]
             .policies
             .iter()
-            .all(|p| p.name != "autoscaling-guard-invocations"));
+            .all(|p| p.name() != "autoscaling-guard-invocations"));
     }
 
     #[test]
@@ -1114,7 +936,7 @@ mod policy_set_tests {
         else {
             panic!()
         };
-        let names: Vec<_> = d.policies.iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<_> = d.policies.iter().map(|p| p.name()).collect();
         assert_eq!(
             names,
             [
@@ -1124,11 +946,11 @@ mod policy_set_tests {
             ]
         );
         // 48 vCPUs x 70 %, 4 GPUs x 50 %.
-        assert_eq!(d.policies[0].target_value, 3360.0);
-        assert_eq!(d.policies[1].target_value, 200.0);
-        assert!(d.policies[1].disable_scale_in);
+        assert_eq!(d.target_tracking()[0].target_value, 3360.0);
+        assert_eq!(d.target_tracking()[1].target_value, 200.0);
+        assert!(d.target_tracking()[1].disable_scale_in);
         assert_eq!(
-            d.policies[0].metric,
+            d.target_tracking()[0].metric,
             MetricSpec::Custom {
                 namespace: "/aws/sagemaker/Endpoints".into(),
                 metric_name: "CPUUtilization".into(),
@@ -1172,9 +994,9 @@ mod policy_set_tests {
         };
         assert_eq!(d.max_capacity, 10);
         // The per-core target became an absolute one.
-        assert_eq!(d.policies[0].target_value, 55.0);
-        assert_eq!(d.policies[0].scale_in_cooldown, 900);
-        assert_eq!(d.policies[1].target_value, 50.0);
+        assert_eq!(d.target_tracking()[0].target_value, 55.0);
+        assert_eq!(d.target_tracking()[0].scale_in_cooldown, 900);
+        assert_eq!(d.target_tracking()[1].target_value, 50.0);
     }
 }
 
@@ -1211,12 +1033,12 @@ mod serverless_tests {
         assert_eq!(d.resource_id(), "endpoint/sls/variant/v");
         assert_eq!((d.min_capacity, d.max_capacity), (1, 10));
         assert_eq!(
-            d.policies[0].metric,
+            d.target_tracking()[0].metric,
             MetricSpec::Predefined {
                 metric_type: "SageMakerVariantProvisionedConcurrencyUtilization".into()
             }
         );
-        assert_eq!(d.policies[0].target_value, 0.7);
+        assert_eq!(d.target_tracking()[0].target_value, 0.7);
     }
 
     #[test]
@@ -1302,7 +1124,7 @@ mod component_tests {
         // Six copies run: the maximum of 4 is raised, never scaled in.
         assert_eq!((chat.min_capacity, chat.max_capacity), (1, 6));
         assert_eq!(
-            chat.policies[0].metric,
+            chat.target_tracking()[0].metric,
             MetricSpec::Predefined {
                 metric_type: "SageMakerInferenceComponentInvocationsPerCopy".into()
             }
@@ -1335,7 +1157,7 @@ mod component_tests {
             panic!()
         };
         assert_eq!(chat.min_capacity, 0);
-        let alarm = &chat.step_policies[0].alarm;
+        let alarm = &chat.step_scaling()[0].alarm;
         assert_eq!(alarm.name, "autoscaling-guard-ic:chat/from-zero");
         assert_eq!(
             alarm.dimensions,

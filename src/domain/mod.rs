@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 pub mod desired;
+pub mod difference;
 pub mod kind;
 pub mod plan;
 pub mod release;

@@ -15,26 +15,29 @@ use proptest::test_runner::{Config, RngSeed};
 use serde_json::Value;
 
 use super::desired::{
-    desired_for, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent, TAG_ENABLED, TAG_MAX,
-    TAG_MIN, TAG_SCALE_IN, TAG_SCALE_OUT, TAG_TARGET,
+    desired_for, DesiredScaling, EndpointIntent, VariantIntent, TAG_ENABLED, TAG_MAX, TAG_MIN,
+    TAG_SCALE_IN, TAG_SCALE_OUT, TAG_TARGET,
 };
-use super::plan::{
-    plan, Action, AlarmAction, Change, ScalingAction, VariantPlan, STEP_SCALING, TARGET_TRACKING,
-};
+use super::plan::{plan, Action, AlarmAction, Change, ScalingAction, VariantPlan};
 use super::resource::Scaled;
 use super::snapshot::{
-    ComponentSnapshot, EndpointSnapshot, ObservedAlarm, ObservedMetric, ScalableTarget,
-    ScalingPolicy, ScheduledAction, Serverless, StepConfig, TargetTracking, VariantScaling,
-    VariantSnapshot,
+    ComponentSnapshot, EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy,
+    ScheduledAction, Serverless, VariantScaling, VariantSnapshot,
 };
 use super::{is_owned, Dimension, OWNED_PREFIX};
+use crate::aws::alarms::{as_stored, to_alarm};
+use crate::aws::autoscaling::as_described;
 use crate::config::Settings;
+use crate::policy_set::alarm::{ALARM_NAMESPACES, COMPARISONS, MISSING_DATA, STATISTICS};
+use crate::policy_set::step_scaling::{ADJUSTMENT_TYPES, AGGREGATIONS};
 use crate::policy_set::{
-    per_core_metric, AlarmDoc, Kind, PolicySet, Profile, ScheduledActionDoc, StepDoc,
-    StepScalingDoc, TargetTrackingDoc, ADJUSTMENT_TYPES, AGGREGATIONS, ALARM_NAMESPACES,
-    COMPARISONS, COMPONENT_METRICS, INSTANCE_PREDEFINED_METRICS, MISSING_DATA,
-    PROVISIONED_CONCURRENCY_METRIC, STATISTICS, UTILIZATION_METRICS,
+    per_core_metric, AlarmDoc, Kind, ObservedConfig, ObservedStepScaling, ObservedTargetTracking,
+    PolicySet, Profile, ScheduledActionDoc, StepDoc, StepScalingDoc, TargetTrackingDoc,
+    COMPONENT_METRICS, INSTANCE_PREDEFINED_METRICS, PROVISIONED_CONCURRENCY_METRIC,
+    UTILIZATION_METRICS,
 };
+use aws_sdk_applicationautoscaling::types::{AdjustmentType, MetricAggregationType, PolicyType};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 
 const CASES: u32 = 256;
 const SEED: u64 = 0x5ca1_ab1e;
@@ -512,6 +515,20 @@ fn unit_alarm_name(resource_id: &str, short: &str) -> String {
         .alarm_name(short)
 }
 
+fn tracking(p: &mut ScalingPolicy) -> Option<&mut ObservedTargetTracking> {
+    match p.config.as_mut() {
+        Some(ObservedConfig::TargetTracking(c)) => Some(c),
+        _ => None,
+    }
+}
+
+fn stepping(p: &mut ScalingPolicy) -> Option<&mut ObservedStepScaling> {
+    match p.config.as_mut() {
+        Some(ObservedConfig::StepScaling(c)) => Some(c),
+        _ => None,
+    }
+}
+
 fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Tamper) {
     let rid = desired.resource_id();
     let rid = rid.as_str();
@@ -533,56 +550,50 @@ fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Ta
         }
         Tamper::DropPolicy(i) => remove(&mut state.policies, *i),
         Tamper::PolicyTarget(i, x) => {
-            if let Some(tt) = pick(&mut state.policies, *i).and_then(|p| p.target_tracking.as_mut())
-            {
+            if let Some(tt) = pick(&mut state.policies, *i).and_then(tracking) {
                 tt.target_value = *x;
             }
         }
         Tamper::PolicyCooldowns(i, a, b) => {
-            if let Some(tt) = pick(&mut state.policies, *i).and_then(|p| p.target_tracking.as_mut())
-            {
+            if let Some(tt) = pick(&mut state.policies, *i).and_then(tracking) {
                 (tt.scale_in_cooldown, tt.scale_out_cooldown) = (*a, *b);
             }
         }
         Tamper::PolicyScaleIn(i) => {
-            if let Some(tt) = pick(&mut state.policies, *i).and_then(|p| p.target_tracking.as_mut())
-            {
+            if let Some(tt) = pick(&mut state.policies, *i).and_then(tracking) {
                 tt.disable_scale_in = !tt.disable_scale_in;
             }
         }
         Tamper::PolicyMetric(i) => {
-            if let Some(tt) = pick(&mut state.policies, *i).and_then(|p| p.target_tracking.as_mut())
-            {
-                tt.metric = ObservedMetric::Other;
+            if let Some(tt) = pick(&mut state.policies, *i).and_then(tracking) {
+                tt.metric = None;
             }
         }
         Tamper::PolicyType(i) => {
             if let Some(p) = pick(&mut state.policies, *i) {
-                if p.policy_type == TARGET_TRACKING {
-                    p.policy_type = STEP_SCALING.into();
-                    p.target_tracking = None;
-                    p.step = Some(StepConfig {
-                        adjustment_type: Some("ChangeInCapacity".into()),
+                if p.policy_type == PolicyType::TargetTrackingScaling {
+                    p.policy_type = PolicyType::StepScaling;
+                    p.config = Some(ObservedConfig::StepScaling(ObservedStepScaling {
+                        adjustment_type: Some(AdjustmentType::ChangeInCapacity),
                         cooldown: Some(60),
-                        metric_aggregation_type: Some("Average".into()),
+                        metric_aggregation_type: Some(MetricAggregationType::Average),
                         min_adjustment_magnitude: None,
                         steps: vec![(Some(0.0), None, 1)],
-                    });
+                    }));
                 } else {
-                    p.policy_type = TARGET_TRACKING.into();
-                    p.step = None;
-                    p.target_tracking = Some(TargetTracking {
+                    p.policy_type = PolicyType::TargetTrackingScaling;
+                    p.config = Some(ObservedConfig::TargetTracking(ObservedTargetTracking {
                         target_value: 70.0,
-                        metric: ObservedMetric::Other,
+                        metric: None,
                         scale_in_cooldown: Some(300),
                         scale_out_cooldown: Some(60),
                         disable_scale_in: false,
-                    });
+                    }));
                 }
             }
         }
         Tamper::StepAdjustment(i, n) => {
-            if let Some(step) = pick(&mut state.policies, *i).and_then(|p| p.step.as_mut()) {
+            if let Some(step) = pick(&mut state.policies, *i).and_then(stepping) {
                 match step.steps.first_mut() {
                     Some(first) => first.2 = *n,
                     None => step.steps.push((None, None, *n)),
@@ -590,7 +601,7 @@ fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Ta
             }
         }
         Tamper::StepAggregation(i) => {
-            if let Some(step) = pick(&mut state.policies, *i).and_then(|p| p.step.as_mut()) {
+            if let Some(step) = pick(&mut state.policies, *i).and_then(stepping) {
                 step.metric_aggregation_type = None;
             }
         }
@@ -631,9 +642,8 @@ fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Ta
             resource_id: rid.into(),
             dimension,
             arn: policy_arn(rid, name),
-            policy_type: TARGET_TRACKING.into(),
-            target_tracking: None,
-            step: None,
+            policy_type: PolicyType::TargetTrackingScaling,
+            config: None,
         }),
         Tamper::ExtraOwnedScheduled(name) => state.scheduled.push(ScheduledAction {
             name: format!("{OWNED_PREFIX}old-{name}"),
@@ -654,9 +664,8 @@ fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Ta
             resource_id: rid.into(),
             dimension,
             arn: policy_arn(rid, &format!("team-{name}")),
-            policy_type: STEP_SCALING.into(),
-            target_tracking: None,
-            step: None,
+            policy_type: PolicyType::StepScaling,
+            config: None,
         }),
         Tamper::ForeignScheduled(name) => state.scheduled.push(ScheduledAction {
             name: format!("team-{name}"),
@@ -676,35 +685,18 @@ fn observed_alarm(name: &str) -> ObservedAlarm {
         namespace: Some("AWS/SageMaker".into()),
         metric_name: Some("Invocations".into()),
         dimensions: Vec::new(),
-        statistic: Some("Sum".into()),
+        statistic: Some(Statistic::Sum),
         period: Some(60),
         evaluation_periods: Some(1),
         datapoints_to_alarm: None,
         threshold: Some(1.0),
-        comparison: Some("GreaterThanThreshold".into()),
+        comparison: Some(ComparisonOperator::GreaterThanThreshold),
         treat_missing_data: Some("missing".into()),
         actions: Vec::new(),
     }
 }
 
 // -------------------------------------------------------------------- applying
-
-fn observed_metric(metric: &MetricSpec) -> ObservedMetric {
-    match metric {
-        MetricSpec::Predefined { metric_type } => ObservedMetric::Predefined(metric_type.clone()),
-        MetricSpec::Custom {
-            namespace,
-            metric_name,
-            dimensions,
-            statistic,
-        } => ObservedMetric::Custom {
-            namespace: namespace.clone(),
-            metric_name: metric_name.clone(),
-            dimensions: dimensions.clone(),
-            statistic: statistic.clone(),
-        },
-    }
-}
 
 /// Puts a policy the way PutScalingPolicy does: on a registered target, in
 /// place of one of the same name and type (a type cannot change in place).
@@ -769,44 +761,10 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
             }
             state.policies.retain(|p| &p.name != policy_name);
         }
-        Action::Scaling(ScalingAction::PutTargetTrackingPolicy { policy, .. }) => {
-            let observed = ScalingPolicy {
-                name: policy.name.clone(),
-                resource_id: rid.clone(),
-                dimension,
-                arn: policy_arn(&rid, &policy.name),
-                policy_type: TARGET_TRACKING.into(),
-                target_tracking: Some(TargetTracking {
-                    target_value: policy.target_value,
-                    metric: observed_metric(&policy.metric),
-                    scale_in_cooldown: Some(policy.scale_in_cooldown),
-                    scale_out_cooldown: Some(policy.scale_out_cooldown),
-                    disable_scale_in: policy.disable_scale_in,
-                }),
-                step: None,
-            };
-            put_policy(state, change, observed)?;
-        }
-        Action::Scaling(ScalingAction::PutStepPolicy { policy, .. }) => {
-            let observed = ScalingPolicy {
-                name: policy.name.clone(),
-                resource_id: rid.clone(),
-                dimension,
-                arn: policy_arn(&rid, &policy.name),
-                policy_type: STEP_SCALING.into(),
-                target_tracking: None,
-                step: Some(StepConfig {
-                    adjustment_type: Some(policy.adjustment_type.clone()),
-                    cooldown: Some(policy.cooldown),
-                    metric_aggregation_type: Some(policy.metric_aggregation_type.clone()),
-                    min_adjustment_magnitude: policy.min_adjustment_magnitude,
-                    steps: policy
-                        .steps
-                        .iter()
-                        .map(|s| (s.lower, s.upper, s.adjustment))
-                        .collect(),
-                }),
-            };
+        Action::Scaling(ScalingAction::PutPolicy { policy }) => {
+            let arn = policy_arn(&rid, policy.name());
+            let observed = as_described(policy, &rid, dimension, &arn)
+                .map_err(|e| format!("{}: {e}", change.name()))?;
             put_policy(state, change, observed)?;
         }
         Action::Alarm(AlarmAction::PutAlarm {
@@ -820,20 +778,7 @@ fn apply(state: &mut VariantScaling, change: &Change) -> Result<(), String> {
                 .map(|p| p.arn.clone())
                 .ok_or_else(|| format!("put_alarm: policy {policy_name} does not exist"))?;
             state.alarms.retain(|a| a.name != alarm.name);
-            state.alarms.push(ObservedAlarm {
-                name: alarm.name.clone(),
-                namespace: Some(alarm.namespace.clone()),
-                metric_name: Some(alarm.metric_name.clone()),
-                dimensions: alarm.dimensions.clone(),
-                statistic: Some(alarm.statistic.clone()),
-                period: Some(alarm.period),
-                evaluation_periods: Some(alarm.evaluation_periods),
-                datapoints_to_alarm: alarm.datapoints_to_alarm,
-                threshold: Some(alarm.threshold),
-                comparison: Some(alarm.comparison.clone()),
-                treat_missing_data: Some(alarm.treat_missing_data.clone()),
-                actions: vec![arn],
-            });
+            state.alarms.push(to_alarm(&as_stored(alarm, &arn)));
         }
         Action::Alarm(AlarmAction::DeleteAlarm { alarm_name, .. }) => {
             state.alarms.retain(|a| &a.name != alarm_name)
@@ -889,10 +834,7 @@ fn names_touched(change: &Change) -> Vec<&str> {
         Action::Scaling(ScalingAction::RegisterTarget { .. })
         | Action::Scaling(ScalingAction::DeregisterTarget) => vec![],
         Action::Scaling(ScalingAction::DeletePolicy { policy_name, .. }) => vec![policy_name],
-        Action::Scaling(ScalingAction::PutTargetTrackingPolicy { policy, .. }) => {
-            vec![&policy.name]
-        }
-        Action::Scaling(ScalingAction::PutStepPolicy { policy, .. }) => vec![&policy.name],
+        Action::Scaling(ScalingAction::PutPolicy { policy }) => vec![policy.name()],
         Action::Alarm(AlarmAction::PutAlarm { alarm, .. }) => vec![&alarm.name],
         Action::Alarm(AlarmAction::DeleteAlarm { alarm_name, .. }) => vec![alarm_name],
         Action::Scaling(ScalingAction::PutScheduledAction {

@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_applicationautoscaling::types::PolicyType;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use chrono::{DateTime, Utc};
 
 use super::{is_owned, Dimension};
+use crate::policy_set::ObservedConfig;
 
 /// An endpoint as observed, with everything the desired state depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,19 +103,9 @@ pub struct ScalingPolicy {
     pub resource_id: String,
     pub dimension: Dimension,
     pub arn: String,
-    pub policy_type: String,
-    pub target_tracking: Option<TargetTracking>,
-    pub step: Option<StepConfig>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepConfig {
-    pub adjustment_type: Option<String>,
-    pub cooldown: Option<i32>,
-    pub metric_aggregation_type: Option<String>,
-    pub min_adjustment_magnitude: Option<i32>,
-    /// (lower, upper, adjustment), in the order AWS returns them.
-    pub steps: Vec<(Option<f64>, Option<f64>, i32)>,
+    pub policy_type: PolicyType,
+    /// `None` for a type this tool does not put.
+    pub config: Option<ObservedConfig>,
 }
 
 /// A CloudWatch alarm this tool owns, as observed.
@@ -123,39 +116,14 @@ pub struct ObservedAlarm {
     pub metric_name: Option<String>,
     /// Sorted by name.
     pub dimensions: Vec<(String, String)>,
-    pub statistic: Option<String>,
+    pub statistic: Option<Statistic>,
     pub period: Option<i32>,
     pub evaluation_periods: Option<i32>,
     pub datapoints_to_alarm: Option<i32>,
     pub threshold: Option<f64>,
-    pub comparison: Option<String>,
+    pub comparison: Option<ComparisonOperator>,
     pub treat_missing_data: Option<String>,
     pub actions: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TargetTracking {
-    pub target_value: f64,
-    pub metric: ObservedMetric,
-    pub scale_in_cooldown: Option<i32>,
-    pub scale_out_cooldown: Option<i32>,
-    pub disable_scale_in: bool,
-}
-
-/// The metric of an observed target-tracking policy, in the same terms as
-/// `desired::MetricSpec` so the two compare directly.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ObservedMetric {
-    Predefined(String),
-    Custom {
-        namespace: String,
-        metric_name: String,
-        /// Sorted by name.
-        dimensions: Vec<(String, String)>,
-        statistic: String,
-    },
-    /// A form this tool never writes (metric math, ...).
-    Other,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -223,6 +223,7 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_applicationautoscaling::types::PolicyType;
 
     fn policy(rid: &str, name: &str) -> ScalingPolicy {
         ScalingPolicy {
@@ -230,9 +231,8 @@ mod tests {
             resource_id: rid.into(),
             dimension: Default::default(),
             arn: String::new(),
-            step: None,
-            policy_type: "TargetTrackingScaling".into(),
-            target_tracking: None,
+            policy_type: PolicyType::TargetTrackingScaling,
+            config: None,
         }
     }
 
@@ -389,6 +389,7 @@ mod props {
 
     use super::*;
     use crate::domain::snapshot::ComponentSnapshot;
+    use aws_sdk_applicationautoscaling::types::PolicyType;
 
     const ENDPOINTS: [&str; 3] = ["a", "b", "c"];
     const VARIANTS: [&str; 2] = ["v1", "v2"];
@@ -475,9 +476,8 @@ mod props {
             resource_id,
             dimension: Default::default(),
             arn: String::new(),
-            policy_type: "TargetTrackingScaling".into(),
-            target_tracking: None,
-            step: None,
+            policy_type: PolicyType::TargetTrackingScaling,
+            config: None,
         }
     }
 

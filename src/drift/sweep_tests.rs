@@ -8,10 +8,11 @@ use serde_json::Value;
 
 use super::*;
 use crate::config::Settings;
-use crate::domain::plan::{Applied, Change, TARGET_TRACKING};
-use crate::domain::snapshot::TargetTracking;
+use crate::domain::plan::{Applied, Change};
 use crate::domain::Dimension;
+use crate::policy_set::{MetricSpec, ObservedConfig, ObservedTargetTracking};
 use crate::reconcile::EndpointTagger;
+use aws_sdk_applicationautoscaling::types::{MetricType, PolicyType};
 
 fn throttled(operation: &str) -> AwsError {
     AwsError {
@@ -167,17 +168,16 @@ fn onboarded(scaling: &mut FakeScaling, resource_id: &str, dimension: Dimension)
         resource_id: resource_id.into(),
         dimension,
         arn: String::new(),
-        policy_type: TARGET_TRACKING.into(),
-        step: None,
-        target_tracking: Some(TargetTracking {
+        policy_type: PolicyType::TargetTrackingScaling,
+        config: Some(ObservedConfig::TargetTracking(ObservedTargetTracking {
             target_value: 70.0,
-            metric: crate::domain::snapshot::ObservedMetric::Predefined(
-                "SageMakerVariantInvocationsPerInstance".into(),
-            ),
+            metric: Some(MetricSpec::Predefined {
+                metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
+            }),
             scale_in_cooldown: Some(300),
             scale_out_cooldown: Some(60),
             disable_scale_in: false,
-        }),
+        })),
     });
 }
 

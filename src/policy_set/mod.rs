@@ -4,14 +4,29 @@
 //! field is validated before anything is written, and errors name the
 //! field by its path.
 
+pub mod alarm;
 pub mod instances;
 pub mod schedule;
+pub mod step_scaling;
+pub mod target_tracking;
 pub mod tz_links;
 
 use std::collections::BTreeSet;
 use std::fmt;
 
+use aws_sdk_applicationautoscaling::operation::put_scaling_policy::builders::PutScalingPolicyInputBuilder;
+use aws_sdk_applicationautoscaling::types::{PolicyType, ScalingPolicy as AwsPolicy};
+use aws_smithy_types::error::operation::BuildError;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::domain::difference::Difference;
+use crate::domain::resource::Scaled;
+pub use alarm::{AlarmDoc, DesiredAlarm};
+pub use step_scaling::{DesiredStepPolicy, ObservedStepScaling, StepDoc, StepScalingDoc};
+pub use target_tracking::{
+    per_core_metric, DesiredTargetTracking, MetricSpec, ObservedTargetTracking, TargetTrackingDoc,
+};
 
 /// Per target, fixed by Application Auto Scaling.
 /// AWS publishes no upper bound for cooldowns; a day is far past any sane
@@ -35,6 +50,9 @@ pub const INSTANCE_PREDEFINED_METRICS: [&str; 2] = [
     "SageMakerVariantInvocationsPerInstance",
     "SageMakerVariantConcurrentRequestsPerModelHighResolution",
 ];
+
+/// Where the SageMaker metrics of endpoints are published.
+pub const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
 
 /// Metrics of asynchronous endpoints (namespace `AWS/SageMaker`, dimension
 /// `EndpointName` only): they publish no invocations per instance.
@@ -220,6 +238,180 @@ pub fn default_async_profile() -> Profile {
     }
 }
 
+/// What one policy type provides, in its own module: everything else reaches
+/// a type only through `DesiredPolicy` and `ObservedConfig` below. To add a
+/// type: write its module (its document with `validate`, its desired form
+/// with `desired`, its observed form, this trait), give `Profile` its list,
+/// and add it to the two enums and their matches here.
+pub trait PolicyKind {
+    /// Application Auto Scaling's name for the type.
+    const POLICY_TYPE: PolicyType;
+    /// The action a put of this type is reported as.
+    const PUT_ACTION: &'static str;
+    /// How a difference names a missing configuration of this type.
+    const LABEL: &'static str;
+    /// The configuration as observed.
+    type Observed;
+    fn name(&self) -> &str;
+    /// The alarm this tool keeps for the policy, if the type has one.
+    fn alarm(&self) -> Option<&DesiredAlarm> {
+        None
+    }
+    /// How what is observed differs from this policy (nothing: as wanted).
+    fn differences(&self, have: &Self::Observed) -> Vec<Difference>;
+    /// Sets the type and configuration of a PutScalingPolicy request.
+    fn configure(
+        &self,
+        input: PutScalingPolicyInputBuilder,
+    ) -> Result<PutScalingPolicyInputBuilder, BuildError>;
+    /// The configuration of a described policy, when it has this type's.
+    fn observe(policy: &AwsPolicy) -> Option<Self::Observed>;
+}
+
+/// A policy this tool puts, by type. It serializes as the type's fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum DesiredPolicy {
+    TargetTracking(DesiredTargetTracking),
+    StepScaling(DesiredStepPolicy),
+}
+
+/// An observed policy's configuration, by type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObservedConfig {
+    TargetTracking(ObservedTargetTracking),
+    StepScaling(ObservedStepScaling),
+}
+
+/// The differences of one type's policy from what is observed under its
+/// name: another type, or this type without its configuration, differs as
+/// a whole.
+fn differences_as<K: PolicyKind>(
+    want: &K,
+    policy_type: &PolicyType,
+    have: Option<&K::Observed>,
+) -> Vec<Difference> {
+    let subject = format!("policy {}", want.name());
+    if *policy_type != K::POLICY_TYPE {
+        return vec![Difference::new(
+            subject,
+            "policy_type",
+            json!(policy_type.as_str()),
+            json!(K::POLICY_TYPE.as_str()),
+        )];
+    }
+    match have {
+        Some(have) => want.differences(have),
+        None => vec![Difference::new(
+            subject,
+            "configuration",
+            Value::Null,
+            json!(K::LABEL),
+        )],
+    }
+}
+
+impl DesiredPolicy {
+    pub fn name(&self) -> &str {
+        match self {
+            DesiredPolicy::TargetTracking(p) => p.name(),
+            DesiredPolicy::StepScaling(p) => p.name(),
+        }
+    }
+
+    pub fn policy_type(&self) -> PolicyType {
+        match self {
+            DesiredPolicy::TargetTracking(_) => DesiredTargetTracking::POLICY_TYPE,
+            DesiredPolicy::StepScaling(_) => DesiredStepPolicy::POLICY_TYPE,
+        }
+    }
+
+    pub fn put_action(&self) -> &'static str {
+        match self {
+            DesiredPolicy::TargetTracking(_) => DesiredTargetTracking::PUT_ACTION,
+            DesiredPolicy::StepScaling(_) => DesiredStepPolicy::PUT_ACTION,
+        }
+    }
+
+    pub fn alarm(&self) -> Option<&DesiredAlarm> {
+        match self {
+            DesiredPolicy::TargetTracking(p) => p.alarm(),
+            DesiredPolicy::StepScaling(p) => p.alarm(),
+        }
+    }
+
+    /// How a policy observed with `policy_type` and `config` differs.
+    pub fn differences(
+        &self,
+        policy_type: &PolicyType,
+        config: Option<&ObservedConfig>,
+    ) -> Vec<Difference> {
+        match (self, config) {
+            (DesiredPolicy::TargetTracking(w), Some(ObservedConfig::TargetTracking(h))) => {
+                differences_as(w, policy_type, Some(h))
+            }
+            (DesiredPolicy::TargetTracking(w), _) => differences_as(w, policy_type, None),
+            (DesiredPolicy::StepScaling(w), Some(ObservedConfig::StepScaling(h))) => {
+                differences_as(w, policy_type, Some(h))
+            }
+            (DesiredPolicy::StepScaling(w), _) => differences_as(w, policy_type, None),
+        }
+    }
+
+    /// Sets the type and configuration of a PutScalingPolicy request.
+    pub fn configure(
+        &self,
+        input: PutScalingPolicyInputBuilder,
+    ) -> Result<PutScalingPolicyInputBuilder, BuildError> {
+        match self {
+            DesiredPolicy::TargetTracking(p) => p.configure(input),
+            DesiredPolicy::StepScaling(p) => p.configure(input),
+        }
+    }
+}
+
+impl ObservedConfig {
+    /// The configuration of a described policy, in the terms of its type;
+    /// `None` for a type this tool does not put.
+    pub fn of(policy: &AwsPolicy) -> Option<Self> {
+        match policy.policy_type() {
+            PolicyType::TargetTrackingScaling => {
+                DesiredTargetTracking::observe(policy).map(Self::TargetTracking)
+            }
+            PolicyType::StepScaling => DesiredStepPolicy::observe(policy).map(Self::StepScaling),
+            _ => None,
+        }
+    }
+}
+
+/// SDK enums in reports and differences, spelled as AWS spells them.
+pub(crate) mod aws_name {
+    pub fn serialize<S: serde::Serializer, T: AsRef<str>>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.as_ref())
+    }
+}
+
+/// The dimensions the metrics of what is scaled are published with: the
+/// asynchronous backlog metrics per endpoint, a variant's others per
+/// variant, a component's per component.
+pub fn owner_dimensions(subject: &Scaled, metric: &str) -> Vec<(String, String)> {
+    match subject {
+        Scaled::Variant { endpoint, .. } if ASYNC_METRICS.contains(&metric) => {
+            vec![("EndpointName".to_string(), endpoint.clone())]
+        }
+        Scaled::Variant { endpoint, variant } => vec![
+            ("EndpointName".to_string(), endpoint.clone()),
+            ("VariantName".to_string(), variant.clone()),
+        ],
+        Scaled::Component { component } => {
+            vec![("InferenceComponentName".to_string(), component.clone())]
+        }
+    }
+}
+
 /// The scaling of one kind of variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,134 +424,6 @@ pub struct Profile {
     pub step_scaling: Vec<StepScalingDoc>,
     #[serde(default)]
     pub scheduled_actions: Vec<ScheduledActionDoc>,
-}
-
-/// A step-scaling policy and the CloudWatch alarm that drives it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepScalingDoc {
-    /// Short name; the policy is named `autoscaling-guard-<name>`.
-    pub name: String,
-    /// `ChangeInCapacity`, `PercentChangeInCapacity` or `ExactCapacity`.
-    pub adjustment_type: String,
-    /// Seconds after a scaling activity before the policy acts again.
-    #[serde(default = "default_step_cooldown")]
-    pub cooldown: i32,
-    /// `Average`, `Minimum` or `Maximum`.
-    #[serde(default = "default_aggregation")]
-    pub metric_aggregation_type: String,
-    /// Only with `PercentChangeInCapacity`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_adjustment_magnitude: Option<i32>,
-    pub steps: Vec<StepDoc>,
-    pub alarm: AlarmDoc,
-}
-
-fn default_step_cooldown() -> i32 {
-    60
-}
-fn default_aggregation() -> String {
-    "Average".to_string()
-}
-
-/// One step: bounds relative to the alarm threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepDoc {
-    /// Absent means minus infinity (first step only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lower: Option<f64>,
-    /// Absent means infinity (last step only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upper: Option<f64>,
-    pub adjustment: i32,
-}
-
-/// The alarm of a step policy, on a metric of the variant (dimensions
-/// EndpointName and VariantName).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlarmDoc {
-    /// `AWS/SageMaker` (default) or `/aws/sagemaker/Endpoints`.
-    #[serde(default = "default_alarm_namespace")]
-    pub namespace: String,
-    pub metric: String,
-    /// `SampleCount`, `Average`, `Sum`, `Minimum` or `Maximum`.
-    pub statistic: String,
-    /// Seconds: a multiple of 60 (SageMaker's endpoint metrics are per
-    /// minute).
-    pub period: i32,
-    pub evaluation_periods: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub datapoints_to_alarm: Option<i32>,
-    pub threshold: f64,
-    /// `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`,
-    /// `LessThanThreshold` or `LessThanOrEqualToThreshold`.
-    pub comparison: String,
-    /// `missing` (default), `notBreaching`, `breaching` or `ignore`.
-    #[serde(default = "default_missing_data")]
-    pub treat_missing_data: String,
-}
-
-fn default_alarm_namespace() -> String {
-    SAGEMAKER_NAMESPACE.to_string()
-}
-fn default_missing_data() -> String {
-    "missing".to_string()
-}
-
-/// Application Auto Scaling's default quota of step adjustments per step
-/// policy (the service model sets no limit; an account may have it raised).
-pub const MAX_STEPS: usize = 20;
-pub const ADJUSTMENT_TYPES: [&str; 3] = [
-    "ChangeInCapacity",
-    "PercentChangeInCapacity",
-    "ExactCapacity",
-];
-pub const AGGREGATIONS: [&str; 3] = ["Average", "Minimum", "Maximum"];
-pub const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
-pub const COMPARISONS: [&str; 4] = [
-    "GreaterThanOrEqualToThreshold",
-    "GreaterThanThreshold",
-    "LessThanThreshold",
-    "LessThanOrEqualToThreshold",
-];
-pub const MISSING_DATA: [&str; 4] = ["missing", "notBreaching", "breaching", "ignore"];
-pub const ALARM_NAMESPACES: [&str; 2] = [SAGEMAKER_NAMESPACE, UTILIZATION_NAMESPACE];
-pub const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
-/// CloudWatch evaluates an alarm over at most seven days (Period x
-/// EvaluationPeriods), and over at most one day when the period is under an
-/// hour (PutMetricAlarm, `Period`).
-pub const MAX_ALARM_WINDOW_SECONDS: i64 = 604_800;
-pub const MAX_SHORT_PERIOD_WINDOW_SECONDS: i64 = 86_400;
-const SHORT_PERIOD_SECONDS: i32 = 3_600;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetTrackingDoc {
-    /// Short name; the policy is named `autoscaling-guard-<name>`.
-    pub name: String,
-    /// A predefined SageMaker metric or a utilization metric.
-    pub metric: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_value: Option<f64>,
-    /// For CPUUtilization and GPUUtilization: the target per vCPU or per
-    /// GPU, multiplied by the instance type's count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_per_core: Option<f64>,
-    #[serde(default = "default_scale_in")]
-    pub scale_in_cooldown: i32,
-    #[serde(default = "default_scale_out")]
-    pub scale_out_cooldown: i32,
-    #[serde(default)]
-    pub disable_scale_in: bool,
-}
-
-fn default_scale_in() -> i32 {
-    300
-}
-fn default_scale_out() -> i32 {
-    60
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -402,11 +466,6 @@ fn error(path: impl Into<String>, problem: impl Into<String>) -> PolicySetError 
         path: path.into(),
         problem: problem.into(),
     }
-}
-
-/// Whether a target can be given per core, and what it is multiplied by.
-pub fn per_core_metric(metric: &str) -> bool {
-    matches!(metric, "CPUUtilization" | "GPUUtilization")
 }
 
 /// A short name must be usable in AWS names and unique among its kind.
@@ -458,6 +517,23 @@ impl PolicySet {
 }
 
 impl Profile {
+    /// This profile's policies for one unit, in the order they are put.
+    pub fn desired_policies(
+        &self,
+        subject: &Scaled,
+        instance_type: Option<&str>,
+    ) -> Result<Vec<DesiredPolicy>, String> {
+        let mut policies = Vec::new();
+        for doc in &self.target_tracking {
+            let policy = doc.desired(subject, instance_type)?;
+            policies.push(DesiredPolicy::TargetTracking(policy));
+        }
+        for doc in &self.step_scaling {
+            policies.push(DesiredPolicy::StepScaling(doc.desired(subject)));
+        }
+        Ok(policies)
+    }
+
     fn validate(&self, at: &str, kind: Kind) -> Result<(), PolicySetError> {
         let min_floor = kind.min_floor();
         if self.min_capacity < min_floor {
@@ -554,65 +630,6 @@ impl Profile {
     }
 }
 
-impl TargetTrackingDoc {
-    fn validate(&self, at: &str, kind: Kind) -> Result<(), PolicySetError> {
-        let allowed = kind.target_metrics();
-        if !allowed.contains(&self.metric.as_str()) {
-            return Err(error(
-                format!("{at}.metric"),
-                format!(
-                    "{:?} is not a metric for {}; use one of {}",
-                    self.metric,
-                    kind.label(),
-                    allowed.join(", ")
-                ),
-            ));
-        }
-        match (self.target_value, self.target_per_core) {
-            (Some(_), Some(_)) | (None, None) => {
-                return Err(error(
-                    at,
-                    "give exactly one of target_value and target_per_core",
-                ))
-            }
-            (None, Some(_)) if !per_core_metric(&self.metric) => {
-                return Err(error(
-                    format!("{at}.target_per_core"),
-                    format!(
-                        "only CPUUtilization and GPUUtilization are summed per core, not {}",
-                        self.metric
-                    ),
-                ))
-            }
-            (Some(v), None) | (None, Some(v)) => {
-                let field = if self.target_value.is_some() {
-                    "target_value"
-                } else {
-                    "target_per_core"
-                };
-                if !v.is_finite() || v <= 0.0 {
-                    return Err(error(
-                        format!("{at}.{field}"),
-                        format!("{v} must be greater than 0"),
-                    ));
-                }
-            }
-        }
-        for (field, v) in [
-            ("scale_in_cooldown", self.scale_in_cooldown),
-            ("scale_out_cooldown", self.scale_out_cooldown),
-        ] {
-            if !(0..=MAX_COOLDOWN_SECONDS).contains(&v) {
-                return Err(error(
-                    format!("{at}.{field}"),
-                    format!("{v} is outside 0-{MAX_COOLDOWN_SECONDS} seconds"),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
 fn one_of(at: String, value: &str, allowed: &[&str]) -> Result<(), PolicySetError> {
     if allowed.contains(&value) {
         Ok(())
@@ -621,231 +638,6 @@ fn one_of(at: String, value: &str, allowed: &[&str]) -> Result<(), PolicySetErro
             at,
             format!("{value:?} is not one of {}", allowed.join(", ")),
         ))
-    }
-}
-
-impl StepScalingDoc {
-    /// Whether this policy adds capacity when its alarm over `metric`
-    /// fires, starting from zero: a percentage of zero is zero, so only
-    /// ChangeInCapacity and ExactCapacity can.
-    fn scales_out_from(&self, metric: &str) -> bool {
-        let alarm = &self.alarm;
-        let fires_on_rise = matches!(
-            alarm.comparison.as_str(),
-            "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold"
-        );
-        // The step a breach just above the threshold falls into.
-        let at_threshold = self
-            .steps
-            .iter()
-            .find(|s| s.lower.is_none_or(|lo| lo <= 0.0) && s.upper.is_none_or(|hi| hi > 0.0));
-        let adds = matches!(
-            self.adjustment_type.as_str(),
-            "ChangeInCapacity" | "ExactCapacity"
-        ) && at_threshold.is_some_and(|s| s.adjustment >= 1);
-        alarm.namespace == SAGEMAKER_NAMESPACE && alarm.metric == metric && fires_on_rise && adds
-    }
-
-    fn validate(&self, at: &str) -> Result<(), PolicySetError> {
-        one_of(
-            format!("{at}.adjustment_type"),
-            &self.adjustment_type,
-            &ADJUSTMENT_TYPES,
-        )?;
-        one_of(
-            format!("{at}.metric_aggregation_type"),
-            &self.metric_aggregation_type,
-            &AGGREGATIONS,
-        )?;
-        if !(0..=MAX_COOLDOWN_SECONDS).contains(&self.cooldown) {
-            return Err(error(
-                format!("{at}.cooldown"),
-                format!(
-                    "{} is outside 0-{MAX_COOLDOWN_SECONDS} seconds",
-                    self.cooldown
-                ),
-            ));
-        }
-        if let Some(m) = self.min_adjustment_magnitude {
-            if self.adjustment_type != "PercentChangeInCapacity" {
-                return Err(error(
-                    format!("{at}.min_adjustment_magnitude"),
-                    "only applies to PercentChangeInCapacity",
-                ));
-            }
-            if m < 1 {
-                return Err(error(
-                    format!("{at}.min_adjustment_magnitude"),
-                    format!("{m} is below 1"),
-                ));
-            }
-        }
-        if self.steps.is_empty() || self.steps.len() > MAX_STEPS {
-            return Err(error(
-                format!("{at}.steps"),
-                format!("{} steps; give 1 to {MAX_STEPS}", self.steps.len()),
-            ));
-        }
-        // Steps are listed from the lowest interval to the highest, each
-        // starting where the previous one ends (PutScalingPolicy allows no
-        // gap and no overlap).
-        let last = self.steps.len() - 1;
-        for (i, step) in self.steps.iter().enumerate() {
-            let here = format!("{at}.steps[{i}]");
-            if step.lower.is_none() && step.upper.is_none() {
-                return Err(error(
-                    here,
-                    "lower and upper are both absent; PutScalingPolicy needs at least one \
-                     bound on every step",
-                ));
-            }
-            if step.lower.is_none() && i != 0 {
-                return Err(error(
-                    format!("{here}.lower"),
-                    "only the first step may leave lower open (minus infinity)",
-                ));
-            }
-            if step.upper.is_none() && i != last {
-                return Err(error(
-                    format!("{here}.upper"),
-                    "only the last step may leave upper open (infinity)",
-                ));
-            }
-            if let (Some(lo), Some(hi)) = (step.lower, step.upper) {
-                if lo >= hi {
-                    return Err(error(
-                        here.clone(),
-                        format!("lower {lo} must be below upper {hi}"),
-                    ));
-                }
-            }
-            if step.adjustment == 0 && self.adjustment_type != "ExactCapacity" {
-                return Err(error(format!("{here}.adjustment"), "0 changes nothing"));
-            }
-            if step.adjustment < 0 && self.adjustment_type == "ExactCapacity" {
-                return Err(error(
-                    format!("{here}.adjustment"),
-                    format!(
-                        "{}: an ExactCapacity adjustment is a capacity, 0 or more",
-                        step.adjustment
-                    ),
-                ));
-            }
-            if i < last {
-                let next = &self.steps[i + 1];
-                match (step.upper, next.lower) {
-                    (Some(hi), Some(lo)) if hi < lo => {
-                        return Err(error(
-                            format!("{at}.steps[{}].lower", i + 1),
-                            format!("{lo} leaves a gap after the previous step's upper {hi}"),
-                        ))
-                    }
-                    (Some(hi), Some(lo)) if hi > lo => {
-                        return Err(error(
-                            format!("{at}.steps[{}].lower", i + 1),
-                            format!("{lo} overlaps the previous step, which ends at {hi}"),
-                        ))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        // With the steps in order, a positive upper bound anywhere means the
-        // last one is positive, and an open upper bound can only be last
-        // (and likewise for negative lower bounds and the first step).
-        if let Some(hi) = self.steps[last].upper.filter(|hi| *hi > 0.0) {
-            return Err(error(
-                format!("{at}.steps[{last}].upper"),
-                format!(
-                    "{hi} is a positive upper bound, so PutScalingPolicy needs a step with no \
-                     upper bound: leave upper out on the last step (infinity)"
-                ),
-            ));
-        }
-        if let Some(lo) = self.steps[0].lower.filter(|lo| *lo < 0.0) {
-            return Err(error(
-                format!("{at}.steps[0].lower"),
-                format!(
-                    "{lo} is a negative lower bound, so PutScalingPolicy needs a step with no \
-                     lower bound: leave lower out on the first step (minus infinity)"
-                ),
-            ));
-        }
-        self.alarm.validate(&format!("{at}.alarm"))
-    }
-}
-
-impl AlarmDoc {
-    fn validate(&self, at: &str) -> Result<(), PolicySetError> {
-        one_of(
-            format!("{at}.namespace"),
-            &self.namespace,
-            &ALARM_NAMESPACES,
-        )?;
-        if self.metric.is_empty() || self.metric.len() > 255 {
-            return Err(error(
-                format!("{at}.metric"),
-                "give a metric name (1-255 characters)",
-            ));
-        }
-        one_of(format!("{at}.statistic"), &self.statistic, &STATISTICS)?;
-        one_of(format!("{at}.comparison"), &self.comparison, &COMPARISONS)?;
-        one_of(
-            format!("{at}.treat_missing_data"),
-            &self.treat_missing_data,
-            &MISSING_DATA,
-        )?;
-        if self.period < 60 || self.period % 60 != 0 {
-            return Err(error(
-                format!("{at}.period"),
-                format!(
-                    "{} must be a multiple of 60 seconds: SageMaker publishes its endpoint \
-                     metrics once a minute, and a 10, 20 or 30 second period (meant for \
-                     high-resolution metrics) leaves the alarm in INSUFFICIENT_DATA",
-                    self.period
-                ),
-            ));
-        }
-        if self.evaluation_periods < 1 {
-            return Err(error(
-                format!("{at}.evaluation_periods"),
-                format!("{} is below 1", self.evaluation_periods),
-            ));
-        }
-        let window = i64::from(self.period) * i64::from(self.evaluation_periods);
-        let (limit, why) = if self.period < SHORT_PERIOD_SECONDS {
-            (
-                MAX_SHORT_PERIOD_WINDOW_SECONDS,
-                "one day when the period is under an hour",
-            )
-        } else {
-            (MAX_ALARM_WINDOW_SECONDS, "seven days")
-        };
-        if window > limit {
-            return Err(error(
-                format!("{at}.evaluation_periods"),
-                format!(
-                    "{} periods of {} s make {window} s; CloudWatch evaluates an alarm over \
-                     at most {limit} s ({why})",
-                    self.evaluation_periods, self.period
-                ),
-            ));
-        }
-        if let Some(d) = self.datapoints_to_alarm {
-            if d < 1 || d > self.evaluation_periods {
-                return Err(error(
-                    format!("{at}.datapoints_to_alarm"),
-                    format!(
-                        "{d} must be between 1 and evaluation_periods ({})",
-                        self.evaluation_periods
-                    ),
-                ));
-            }
-        }
-        if !self.threshold.is_finite() {
-            return Err(error(format!("{at}.threshold"), "must be a finite number"));
-        }
-        Ok(())
     }
 }
 

@@ -278,10 +278,10 @@ pub async fn apply_in_order<S: ScalingStore>(
         let change = acting_on_put_policy(change, &put_arns);
         match store.apply(&change).await {
             Ok(done) => {
-                if let (Action::Scaling(ScalingAction::PutStepPolicy { policy }), Some(arn)) =
+                if let (Action::Scaling(ScalingAction::PutPolicy { policy }), Some(arn)) =
                     (&change.action, done.policy_arn)
                 {
-                    put_arns.insert(policy.name.clone(), arn);
+                    put_arns.insert(policy.name().to_string(), arn);
                 }
                 on_applied(&change);
                 applied.push(change);

@@ -8,13 +8,10 @@ use std::sync::Mutex;
 use super::report::{Outcome, VariantStatus};
 use super::*;
 use crate::aws::alarms::{as_stored, to_alarm};
-use crate::aws::autoscaling::{step_config, to_policy, tracking_config};
-use crate::domain::plan::TARGET_TRACKING;
+use crate::aws::autoscaling::as_described;
 use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ScalableTarget, ScalingPolicy};
-use aws_sdk_applicationautoscaling::types::{
-    self as sdk, PolicyType, ScalableDimension, ServiceNamespace,
-};
+use aws_sdk_applicationautoscaling::types::PolicyType;
 
 #[derive(Default)]
 struct FakeEndpoints {
@@ -105,19 +102,6 @@ impl ScalingStore for FakeScaling {
             .push(format!("{} {rid}", change.name()));
         let mut state = self.state.lock().unwrap();
         let slot = state.entry(rid.clone()).or_default();
-        let dimension = ScalableDimension::from(change.dimension.as_str());
-        // What AWS would hold, read back through the adapters' own
-        // conversions.
-        let stored_policy = |name: &str, policy_type: PolicyType| {
-            sdk::ScalingPolicy::builder()
-                .policy_arn(format!("arn:aws:autoscaling:policy/{rid}/{name}"))
-                .policy_name(name)
-                .service_namespace(ServiceNamespace::Sagemaker)
-                .resource_id(&rid)
-                .scalable_dimension(dimension.clone())
-                .policy_type(policy_type)
-                .creation_time(aws_smithy_types::DateTime::from_secs(0))
-        };
         let mut applied = Applied::default();
         let action = match &change.action {
             Action::Scaling(action) => action,
@@ -170,9 +154,7 @@ impl ScalingStore for FakeScaling {
             ScalingAction::DeletePolicy { policy_name } => {
                 slot.policies.retain(|p| &p.name != policy_name)
             }
-            ScalingAction::PutTargetTrackingPolicy { .. } | ScalingAction::PutStepPolicy { .. }
-                if slot.target.is_none() =>
-            {
+            ScalingAction::PutPolicy { .. } if slot.target.is_none() => {
                 return Err(AwsError {
                     operation: "PutScalingPolicy".into(),
                     code: Some("ObjectNotFoundException".into()),
@@ -180,22 +162,12 @@ impl ScalingStore for FakeScaling {
                     retryable: false,
                 });
             }
-            ScalingAction::PutTargetTrackingPolicy { policy } => {
-                let stored = stored_policy(&policy.name, PolicyType::TargetTrackingScaling)
-                    .target_tracking_scaling_policy_configuration(tracking_config(policy)?)
-                    .build()
-                    .expect("every required field is set");
-                slot.policies.retain(|p| p.name != policy.name);
-                slot.policies.push(to_policy(&stored));
-            }
-            ScalingAction::PutStepPolicy { policy } => {
-                let stored = stored_policy(&policy.name, PolicyType::StepScaling)
-                    .step_scaling_policy_configuration(step_config(policy)?)
-                    .build()
-                    .expect("every required field is set");
-                applied.policy_arn = Some(stored.policy_arn().to_string());
-                slot.policies.retain(|p| p.name != policy.name);
-                slot.policies.push(to_policy(&stored));
+            ScalingAction::PutPolicy { policy } => {
+                let arn = format!("arn:aws:autoscaling:policy/{rid}/{}", policy.name());
+                let stored = as_described(policy, &rid, change.dimension, &arn)?;
+                applied.policy_arn = Some(arn);
+                slot.policies.retain(|p| p.name != stored.name);
+                slot.policies.push(stored);
             }
         }
         Ok(applied)
@@ -331,9 +303,8 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
                 resource_id: "endpoint/e/variant/a".into(),
                 dimension: Default::default(),
                 arn: String::new(),
-                step: None,
-                policy_type: "StepScaling".into(),
-                target_tracking: None,
+                policy_type: PolicyType::StepScaling,
+                config: None,
             }],
             scheduled: vec![],
             alarms: vec![],
@@ -549,9 +520,8 @@ mod release_mark {
                 resource_id: "endpoint/e/variant/b".into(),
                 dimension: Default::default(),
                 arn: String::new(),
-                step: None,
-                policy_type: TARGET_TRACKING.into(),
-                target_tracking: None,
+                policy_type: PolicyType::TargetTrackingScaling,
+                config: None,
             });
         let writes_before = (applied(&r).len(), tag_writes(&r).len());
         let err = r
@@ -664,7 +634,11 @@ async fn a_full_policy_set_converges_in_one_reconcile() {
     );
     let state = r.scaling.state.lock().unwrap().clone();
     let a = &state["endpoint/e/variant/a"];
-    let step = a.policies.iter().find(|p| p.step.is_some()).unwrap();
+    let step = a
+        .policies
+        .iter()
+        .find(|p| p.policy_type == PolicyType::StepScaling)
+        .unwrap();
     assert_eq!(a.alarms.len(), 1);
     assert_eq!(a.alarms[0].actions, std::slice::from_ref(&step.arn));
     let writes = applied(&r).len();

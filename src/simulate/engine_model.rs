@@ -4,13 +4,16 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_applicationautoscaling::types::{AdjustmentType, MetricType};
+use aws_sdk_cloudwatch::types::ComparisonOperator;
 use chrono_tz::Tz;
 
 use super::engine_schedule::unsupported_form;
 use super::{SimulateError, VariantParams};
 use crate::config::Settings;
 use crate::domain::desired::{
-    desired_for, DesiredAlarm, DesiredScaling, EndpointIntent, MetricSpec, VariantIntent,
+    desired_for, DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredStepPolicy,
+    DesiredTargetTracking, EndpointIntent, MetricSpec, VariantIntent,
 };
 use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
@@ -203,67 +206,22 @@ impl Model {
                 desired.dimension.as_str()
             )));
         }
-        let tracking = desired
-            .policies
-            .iter()
-            .map(|p| {
-                let signal = match &p.metric {
-                    MetricSpec::Predefined { metric_type }
-                        if metric_type == "SageMakerVariantInvocationsPerInstance" =>
-                    {
-                        Signal::PerInstance
-                    }
-                    MetricSpec::Predefined { metric_type } => {
-                        return Err(unsupported(format!(
-                        "policy {} follows {metric_type}, which cannot be derived from invocations",
-                        p.name
-                    )))
-                    }
-                    MetricSpec::Custom {
-                        namespace,
-                        metric_name,
-                        ..
-                    } => signal(&p.name, namespace, metric_name, params)?,
-                };
-                Ok(Tracking {
-                    name: p.name.clone(),
-                    signal,
-                    target: p.target_value,
-                    scale_in_cooldown: cooldown_minutes(p.scale_in_cooldown),
-                    disable_scale_in: p.disable_scale_in,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let steps = desired
-            .step_policies
-            .iter()
-            .map(|p| {
-                let adjustment = match p.adjustment_type.as_str() {
-                    "ChangeInCapacity" => Adjustment::Change,
-                    "PercentChangeInCapacity" => Adjustment::Percent {
-                        min_magnitude: p.min_adjustment_magnitude.unwrap_or(0),
-                    },
-                    "ExactCapacity" => Adjustment::Exact,
-                    other => return Err(unsupported(format!("adjustment type {other}"))),
-                };
-                Ok(StepPolicy {
-                    name: p.name.clone(),
-                    adjustment,
-                    cooldown: cooldown_minutes(p.cooldown),
-                    aggregation: statistic(&p.metric_aggregation_type)?,
-                    steps: p
-                        .steps
-                        .iter()
-                        .map(|s| Step {
-                            lower: s.lower,
-                            upper: s.upper,
-                            adjustment: s.adjustment,
-                        })
-                        .collect(),
-                    alarm: alarm(&p.name, &p.alarm, params)?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut tracking = Vec::new();
+        let mut steps = Vec::new();
+        for policy in &desired.policies {
+            // A policy type added later is refused until it is modelled.
+            if let DesiredPolicy::TargetTracking(p) = policy {
+                tracking.push(target_tracking(p, params)?);
+            } else if let DesiredPolicy::StepScaling(p) = policy {
+                steps.push(step_scaling(p, params)?);
+            } else {
+                return Err(unsupported(format!(
+                    "policy {}: {} is not simulated",
+                    policy.name(),
+                    policy.policy_type()
+                )));
+            }
+        }
         let scheduled = desired
             .scheduled
             .iter()
@@ -296,6 +254,65 @@ impl Model {
             scheduled,
         })
     }
+}
+
+fn target_tracking(
+    p: &DesiredTargetTracking,
+    params: &VariantParams,
+) -> Result<Tracking, SimulateError> {
+    let signal = match &p.metric {
+        MetricSpec::Predefined {
+            metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
+        } => Signal::PerInstance,
+        MetricSpec::Predefined { metric_type } => {
+            return Err(unsupported(format!(
+                "policy {} follows {metric_type}, which cannot be derived from invocations",
+                p.name
+            )))
+        }
+        MetricSpec::Custom {
+            namespace,
+            metric_name,
+            ..
+        } => signal(&p.name, namespace, metric_name, params)?,
+    };
+    Ok(Tracking {
+        name: p.name.clone(),
+        signal,
+        target: p.target_value,
+        scale_in_cooldown: cooldown_minutes(p.scale_in_cooldown),
+        disable_scale_in: p.disable_scale_in,
+    })
+}
+
+fn step_scaling(
+    p: &DesiredStepPolicy,
+    params: &VariantParams,
+) -> Result<StepPolicy, SimulateError> {
+    let adjustment = match &p.adjustment_type {
+        AdjustmentType::ChangeInCapacity => Adjustment::Change,
+        AdjustmentType::PercentChangeInCapacity => Adjustment::Percent {
+            min_magnitude: p.min_adjustment_magnitude.unwrap_or(0),
+        },
+        AdjustmentType::ExactCapacity => Adjustment::Exact,
+        other => return Err(unsupported(format!("adjustment type {other}"))),
+    };
+    Ok(StepPolicy {
+        name: p.name.clone(),
+        adjustment,
+        cooldown: cooldown_minutes(p.cooldown),
+        aggregation: statistic(p.metric_aggregation_type.as_str())?,
+        steps: p
+            .steps
+            .iter()
+            .map(|s| Step {
+                lower: s.lower,
+                upper: s.upper,
+                adjustment: s.adjustment,
+            })
+            .collect(),
+        alarm: alarm(&p.name, &p.alarm, params)?,
+    })
 }
 
 fn signal(
@@ -342,11 +359,11 @@ fn statistic(name: &str) -> Result<Statistic, SimulateError> {
 }
 
 fn alarm(policy: &str, a: &DesiredAlarm, params: &VariantParams) -> Result<Alarm, SimulateError> {
-    let comparison = match a.comparison.as_str() {
-        "GreaterThanOrEqualToThreshold" => Comparison::GreaterOrEqual,
-        "GreaterThanThreshold" => Comparison::Greater,
-        "LessThanThreshold" => Comparison::Less,
-        "LessThanOrEqualToThreshold" => Comparison::LessOrEqual,
+    let comparison = match &a.comparison {
+        ComparisonOperator::GreaterThanOrEqualToThreshold => Comparison::GreaterOrEqual,
+        ComparisonOperator::GreaterThanThreshold => Comparison::Greater,
+        ComparisonOperator::LessThanThreshold => Comparison::Less,
+        ComparisonOperator::LessThanOrEqualToThreshold => Comparison::LessOrEqual,
         other => return Err(unsupported(format!("alarm comparison {other}"))),
     };
     let missing = match a.treat_missing_data.as_str() {
@@ -359,7 +376,7 @@ fn alarm(policy: &str, a: &DesiredAlarm, params: &VariantParams) -> Result<Alarm
     let evaluation_periods = usize::try_from(a.evaluation_periods.max(1)).unwrap_or(1);
     Ok(Alarm {
         signal: signal(policy, &a.namespace, &a.metric_name, params)?,
-        statistic: statistic(&a.statistic)?,
+        statistic: statistic(a.statistic.as_str())?,
         period_minutes: i64::from(a.period.max(60) / 60),
         evaluation_periods,
         datapoints: a

@@ -3,41 +3,14 @@
 //! differences that call for it.
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::desired::{
-    DesiredAlarm, DesiredScaling, DesiredSchedule, DesiredStepPolicy, DesiredTargetTracking,
-    MetricSpec, SkipReason,
-};
+use super::desired::{DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedule, SkipReason};
+pub use super::difference::Difference;
+use super::difference::{same_value, Differences};
 use super::resource::Scaled;
-use super::snapshot::{
-    ObservedAlarm, ObservedMetric, ScalingPolicy, ScheduledAction, VariantScaling,
-};
+use super::snapshot::{ObservedAlarm, ScalingPolicy, ScheduledAction, VariantScaling};
 use super::{is_owned, Dimension};
-
-pub const TARGET_TRACKING: &str = "TargetTrackingScaling";
-
-/// One thing that differs from the standard, named precisely.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Difference {
-    /// `scalable_target` or `policy <name>`.
-    pub subject: String,
-    /// What differs: `registered`, `min_capacity`, `target_value`, ...
-    pub field: String,
-    pub actual: Value,
-    pub desired: Value,
-}
-
-impl Difference {
-    pub fn new(subject: impl Into<String>, field: &str, actual: Value, desired: Value) -> Self {
-        Self {
-            subject: subject.into(),
-            field: field.to_string(),
-            actual,
-            desired,
-        }
-    }
-}
 
 /// A write that brings one variant closer to its desired scaling: what it
 /// is about, what it does (on one backend), and the differences that call
@@ -61,6 +34,8 @@ pub enum Action {
 }
 
 /// A write to Application Auto Scaling.
+// A plan holds a handful of changes: boxing the policy would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ScalingAction {
@@ -71,11 +46,8 @@ pub enum ScalingAction {
     DeletePolicy {
         policy_name: String,
     },
-    PutTargetTrackingPolicy {
-        policy: DesiredTargetTracking,
-    },
-    PutStepPolicy {
-        policy: DesiredStepPolicy,
+    PutPolicy {
+        policy: DesiredPolicy,
     },
     PutScheduledAction {
         scheduled_action: DesiredSchedule,
@@ -126,8 +98,7 @@ impl Action {
             Action::Scaling(a) => match a {
                 ScalingAction::RegisterTarget { .. } => "register_target",
                 ScalingAction::DeletePolicy { .. } => "delete_policy",
-                ScalingAction::PutTargetTrackingPolicy { .. } => "put_target_tracking_policy",
-                ScalingAction::PutStepPolicy { .. } => "put_step_policy",
+                ScalingAction::PutPolicy { policy } => policy.put_action(),
                 ScalingAction::PutScheduledAction { .. } => "put_scheduled_action",
                 ScalingAction::DeleteScheduledAction { .. } => "delete_scheduled_action",
                 ScalingAction::DeregisterTarget => "deregister_target",
@@ -209,205 +180,31 @@ pub enum VariantPlan {
     Changes(Vec<Change>),
 }
 
-fn same_value(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
-}
-
-fn metric_json(m: &MetricSpec) -> Value {
-    match m {
-        MetricSpec::Predefined { metric_type } => json!(metric_type),
-        MetricSpec::Custom {
-            namespace,
-            metric_name,
-            ..
-        } => json!(format!("{namespace}/{metric_name}")),
-    }
-}
-
-fn observed_metric_json(m: &ObservedMetric) -> Value {
-    match m {
-        ObservedMetric::Predefined(t) => json!(t),
-        ObservedMetric::Custom {
-            namespace,
-            metric_name,
-            ..
-        } => json!(format!("{namespace}/{metric_name}")),
-        ObservedMetric::Other => json!("other"),
-    }
-}
-
-fn same_metric(desired: &MetricSpec, actual: &ObservedMetric) -> bool {
-    match (desired, actual) {
-        (MetricSpec::Predefined { metric_type }, ObservedMetric::Predefined(t)) => metric_type == t,
-        (
-            MetricSpec::Custom {
-                namespace,
-                metric_name,
-                dimensions,
-                statistic,
-            },
-            ObservedMetric::Custom {
-                namespace: n,
-                metric_name: m,
-                dimensions: d,
-                statistic: st,
-            },
-        ) => namespace == n && metric_name == m && dimensions == d && statistic == st,
-        _ => false,
-    }
-}
-
-/// Collects the differences of one subject, one field at a time.
-struct Differences {
-    subject: String,
-    found: Vec<Difference>,
-}
-
-impl Differences {
-    fn of(subject: String) -> Self {
-        Self {
-            subject,
-            found: Vec::new(),
-        }
-    }
-
-    /// Records `field` unless `same`.
-    fn field(&mut self, field: &str, same: bool, actual: impl Serialize, desired: impl Serialize) {
-        if !same {
-            self.found.push(Difference::new(
-                self.subject.clone(),
-                field,
-                json!(actual),
-                json!(desired),
-            ));
-        }
-    }
-
-    /// Records a text field observed as optional.
-    fn text(&mut self, field: &str, actual: &Option<String>, desired: &str) {
-        self.field(field, actual.as_deref() == Some(desired), actual, desired);
-    }
-
-    fn done(self) -> Vec<Difference> {
-        self.found
-    }
-}
-
-fn same_bound(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => same_value(a, b),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
-fn policy_differences(desired: &DesiredTargetTracking, actual: &ScalingPolicy) -> Vec<Difference> {
-    let mut d = Differences::of(format!("policy {}", desired.name));
-    if actual.policy_type != TARGET_TRACKING {
-        d.field("policy_type", false, &actual.policy_type, TARGET_TRACKING);
-        return d.done();
-    }
-    let Some(tt) = &actual.target_tracking else {
-        d.field("configuration", false, Value::Null, "target tracking");
-        return d.done();
-    };
-    d.field(
-        "metric",
-        same_metric(&desired.metric, &tt.metric),
-        observed_metric_json(&tt.metric),
-        metric_json(&desired.metric),
-    );
-    d.field(
-        "target_value",
-        same_value(tt.target_value, desired.target_value),
-        tt.target_value,
-        desired.target_value,
-    );
-    d.field(
-        "scale_in_cooldown",
-        tt.scale_in_cooldown == Some(desired.scale_in_cooldown),
-        tt.scale_in_cooldown,
-        desired.scale_in_cooldown,
-    );
-    d.field(
-        "scale_out_cooldown",
-        tt.scale_out_cooldown == Some(desired.scale_out_cooldown),
-        tt.scale_out_cooldown,
-        desired.scale_out_cooldown,
-    );
-    d.field(
-        "disable_scale_in",
-        tt.disable_scale_in == desired.disable_scale_in,
-        tt.disable_scale_in,
-        desired.disable_scale_in,
-    );
-    d.done()
-}
-
-pub const STEP_SCALING: &str = "StepScaling";
-
-fn step_differences(desired: &DesiredStepPolicy, actual: &ScalingPolicy) -> Vec<Difference> {
-    let mut d = Differences::of(format!("policy {}", desired.name));
-    if actual.policy_type != STEP_SCALING {
-        d.field("policy_type", false, &actual.policy_type, STEP_SCALING);
-        return d.done();
-    }
-    let Some(step) = &actual.step else {
-        d.field("configuration", false, Value::Null, "step scaling");
-        return d.done();
-    };
-    d.text(
-        "adjustment_type",
-        &step.adjustment_type,
-        &desired.adjustment_type,
-    );
-    d.field(
-        "cooldown",
-        step.cooldown == Some(desired.cooldown),
-        step.cooldown,
-        desired.cooldown,
-    );
-    d.text(
-        "metric_aggregation_type",
-        &step.metric_aggregation_type,
-        &desired.metric_aggregation_type,
-    );
-    d.field(
-        "min_adjustment_magnitude",
-        step.min_adjustment_magnitude == desired.min_adjustment_magnitude,
-        step.min_adjustment_magnitude,
-        desired.min_adjustment_magnitude,
-    );
-    let same_steps = step.steps.len() == desired.steps.len()
-        && step.steps.iter().zip(&desired.steps).all(|(a, w)| {
-            same_bound(a.0, w.lower) && same_bound(a.1, w.upper) && a.2 == w.adjustment
-        });
-    d.field(
-        "steps",
-        same_steps,
-        &step.steps,
-        desired
-            .steps
-            .iter()
-            .map(|s| (s.lower, s.upper, s.adjustment))
-            .collect::<Vec<_>>(),
-    );
-    d.done()
-}
-
 fn alarm_differences(
     desired: &DesiredAlarm,
     actual: &ObservedAlarm,
     policy_arn: &str,
 ) -> Vec<Difference> {
     let mut d = Differences::of(format!("alarm {}", desired.name));
-    d.text("namespace", &actual.namespace, &desired.namespace);
-    d.text("metric_name", &actual.metric_name, &desired.metric_name);
-    d.text("statistic", &actual.statistic, &desired.statistic);
-    d.text("comparison", &actual.comparison, &desired.comparison);
+    d.text("namespace", actual.namespace.as_deref(), &desired.namespace);
+    d.text(
+        "metric_name",
+        actual.metric_name.as_deref(),
+        &desired.metric_name,
+    );
+    d.text(
+        "statistic",
+        actual.statistic.as_ref().map(|s| s.as_str()),
+        desired.statistic.as_str(),
+    );
+    d.text(
+        "comparison",
+        actual.comparison.as_ref().map(|c| c.as_str()),
+        desired.comparison.as_str(),
+    );
     d.text(
         "treat_missing_data",
-        &actual.treat_missing_data,
+        actual.treat_missing_data.as_deref(),
         &desired.treat_missing_data,
     );
     d.field(
@@ -524,12 +321,6 @@ trait Item {
     fn put(&self) -> Action;
 }
 
-/// A policy type: its items share the observed policies with the other
-/// types, and a policy cannot change its type in place.
-trait PolicyKind: Item<Observed = ScalingPolicy> {
-    const POLICY_TYPE: &'static str;
-}
-
 /// An observed item: how differences name it and how it is deleted.
 trait Observed {
     /// `policy`, `scheduled action`, `alarm`.
@@ -577,44 +368,20 @@ impl Observed for ObservedAlarm {
     }
 }
 
-impl Item for DesiredTargetTracking {
+impl Item for DesiredPolicy {
     type Observed = ScalingPolicy;
     fn name(&self) -> &str {
-        &self.name
+        DesiredPolicy::name(self)
     }
     fn differences(&self, have: &ScalingPolicy) -> Vec<Difference> {
-        policy_differences(self, have)
+        DesiredPolicy::differences(self, &have.policy_type, have.config.as_ref())
     }
     fn put(&self) -> Action {
-        ScalingAction::PutTargetTrackingPolicy {
+        ScalingAction::PutPolicy {
             policy: self.clone(),
         }
         .into()
     }
-}
-
-impl PolicyKind for DesiredTargetTracking {
-    const POLICY_TYPE: &'static str = TARGET_TRACKING;
-}
-
-impl Item for DesiredStepPolicy {
-    type Observed = ScalingPolicy;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn differences(&self, have: &ScalingPolicy) -> Vec<Difference> {
-        step_differences(self, have)
-    }
-    fn put(&self) -> Action {
-        ScalingAction::PutStepPolicy {
-            policy: self.clone(),
-        }
-        .into()
-    }
-}
-
-impl PolicyKind for DesiredStepPolicy {
-    const POLICY_TYPE: &'static str = STEP_SCALING;
 }
 
 impl Item for DesiredSchedule {
@@ -716,18 +483,18 @@ impl<'a> Writes<'a> {
         }
     }
 
-    /// Puts each wanted policy of one type that differs; one of another
-    /// type under its name is deleted first.
-    fn policies<W: PolicyKind>(
+    /// Puts each wanted policy that differs; one of another type under its
+    /// name is deleted first (a policy cannot change its type in place).
+    fn policies(
         &mut self,
-        want: &'a [W],
+        want: &'a [DesiredPolicy],
         have: &'a [ScalingPolicy],
-    ) -> Vec<Matched<'a, W>> {
+    ) -> Vec<Matched<'a, DesiredPolicy>> {
         let matched = match_by_name(want, have);
         for m in &matched {
             if let Some(h) = m
                 .have
-                .filter(|h| !m.because.is_empty() && h.policy_type != W::POLICY_TYPE)
+                .filter(|h| !m.because.is_empty() && h.policy_type != m.want.policy_type())
             {
                 self.delete(
                     ScalingAction::DeletePolicy {
@@ -741,17 +508,17 @@ impl<'a> Writes<'a> {
         matched
     }
 
-    /// The alarm of each step policy follows its policy: it is put again
-    /// whenever the policy is. Owned alarms no policy names are deleted.
-    /// Returns the alarm puts, which run after the policy puts.
+    /// The alarm of a policy follows its policy: it is put again whenever
+    /// the policy is. Owned alarms no policy names are deleted. Returns the
+    /// alarm puts, which run after the policy puts.
     fn alarms(
         &mut self,
-        steps: &[Matched<DesiredStepPolicy>],
+        policies: &[Matched<DesiredPolicy>],
         have: &[ObservedAlarm],
     ) -> Vec<Change> {
         let mut puts = Vec::new();
-        for step in steps {
-            let want = &step.want.alarm;
+        let with_alarm = || policies.iter().filter_map(|p| Some((p, p.want.alarm()?)));
+        for (step, want) in with_alarm() {
             let policy_changes = !step.because.is_empty();
             let because = match (have.iter().find(|a| a.name == want.name), step.have) {
                 (None, _) => present(format!("alarm {}", want.name)),
@@ -759,21 +526,21 @@ impl<'a> Writes<'a> {
                     format!("alarm {}", want.name),
                     "alarm_actions",
                     json!("the policy before this change"),
-                    json!(format!("policy {}", step.want.name)),
+                    json!(format!("policy {}", step.want.name())),
                 )],
                 (Some(a), Some(p)) => alarm_differences(want, a, &p.arn),
                 (Some(_), None) => unreachable!("no policy means the policy changes"),
             };
             if !because.is_empty() {
                 let action = AlarmAction::PutAlarm {
-                    policy_name: step.want.name.clone(),
+                    policy_name: step.want.name().to_string(),
                     policy_arn: step.have.filter(|_| !policy_changes).map(|p| p.arn.clone()),
                     alarm: want.clone(),
                 };
                 puts.push(self.change(action, because));
             }
         }
-        let listed: Vec<&str> = steps.iter().map(|s| s.want.alarm.name.as_str()).collect();
+        let listed: Vec<&str> = with_alarm().map(|(_, a)| a.name.as_str()).collect();
         // Only owned alarms are ever deleted, whatever the observation holds.
         self.delete_unlisted(have.iter().filter(|a| is_owned(&a.name)), &listed);
         puts
@@ -818,15 +585,9 @@ pub fn plan(desired: &DesiredScaling, actual: &VariantScaling) -> VariantPlan {
         deletes: Vec::new(),
         puts: Vec::new(),
     };
-    w.policies(&desired.policies, &actual.policies);
-    let steps = w.policies(&desired.step_policies, &actual.policies);
-    let alarm_puts = w.alarms(&steps, &actual.alarms);
-    let listed: Vec<&str> = desired
-        .policies
-        .iter()
-        .map(Item::name)
-        .chain(desired.step_policies.iter().map(Item::name))
-        .collect();
+    let policies = w.policies(&desired.policies, &actual.policies);
+    let alarm_puts = w.alarms(&policies, &actual.alarms);
+    let listed: Vec<&str> = desired.policies.iter().map(Item::name).collect();
     w.delete_unlisted(&actual.policies, &listed);
     w.puts.extend(alarm_puts);
     w.sync(&desired.scheduled, &actual.scheduled);

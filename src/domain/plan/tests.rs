@@ -1,6 +1,29 @@
+use aws_sdk_applicationautoscaling::types::{
+    AdjustmentType, MetricAggregationType, MetricType, PolicyType,
+};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+
 use super::*;
+use crate::domain::desired::{DesiredStepPolicy, DesiredTargetTracking, MetricSpec};
 use crate::domain::resource::Scaled;
-use crate::domain::snapshot::{ScalableTarget, TargetTracking};
+use crate::domain::snapshot::ScalableTarget;
+use crate::policy_set::{ObservedConfig, ObservedStepScaling, ObservedTargetTracking};
+
+/// The target-tracking configuration of an observed policy.
+fn tracking(p: &mut ScalingPolicy) -> &mut ObservedTargetTracking {
+    match p.config.as_mut() {
+        Some(ObservedConfig::TargetTracking(c)) => c,
+        other => panic!("not target tracking: {other:?}"),
+    }
+}
+
+/// The step-scaling configuration of an observed policy.
+fn stepping(p: &mut ScalingPolicy) -> &mut ObservedStepScaling {
+    match p.config.as_mut() {
+        Some(ObservedConfig::StepScaling(c)) => c,
+        other => panic!("not step scaling: {other:?}"),
+    }
+}
 
 const RID: &str = "endpoint/e/variant/v";
 
@@ -11,18 +34,17 @@ fn desired() -> DesiredScaling {
         min_capacity: 1,
         max_capacity: 4,
         max_raised_to_running: false,
-        policies: vec![DesiredTargetTracking {
+        policies: vec![DesiredPolicy::TargetTracking(DesiredTargetTracking {
             name: "autoscaling-guard-invocations".into(),
             metric: MetricSpec::Predefined {
-                metric_type: "SageMakerVariantInvocationsPerInstance".into(),
+                metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
             },
             target_value: 70.0,
             scale_in_cooldown: 300,
             scale_out_cooldown: 60,
             disable_scale_in: false,
-        }],
+        })],
         scheduled: vec![],
-        step_policies: vec![],
     }
 }
 
@@ -41,15 +63,16 @@ fn owned_policy() -> ScalingPolicy {
         resource_id: RID.into(),
         dimension: Default::default(),
         arn: String::new(),
-        step: None,
-        policy_type: TARGET_TRACKING.into(),
-        target_tracking: Some(TargetTracking {
+        policy_type: PolicyType::TargetTrackingScaling,
+        config: Some(ObservedConfig::TargetTracking(ObservedTargetTracking {
             target_value: 70.0,
-            metric: ObservedMetric::Predefined("SageMakerVariantInvocationsPerInstance".into()),
+            metric: Some(MetricSpec::Predefined {
+                metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
+            }),
             scale_in_cooldown: Some(300),
             scale_out_cooldown: Some(60),
             disable_scale_in: false,
-        }),
+        })),
     }
 }
 
@@ -87,7 +110,7 @@ fn nothing_registered_means_register_then_put() {
     ));
     assert_eq!(fields(&c[0]), ["registered"]);
     assert!(
-        matches!(&c[1].action, Action::Scaling(ScalingAction::PutTargetTrackingPolicy { policy, .. }) if policy.target_value == 70.0)
+        matches!(&c[1].action, Action::Scaling(ScalingAction::PutPolicy { policy: DesiredPolicy::TargetTracking(p) }) if p.target_value == 70.0)
     );
     assert_eq!(fields(&c[1]), ["present"]);
 }
@@ -100,11 +123,7 @@ fn compliant_variant_needs_nothing() {
 #[test]
 fn a_target_value_within_rounding_is_compliant() {
     let mut actual = compliant();
-    actual.policies[0]
-        .target_tracking
-        .as_mut()
-        .unwrap()
-        .target_value = 70.000_000_000_01;
+    tracking(&mut actual.policies[0]).target_value = 70.000_000_000_01;
     assert_eq!(plan(&desired(), &actual), VariantPlan::Changes(vec![]));
 }
 
@@ -136,12 +155,12 @@ fn adopted_target_without_policies_gets_the_policy() {
 fn every_policy_field_is_compared() {
     let mut actual = compliant();
     {
-        let tt = actual.policies[0].target_tracking.as_mut().unwrap();
+        let tt = tracking(&mut actual.policies[0]);
         tt.target_value = 50.0;
         tt.scale_in_cooldown = None;
         tt.scale_out_cooldown = Some(120);
         tt.disable_scale_in = true;
-        tt.metric = ObservedMetric::Other;
+        tt.metric = None;
     }
     let c = changes(plan(&desired(), &actual));
     assert_eq!(c.len(), 1);
@@ -165,8 +184,8 @@ fn every_policy_field_is_compared() {
 #[test]
 fn an_owned_policy_of_another_type_is_replaced() {
     let mut actual = compliant();
-    actual.policies[0].policy_type = "StepScaling".into();
-    actual.policies[0].target_tracking = None;
+    actual.policies[0].policy_type = PolicyType::StepScaling;
+    actual.policies[0].config = None;
     let c = changes(plan(&desired(), &actual));
     let names: Vec<_> = c.iter().map(Change::name).collect();
     assert_eq!(names, ["delete_policy", "put_target_tracking_policy"]);
@@ -248,9 +267,7 @@ fn changes_serialize_with_their_action() {
 
 mod step_tests {
     use super::*;
-    use crate::domain::desired::DesiredStep;
-    use crate::domain::resource::Scaled;
-    use crate::domain::snapshot::{ScalableTarget, StepConfig};
+    use crate::policy_set::step_scaling::DesiredStep;
 
     const RID: &str = "endpoint/e/variant/v";
     const ARN: &str = "arn:aws:autoscaling:us-east-1:1:scalingPolicy:x:resource/sagemaker/endpoint/e/variant/v:policyName/autoscaling-guard-burst";
@@ -264,12 +281,12 @@ mod step_tests {
                 ("EndpointName".into(), "e".into()),
                 ("VariantName".into(), "v".into()),
             ],
-            statistic: "Sum".into(),
+            statistic: Statistic::Sum,
             period: 60,
             evaluation_periods: 2,
             datapoints_to_alarm: None,
             threshold: 500.0,
-            comparison: "GreaterThanOrEqualToThreshold".into(),
+            comparison: ComparisonOperator::GreaterThanOrEqualToThreshold,
             treat_missing_data: "notBreaching".into(),
         }
     }
@@ -281,12 +298,11 @@ mod step_tests {
             min_capacity: 1,
             max_capacity: 4,
             max_raised_to_running: false,
-            policies: vec![],
-            step_policies: vec![DesiredStepPolicy {
+            policies: vec![DesiredPolicy::StepScaling(DesiredStepPolicy {
                 name: "autoscaling-guard-burst".into(),
-                adjustment_type: "ChangeInCapacity".into(),
+                adjustment_type: AdjustmentType::ChangeInCapacity,
                 cooldown: 120,
-                metric_aggregation_type: "Maximum".into(),
+                metric_aggregation_type: MetricAggregationType::Maximum,
                 min_adjustment_magnitude: None,
                 steps: vec![
                     DesiredStep {
@@ -301,7 +317,7 @@ mod step_tests {
                     },
                 ],
                 alarm: alarm(),
-            }],
+            })],
             scheduled: vec![],
         }
     }
@@ -337,15 +353,14 @@ mod step_tests {
                 resource_id: RID.into(),
                 dimension: Default::default(),
                 arn: ARN.into(),
-                policy_type: STEP_SCALING.into(),
-                target_tracking: None,
-                step: Some(StepConfig {
-                    adjustment_type: Some("ChangeInCapacity".into()),
+                policy_type: PolicyType::StepScaling,
+                config: Some(ObservedConfig::StepScaling(ObservedStepScaling {
+                    adjustment_type: Some(AdjustmentType::ChangeInCapacity),
                     cooldown: Some(120),
-                    metric_aggregation_type: Some("Maximum".into()),
+                    metric_aggregation_type: Some(MetricAggregationType::Maximum),
                     min_adjustment_magnitude: None,
                     steps: vec![(Some(0.0), Some(1000.0), 1), (Some(1000.0), None, 3)],
-                }),
+                })),
             }],
             scheduled: vec![],
             alarms: vec![observed_alarm()],
@@ -387,7 +402,7 @@ mod step_tests {
     #[test]
     fn a_changed_step_puts_the_policy_and_its_alarm_again() {
         let mut actual = compliant();
-        actual.policies[0].step.as_mut().unwrap().steps[1].2 = 5;
+        stepping(&mut actual.policies[0]).steps[1].2 = 5;
         let p = plan(&desired(), &actual);
         assert_eq!(names(p.clone()), ["put_step_policy", "put_alarm"]);
         assert_eq!(
@@ -405,7 +420,7 @@ mod step_tests {
         let a = &mut actual.alarms[0];
         a.threshold = Some(5000.0);
         a.period = Some(300);
-        a.comparison = Some("GreaterThanThreshold".into());
+        a.comparison = Some(ComparisonOperator::GreaterThanThreshold);
         a.actions = vec!["arn:of:something:else".into()];
         assert_eq!(
             fields(plan(&desired(), &actual)),
@@ -439,7 +454,10 @@ mod step_tests {
         );
         // The policy is put again: the ARN that put returns, not the old one.
         let mut want = desired();
-        want.step_policies[0].cooldown += 1;
+        let DesiredPolicy::StepScaling(step) = &mut want.policies[0] else {
+            panic!("a step policy")
+        };
+        step.cooldown += 1;
         assert_eq!(arn_of_put_alarm(plan(&want, &compliant())), None);
     }
 
@@ -462,7 +480,7 @@ mod step_tests {
     #[test]
     fn a_step_policy_that_left_the_set_takes_its_alarm_along() {
         let mut want = desired();
-        want.step_policies.clear();
+        want.policies.clear();
         assert_eq!(
             names(plan(&want, &compliant())),
             ["delete_alarm", "delete_policy"]
@@ -472,8 +490,8 @@ mod step_tests {
     #[test]
     fn a_target_tracking_policy_renamed_as_step_is_replaced() {
         let mut actual = compliant();
-        actual.policies[0].policy_type = TARGET_TRACKING.into();
-        actual.policies[0].step = None;
+        actual.policies[0].policy_type = PolicyType::TargetTrackingScaling;
+        actual.policies[0].config = None;
         assert_eq!(
             names(plan(&desired(), &actual)),
             ["delete_policy", "put_step_policy", "put_alarm"]

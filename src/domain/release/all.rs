@@ -202,6 +202,7 @@ pub fn plan_release_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_applicationautoscaling::types::PolicyType;
 
     const OWNED_A: &str = "endpoint/a/variant/primary";
     const MIXED: &str = "endpoint/b/variant/primary";
@@ -214,9 +215,8 @@ mod tests {
             resource_id: rid.into(),
             dimension: Dimension::VariantInstances,
             arn: format!("arn:{rid}:{name}"),
-            policy_type: "TargetTrackingScaling".into(),
-            target_tracking: None,
-            step: None,
+            policy_type: PolicyType::TargetTrackingScaling,
+            config: None,
         }
     }
 

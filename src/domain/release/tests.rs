@@ -4,6 +4,7 @@ use crate::domain::snapshot::{
     ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantSnapshot,
 };
 use crate::domain::Dimension;
+use aws_sdk_applicationautoscaling::types::PolicyType;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -292,9 +293,8 @@ fn policy(name: &str) -> ScalingPolicy {
         resource_id: RID.into(),
         dimension: Dimension::VariantInstances,
         arn: String::new(),
-        policy_type: "TargetTrackingScaling".into(),
-        target_tracking: None,
-        step: None,
+        policy_type: PolicyType::TargetTrackingScaling,
+        config: None,
     }
 }
 

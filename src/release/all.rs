@@ -13,7 +13,7 @@ use crate::domain::release::all::{owned_resource_ids, plan_release_all, Resource
 use crate::domain::Dimension;
 use crate::drift::{time_is_short, ScalingLister, SweepOptions};
 use crate::error::GuardError;
-use crate::reconcile::{EndpointReader, Reconciler};
+use crate::reconcile::{apply_in_order, EndpointReader, Reconciler};
 
 /// What became of one resource's owned scaling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -223,16 +223,16 @@ impl<R: EndpointReader, S: ScalingLister> Reconciler<R, S> {
             return outcome(plan, ReleaseStatus::NotReached);
         }
         let mut out = outcome(plan, ReleaseStatus::Removed);
-        for change in changes {
-            if let Err(e) = self.scaling.apply(&change).await {
-                warn!(resource_id = %change.resource_id(), action = change.name(), error = %e,
-                      "release failed");
-                out.status = ReleaseStatus::Error;
-                out.error = Some(e.to_string());
-                break;
-            }
+        let done = apply_in_order(&self.scaling, changes, |change| {
             info!(resource_id = %change.resource_id(), action = change.name(), "removed for release");
-            out.removed.push(change);
+        })
+        .await;
+        out.removed = done.applied;
+        if let Some((change, e)) = done.failed {
+            warn!(resource_id = %change.resource_id(), action = change.name(), error = %e,
+                  "release failed");
+            out.status = ReleaseStatus::Error;
+            out.error = Some(e.to_string());
         }
         out
     }

@@ -19,7 +19,7 @@ use crate::domain::release::{
 };
 use crate::domain::resource::Scaled;
 use crate::error::GuardError;
-use crate::reconcile::{now, EndpointReader, Reconciler, ScalingStore};
+use crate::reconcile::{apply_in_order, now, EndpointReader, Reconciler, ScalingStore};
 
 /// What a release did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,16 +153,18 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             }
             Err(e) => return Err(failed(e.to_string())),
         }
-        for change in changes {
-            if let Err(e) = self.scaling.apply(&change).await {
-                return Err(failed(format!(
-                    "{e}; the endpoint is marked released and {} of the tool's scaling items were \
-                     removed before this: run release again",
-                    report.removed.len()
-                )));
-            }
-            info!(endpoint, resource_id = %change.resource_id(), action = change.name(), "removed for release");
-            report.removed.push(change);
+        let done = apply_in_order(&self.scaling, changes, |change| {
+            info!(endpoint, resource_id = %change.resource_id(), action = change.name(),
+                  "removed for release");
+        })
+        .await;
+        report.removed = done.applied;
+        if let Some((_, e)) = done.failed {
+            return Err(failed(format!(
+                "{e}; the endpoint is marked released and {} of the tool's scaling items were \
+                 removed before this: run release again",
+                report.removed.len()
+            )));
         }
         Ok(report)
     }

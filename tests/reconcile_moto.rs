@@ -293,7 +293,7 @@ async fn burstable_and_serverless_variants_are_skipped() {
         .iter()
         .map(|v| {
             (
-                v.variant.as_str(),
+                v.label.as_str(),
                 v.status,
                 v.reason.as_ref().map(|r| r.code()),
             )

@@ -220,16 +220,18 @@ impl DesiredScaling {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// What to do with one variant or inference component; `label` names it
+/// as reports do (`Scaled::label`).
 pub enum VariantIntent {
     Manage(DesiredScaling),
     Skip {
-        variant: String,
+        label: String,
         reason: SkipReason,
     },
-    /// The standard cannot be applied to this variant (for example a
-    /// per-core target on an instance type of unknown size).
+    /// The standard cannot be applied to it (for example a per-core target
+    /// on an instance type of unknown size).
     Error {
-        variant: String,
+        label: String,
         message: String,
     },
 }
@@ -423,12 +425,7 @@ fn intent(
 ) -> VariantIntent {
     let unit = match unit {
         Ok(unit) => unit,
-        Err(reason) => {
-            return VariantIntent::Skip {
-                variant: label,
-                reason,
-            }
-        }
+        Err(reason) => return VariantIntent::Skip { label, reason },
     };
     let (_, profile) = profiles
         .iter()
@@ -436,10 +433,7 @@ fn intent(
         .expect("every kind on the endpoint has its profile");
     match scaling(unit, profile) {
         Ok(d) => VariantIntent::Manage(d),
-        Err(message) => VariantIntent::Error {
-            variant: label,
-            message,
-        },
+        Err(message) => VariantIntent::Error { label, message },
     }
 }
 
@@ -811,8 +805,8 @@ mod tests {
             panic!()
         };
         match &vs[0] {
-            VariantIntent::Error { variant, message } => {
-                assert_eq!(variant, "a");
+            VariantIntent::Error { label, message } => {
+                assert_eq!(label, "a");
                 assert!(
                     message.contains(
                         "/a/backlog-from-zero\" is 278 characters; CloudWatch allows 255"
@@ -1107,9 +1101,9 @@ mod component_tests {
         let all = intents(&Settings::default());
         assert_eq!(all.len(), 3);
         match &all[0] {
-            VariantIntent::Skip { variant, reason } => {
+            VariantIntent::Skip { label, reason } => {
                 assert_eq!(
-                    (variant.as_str(), reason.code()),
+                    (label.as_str(), reason.code()),
                     ("AllTraffic", "hosts_inference_components")
                 )
             }
@@ -1130,9 +1124,9 @@ mod component_tests {
             }
         );
         match &all[2] {
-            VariantIntent::Skip { variant, reason } => {
+            VariantIntent::Skip { label, reason } => {
                 assert_eq!(
-                    (variant.as_str(), reason.code()),
+                    (label.as_str(), reason.code()),
                     ("inference-component/embed", "not_in_service")
                 )
             }

@@ -252,7 +252,7 @@ fn statuses(report: &EndpointReport, units: Option<u64>) -> Option<Vec<(&str, Va
             report
                 .variants
                 .iter()
-                .map(|v| (v.variant.as_str(), v.status))
+                .map(|v| (v.label.as_str(), v.status))
                 .collect(),
         ),
     }
@@ -343,7 +343,7 @@ pub fn repaired<'a>(entry: &'a DriftEntry, found: &VariantReport) -> Option<&'a 
     entry
         .remediation
         .as_ref()
-        .and_then(|done| done.variants.iter().find(|a| a.variant == found.variant))
+        .and_then(|done| done.variants.iter().find(|a| a.label == found.label))
 }
 
 /// One line on a variant that is not compliant: why it is skipped, its
@@ -407,7 +407,7 @@ pub fn table(report: &DriftReport) -> String {
                 status.push_str(" (not reached)");
             }
             if v.status != VariantStatus::Compliant {
-                rows.push((format!("{}/{}", found.endpoint, v.variant), status, what));
+                rows.push((format!("{}/{}", found.endpoint, v.label), status, what));
             }
         }
     }
@@ -449,7 +449,7 @@ mod tests {
 
     fn variant(status: VariantStatus) -> VariantReport {
         VariantReport {
-            variant: format!("{status:?}"),
+            label: format!("{status:?}"),
             status,
             reason: None,
             changes: vec![],
@@ -474,7 +474,7 @@ mod tests {
             r.variants = variants
                 .iter()
                 .map(|(name, status)| VariantReport {
-                    variant: name.to_string(),
+                    label: name.to_string(),
                     ..variant(*status)
                 })
                 .collect();
@@ -600,9 +600,9 @@ mod tests {
         use crate::domain::plan::Difference;
         use serde_json::json;
         let mut found = report("fraud", Outcome::Drifted, &[VariantStatus::Drifted]);
-        found.variants[0].variant = "primary".into();
+        found.variants[0].label = "primary".into();
         let mut done = report("fraud", Outcome::Changed, &[VariantStatus::Changed]);
-        done.variants[0].variant = "primary".into();
+        done.variants[0].label = "primary".into();
         done.variants[0].changes = vec![Change {
             subject: crate::domain::resource::Scaled::variant("fraud", "primary"),
             dimension: Default::default(),

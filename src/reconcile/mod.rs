@@ -183,16 +183,16 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
         };
         for intent in variants {
             let desired = match intent {
-                VariantIntent::Skip { variant, reason } => {
+                VariantIntent::Skip { label, reason } => {
                     report.variants.push(variant_report(
-                        &variant,
+                        &label,
                         VariantStatus::Skipped,
                         Some(reason),
                     ));
                     continue;
                 }
-                VariantIntent::Error { variant, message } => {
-                    let mut vr = variant_report(&variant, VariantStatus::Error, None);
+                VariantIntent::Error { label, message } => {
+                    let mut vr = variant_report(&label, VariantStatus::Error, None);
                     vr.error = Some(message);
                     vr.error_type = Some(ErrorType::PolicyNotApplicable);
                     report.variants.push(vr);
@@ -328,12 +328,12 @@ pub(crate) fn failed(
 }
 
 fn variant_report(
-    name: &str,
+    label: &str,
     status: VariantStatus,
     reason: Option<crate::domain::desired::SkipReason>,
 ) -> VariantReport {
     VariantReport {
-        variant: name.to_string(),
+        label: label.to_string(),
         status,
         reason,
         changes: Vec::new(),

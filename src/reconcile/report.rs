@@ -45,7 +45,11 @@ impl VariantStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantReport {
-    pub variant: String,
+    /// What is scaled, as reports name it (`Scaled::label`): the variant's
+    /// name, or `inference-component/NAME`. Serialized as `variant`, the
+    /// key reports and log queries have always used.
+    #[serde(rename = "variant")]
+    pub label: String,
     pub status: VariantStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<SkipReason>,
@@ -171,7 +175,7 @@ mod tests {
 
     fn variant(status: VariantStatus) -> VariantReport {
         VariantReport {
-            variant: "v".into(),
+            label: "v".into(),
             status,
             reason: None,
             changes: vec![],

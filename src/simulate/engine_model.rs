@@ -68,13 +68,12 @@ pub fn desired_in(
     for intent in intents {
         match intent {
             VariantIntent::Manage(desired) if desired.subject == wanted => return Ok(desired),
-            VariantIntent::Skip { variant: v, reason } if v == variant => {
+            VariantIntent::Skip { label, reason } if label == variant => {
                 return Err(unusable(reason.to_string()))
             }
-            VariantIntent::Error {
-                variant: v,
-                message,
-            } if v == variant => return Err(unusable(message)),
+            VariantIntent::Error { label, message } if label == variant => {
+                return Err(unusable(message))
+            }
             _ => {}
         }
     }

@@ -49,8 +49,6 @@ impl EnvShorthand {
     pub fn policy_set(&self) -> PolicySet {
         PolicySet {
             instance: Profile {
-                min_capacity: self.min_capacity,
-                max_capacity: self.max_capacity,
                 target_tracking: vec![TargetTrackingDoc {
                     name: "invocations".to_string(),
                     metric: "SageMakerVariantInvocationsPerInstance".to_string(),
@@ -60,8 +58,7 @@ impl EnvShorthand {
                     scale_out_cooldown: self.scale_out_cooldown,
                     disable_scale_in: false,
                 }],
-                step_scaling: Vec::new(),
-                scheduled_actions: Vec::new(),
+                ..Profile::new(self.min_capacity, self.max_capacity)
             },
             async_inference: Profile {
                 max_capacity: self.max_capacity,

@@ -257,11 +257,10 @@ fn profile(kind: Kind) -> BoxedStrategy<Profile> {
             )
         })
         .prop_map(|(min, max, tracking, stepping, scheduled)| Profile {
-            min_capacity: min,
-            max_capacity: max,
             target_tracking: tracking,
             step_scaling: stepping,
             scheduled_actions: scheduled,
+            ..Profile::new(min, max)
         })
         .boxed()
 }

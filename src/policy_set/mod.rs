@@ -160,8 +160,6 @@ pub const COMPONENT_METRICS: [&str; 2] = [
 /// The default for inference components: invocations per copy.
 pub fn default_component_profile() -> Profile {
     Profile {
-        min_capacity: 1,
-        max_capacity: 4,
         target_tracking: vec![TargetTrackingDoc {
             name: "invocations-per-copy".to_string(),
             metric: COMPONENT_METRICS[0].to_string(),
@@ -171,8 +169,7 @@ pub fn default_component_profile() -> Profile {
             scale_out_cooldown: 60,
             disable_scale_in: false,
         }],
-        step_scaling: Vec::new(),
-        scheduled_actions: Vec::new(),
+        ..Profile::new(1, 4)
     }
 }
 
@@ -180,8 +177,6 @@ pub fn default_component_profile() -> Profile {
 /// the provisioned concurrency 70 % used.
 pub fn default_serverless_profile() -> Profile {
     Profile {
-        min_capacity: 1,
-        max_capacity: 10,
         target_tracking: vec![TargetTrackingDoc {
             name: "provisioned-concurrency".to_string(),
             metric: PROVISIONED_CONCURRENCY_METRIC.to_string(),
@@ -191,8 +186,7 @@ pub fn default_serverless_profile() -> Profile {
             scale_out_cooldown: 60,
             disable_scale_in: false,
         }],
-        step_scaling: Vec::new(),
-        scheduled_actions: Vec::new(),
+        ..Profile::new(1, 10)
     }
 }
 
@@ -200,8 +194,6 @@ pub fn default_serverless_profile() -> Profile {
 /// and scale out from zero when a backlog waits with no instance at all.
 pub fn default_async_profile() -> Profile {
     Profile {
-        min_capacity: 0,
-        max_capacity: 4,
         target_tracking: vec![TargetTrackingDoc {
             name: "backlog".to_string(),
             metric: "ApproximateBacklogSizePerInstance".to_string(),
@@ -234,7 +226,7 @@ pub fn default_async_profile() -> Profile {
                 treat_missing_data: "missing".to_string(),
             },
         }],
-        scheduled_actions: Vec::new(),
+        ..Profile::new(0, 4)
     }
 }
 
@@ -517,6 +509,17 @@ impl PolicySet {
 }
 
 impl Profile {
+    /// Capacities and no policies: fill in the lists with `..Profile::new`.
+    pub fn new(min_capacity: i32, max_capacity: i32) -> Self {
+        Profile {
+            min_capacity,
+            max_capacity,
+            target_tracking: Vec::new(),
+            step_scaling: Vec::new(),
+            scheduled_actions: Vec::new(),
+        }
+    }
+
     /// This profile's policies for one unit, in the order they are put.
     pub fn desired_policies(
         &self,

@@ -11,13 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use autoscaling_guard::config::{DriftMode, Settings};
 use autoscaling_guard::domain::release::{TAG_RELEASED_LAST_MODIFIED, TAG_RELEASED_UNTIL};
-use autoscaling_guard::domain::OWNED_PREFIX;
 use autoscaling_guard::drift::report::DriftEntry;
 use autoscaling_guard::drift::SweepOptions;
 use autoscaling_guard::error::ErrorType;
 use autoscaling_guard::handler::{handle, Invocation};
 use autoscaling_guard::policy_set::PolicySet;
 use autoscaling_guard::reconcile::report::Outcome;
+use autoscaling_guard::resource::OWNED_PREFIX;
 use aws_sdk_applicationautoscaling::types::{ScalableTargetAction, ServiceNamespace};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType, Tag};

@@ -15,10 +15,10 @@ use super::paging::collect_pages;
 use super::{already_gone_is_done, AwsError};
 use crate::domain::desired::{DesiredPolicy, DesiredSchedule};
 use crate::domain::plan::{Applied, ScalingAction};
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling};
 use crate::domain::Dimension;
 use crate::policy_set::ObservedConfig;
+use crate::resource::Scaled;
 
 /// DescribeScalableTargets takes at most 50 resource ids.
 pub const RESOURCE_ID_BATCH: usize = 50;

@@ -8,9 +8,9 @@ use super::alarms::Alarms;
 use super::autoscaling::AutoScaling;
 use super::AwsError;
 use crate::domain::plan::{Action, Applied, Change};
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ObservedAlarm, VariantScaling};
-use crate::domain::OWNED_PREFIX;
+use crate::resource::Scaled;
+use crate::resource::OWNED_PREFIX;
 
 #[derive(Debug, Clone)]
 pub struct AwsScaling {

@@ -6,15 +6,16 @@ use std::fmt;
 use serde::Serialize;
 
 use super::kind::{component_unit, variant_unit, Kind, Unit};
-use super::resource::Scaled;
 use super::snapshot::EndpointSnapshot;
-use super::{Dimension, OWNED_PREFIX};
+use super::Dimension;
 use crate::config::{parse_cooldown, parse_count, parse_positive, Settings};
 use crate::policy_set::alarm::MAX_ALARM_NAME;
 use crate::policy_set::Profile;
 pub use crate::policy_set::{
     DesiredAlarm, DesiredPolicy, DesiredStepPolicy, DesiredTargetTracking, MetricSpec,
 };
+use crate::resource::Scaled;
+use crate::resource::OWNED_PREFIX;
 
 pub const TAG_ENABLED: &str = "autoscaling:enabled";
 pub const TAG_MIN: &str = "autoscaling:min-capacity";

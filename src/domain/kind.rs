@@ -3,11 +3,11 @@
 //! much of it runs. Everything else asks this module.
 
 use super::desired::SkipReason;
-use super::resource::Scaled;
 use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
 use super::Dimension;
 pub use crate::policy_set::Kind;
 use crate::policy_set::{PolicySet, Profile};
+use crate::resource::Scaled;
 
 impl Kind {
     /// What Application Auto Scaling scales for this kind.

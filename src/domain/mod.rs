@@ -5,16 +5,10 @@
 use serde::Serialize;
 
 pub mod desired;
-pub mod difference;
 pub mod kind;
 pub mod plan;
 pub mod release;
-pub mod resource;
 pub mod snapshot;
-
-/// Every policy, scheduled action or alarm this tool creates starts with
-/// this prefix; it is how the tool knows what it owns.
-pub const OWNED_PREFIX: &str = "autoscaling-guard-";
 
 /// What a scalable target scales.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -53,21 +47,5 @@ impl Dimension {
     }
 }
 
-pub fn is_owned(name: &str) -> bool {
-    name.starts_with(OWNED_PREFIX)
-}
-
 #[cfg(test)]
 mod props;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ownership_is_the_name_prefix() {
-        assert!(is_owned("autoscaling-guard-invocations"));
-        assert!(!is_owned("my-policy"));
-        assert!(!is_owned("autoscaling-guard"));
-    }
-}

@@ -19,12 +19,11 @@ use super::desired::{
     TAG_SCALE_IN, TAG_SCALE_OUT, TAG_TARGET,
 };
 use super::plan::{plan, Action, AlarmAction, Change, ScalingAction, VariantPlan};
-use super::resource::Scaled;
 use super::snapshot::{
     ComponentSnapshot, EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy,
     ScheduledAction, Serverless, VariantScaling, VariantSnapshot,
 };
-use super::{is_owned, Dimension, OWNED_PREFIX};
+use super::Dimension;
 use crate::aws::alarms::{as_stored, to_alarm};
 use crate::aws::autoscaling::as_described;
 use crate::config::Settings;
@@ -36,6 +35,8 @@ use crate::policy_set::{
     COMPONENT_METRICS, INSTANCE_PREDEFINED_METRICS, PROVISIONED_CONCURRENCY_METRIC,
     UTILIZATION_METRICS,
 };
+use crate::resource::Scaled;
+use crate::resource::{is_owned, OWNED_PREFIX};
 use aws_sdk_applicationautoscaling::types::{AdjustmentType, MetricAggregationType, PolicyType};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 

@@ -20,9 +20,9 @@ use serde_json::json;
 
 use super::desired::{desired_for, is_opted_out, EndpointIntent, SkipReason, TagError};
 use super::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
-use super::resource::Scaled;
 use super::snapshot::{EndpointSnapshot, VariantScaling};
 use crate::config::Settings;
+use crate::resource::Scaled;
 
 pub mod all;
 

@@ -7,8 +7,9 @@ use aws_sdk_applicationautoscaling::types::PolicyType;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use chrono::{DateTime, Utc};
 
-use super::{is_owned, Dimension};
+use super::Dimension;
 use crate::policy_set::ObservedConfig;
+use crate::resource::is_owned;
 
 /// An endpoint as observed, with everything the desired state depends on.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,6 @@ use crate::aws::store::{assign_alarm, AwsScaling};
 use crate::aws::AwsError;
 use crate::config::DriftMode;
 use crate::domain::release::{endpoint_intent, ReleaseMark};
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{
     EndpointSnapshot, ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantScaling,
 };
@@ -28,6 +27,7 @@ use crate::reconcile::report::{EndpointReport, Outcome};
 use crate::reconcile::{
     apply_in_order, failed, managed_resource_ids, EndpointReader, Reconciler, ScalingStore,
 };
+use crate::resource::Scaled;
 use orphans::{find_orphans, plan_orphan};
 use report::{summarize, DriftEntry, DriftReport, OrphanReport, OrphanStatus};
 

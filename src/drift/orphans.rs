@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::domain::is_owned;
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
+use crate::resource::is_owned;
+use crate::resource::Scaled;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -559,7 +559,7 @@ mod tests {
         use super::super::orphans::{Orphan, OrphanCause};
         let orphan = |status| OrphanReport {
             orphan: Orphan {
-                subject: crate::domain::resource::Scaled::variant("gone", "a"),
+                subject: crate::resource::Scaled::variant("gone", "a"),
                 dimension: Default::default(),
                 cause: OrphanCause::EndpointGone,
                 owned_policies: vec!["autoscaling-guard-invocations".into()],
@@ -604,7 +604,7 @@ mod tests {
         let mut done = report("fraud", Outcome::Changed, &[VariantStatus::Changed]);
         done.variants[0].label = "primary".into();
         done.variants[0].changes = vec![Change {
-            subject: crate::domain::resource::Scaled::variant("fraud", "primary"),
+            subject: crate::resource::Scaled::variant("fraud", "primary"),
             dimension: Default::default(),
             action: crate::domain::plan::ScalingAction::RegisterTarget {
                 min_capacity: 1,

@@ -8,7 +8,7 @@ use super::{
     aws_name, error, one_of, owner_dimensions, PolicySetError, SAGEMAKER_NAMESPACE,
     UTILIZATION_NAMESPACE,
 };
-use crate::domain::resource::Scaled;
+use crate::resource::Scaled;
 
 /// The alarm of a step policy, on a metric of the variant (dimensions
 /// EndpointName and VariantName).

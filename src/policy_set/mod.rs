@@ -20,8 +20,8 @@ use aws_smithy_types::error::operation::BuildError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::domain::difference::Difference;
-use crate::domain::resource::Scaled;
+use crate::difference::Difference;
+use crate::resource::Scaled;
 pub use alarm::{AlarmDoc, DesiredAlarm};
 pub use step_scaling::{DesiredStepPolicy, ObservedStepScaling, StepDoc, StepScalingDoc};
 pub use target_tracking::{

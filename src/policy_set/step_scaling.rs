@@ -15,9 +15,9 @@ use super::alarm::{AlarmDoc, DesiredAlarm};
 use super::{
     aws_name, error, one_of, PolicyKind, PolicySetError, MAX_COOLDOWN_SECONDS, SAGEMAKER_NAMESPACE,
 };
-use crate::domain::difference::{same_bound, Difference, Differences};
-use crate::domain::resource::Scaled;
-use crate::domain::OWNED_PREFIX;
+use crate::difference::{same_bound, Difference, Differences};
+use crate::resource::Scaled;
+use crate::resource::OWNED_PREFIX;
 
 /// A step-scaling policy and the CloudWatch alarm that drives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

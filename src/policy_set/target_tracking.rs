@@ -15,9 +15,9 @@ use super::{
     aws_name, error, instances, owner_dimensions, Kind, PolicyKind, PolicySetError, ASYNC_METRICS,
     MAX_COOLDOWN_SECONDS, SAGEMAKER_NAMESPACE, UTILIZATION_METRICS, UTILIZATION_NAMESPACE,
 };
-use crate::domain::difference::{same_value, Difference, Differences};
-use crate::domain::resource::Scaled;
-use crate::domain::OWNED_PREFIX;
+use crate::difference::{same_value, Difference, Differences};
+use crate::resource::Scaled;
+use crate::resource::OWNED_PREFIX;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

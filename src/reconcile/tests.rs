@@ -9,8 +9,8 @@ use super::report::{Outcome, VariantStatus};
 use super::*;
 use crate::aws::alarms::{as_stored, to_alarm};
 use crate::aws::autoscaling::as_described;
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ScalableTarget, ScalingPolicy};
+use crate::resource::Scaled;
 use aws_sdk_applicationautoscaling::types::PolicyType;
 
 #[derive(Default)]

@@ -255,7 +255,7 @@ mod tests {
 
     fn resource(id: &str, status: ReleaseStatus, changes: usize) -> ReleasedResource {
         let change = Change::new(
-            &crate::domain::resource::Scaled::variant(id, "v"),
+            &crate::resource::Scaled::variant(id, "v"),
             Dimension::VariantInstances,
             ScalingAction::DeregisterTarget,
             vec![],

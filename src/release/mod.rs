@@ -17,9 +17,9 @@ use crate::domain::plan::Change;
 use crate::domain::release::{
     format_time, format_until, plan_release, release_tags, round_to_millis, to_millis,
 };
-use crate::domain::resource::Scaled;
 use crate::error::GuardError;
 use crate::reconcile::{apply_in_order, now, EndpointReader, Reconciler, ScalingStore};
+use crate::resource::Scaled;
 
 /// What a release did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,11 +15,11 @@ use crate::domain::desired::{
     desired_for, DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredStepPolicy,
     DesiredTargetTracking, EndpointIntent, MetricSpec, VariantIntent,
 };
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{EndpointSnapshot, VariantSnapshot};
 use crate::domain::Dimension;
 use crate::policy_set::schedule::{parse_schedule, Schedule};
 use crate::policy_set::{instances, SAGEMAKER_NAMESPACE, UTILIZATION_NAMESPACE};
+use crate::resource::Scaled;
 
 /// The desired scaling the policy set gives one instance-based variant of
 /// the given type and count, through the same `desired_for` reconcile uses.

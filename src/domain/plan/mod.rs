@@ -6,11 +6,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::desired::{DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedule, SkipReason};
-pub use super::difference::Difference;
-use super::difference::{same_value, Differences};
-use super::resource::Scaled;
 use super::snapshot::{ObservedAlarm, ScalingPolicy, ScheduledAction, VariantScaling};
-use super::{is_owned, Dimension};
+use super::Dimension;
+pub use crate::difference::Difference;
+use crate::difference::{same_value, Differences};
+use crate::resource::is_owned;
+use crate::resource::Scaled;
 
 /// A write that brings one variant closer to its desired scaling: what it
 /// is about, what it does (on one backend), and the differences that call

@@ -5,9 +5,9 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 
 use super::*;
 use crate::domain::desired::{DesiredStepPolicy, DesiredTargetTracking, MetricSpec};
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::ScalableTarget;
 use crate::policy_set::{ObservedConfig, ObservedStepScaling, ObservedTargetTracking};
+use crate::resource::Scaled;
 
 /// The target-tracking configuration of an observed policy.
 fn tracking(p: &mut ScalingPolicy) -> &mut ObservedTargetTracking {

@@ -10,9 +10,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
-use crate::domain::resource::Scaled;
 use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
-use crate::domain::{is_owned, Dimension};
+use crate::domain::Dimension;
+use crate::resource::is_owned;
+use crate::resource::Scaled;
 
 /// What one resource (a variant or an inference component) holds, as far
 /// as an uninstall cares.

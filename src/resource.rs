@@ -1,13 +1,20 @@
 //! What gets scaled, and every name derived from it: the Application Auto
-//! Scaling resource id, the owner endpoint, the owned alarm names. These
-//! formats are written and parsed here and nowhere else.
+//! Scaling resource id, the owner endpoint, the owned alarm names, and the
+//! prefix that marks what this tool owns. These formats are written and
+//! parsed here and nowhere else.
 
 use std::fmt;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::OWNED_PREFIX;
+/// Every policy, scheduled action or alarm this tool creates starts with
+/// this prefix; it is how the tool knows what it owns.
+pub const OWNED_PREFIX: &str = "autoscaling-guard-";
+
+pub fn is_owned(name: &str) -> bool {
+    name.starts_with(OWNED_PREFIX)
+}
 
 /// A scalable resource: a variant of an endpoint or an inference component.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -155,6 +162,13 @@ impl Serialize for Scaled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ownership_is_the_name_prefix() {
+        assert!(is_owned("autoscaling-guard-invocations"));
+        assert!(!is_owned("my-policy"));
+        assert!(!is_owned("autoscaling-guard"));
+    }
 
     #[test]
     fn resource_ids_round_trip() {

@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 /// One thing that differs from the standard, named precisely.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Difference {
-    /// `scalable_target` or `policy <name>`.
+    /// `scalable_target`, `policy <name>`, `alarm <name>` or
+    /// `scheduled action <name>`.
     pub subject: String,
     /// What differs: `registered`, `min_capacity`, `target_value`, ...
     pub field: String,

@@ -181,7 +181,7 @@ fn failure(report: EndpointReport) -> GuardError {
                 .filter_map(|v| {
                     Some((
                         v.error_type?,
-                        format!("variant {}: {}", v.label, v.error.as_ref()?),
+                        format!("{}: {}", v.subject, v.error.as_ref()?),
                     ))
                 })
                 .collect();

@@ -16,6 +16,12 @@ pub fn is_owned(name: &str) -> bool {
     name.starts_with(OWNED_PREFIX)
 }
 
+/// The name of a policy or scheduled action from its short name in the
+/// policy set.
+pub fn owned_name(short_name: &str) -> String {
+    format!("{OWNED_PREFIX}{short_name}")
+}
+
 /// A scalable resource: a variant of an endpoint or an inference component.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scaled {

@@ -177,7 +177,7 @@ async fn an_inference_component_is_scaled_by_its_copies() {
     assert_eq!(report.outcome, Outcome::Changed, "{report:?}");
     let host = &report.variants[0];
     assert_eq!(
-        (host.label.as_str(), host.status),
+        (host.subject.label().as_str(), host.status),
         ("AllTraffic", VariantStatus::Skipped)
     );
     assert_eq!(
@@ -186,7 +186,7 @@ async fn an_inference_component_is_scaled_by_its_copies() {
     );
     let chat = &report.variants[1];
     assert_eq!(
-        (chat.label.as_str(), chat.status),
+        (chat.subject.label().as_str(), chat.status),
         ("inference-component/chat", VariantStatus::Changed)
     );
     // The mocks answer before a request is sent, so the call counter (which

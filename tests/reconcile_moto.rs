@@ -293,12 +293,13 @@ async fn burstable_and_serverless_variants_are_skipped() {
         .iter()
         .map(|v| {
             (
-                v.label.as_str(),
+                v.subject.label(),
                 v.status,
                 v.reason.as_ref().map(|r| r.code()),
             )
         })
         .collect();
+    let codes: Vec<_> = codes.iter().map(|(l, s, r)| (l.as_str(), *s, *r)).collect();
     assert_eq!(
         codes,
         [

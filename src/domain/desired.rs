@@ -14,8 +14,7 @@ use crate::policy_set::Profile;
 pub use crate::policy_set::{
     DesiredAlarm, DesiredPolicy, DesiredStepPolicy, DesiredTargetTracking, MetricSpec,
 };
-use crate::resource::Scaled;
-use crate::resource::OWNED_PREFIX;
+use crate::resource::{owned_name, Scaled};
 
 pub const TAG_ENABLED: &str = "autoscaling:enabled";
 pub const TAG_MIN: &str = "autoscaling:min-capacity";
@@ -221,18 +220,17 @@ impl DesiredScaling {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-/// What to do with one variant or inference component; `label` names it
-/// as reports do (`Scaled::label`).
+/// What to do with one variant or inference component.
 pub enum VariantIntent {
     Manage(DesiredScaling),
     Skip {
-        label: String,
+        subject: Scaled,
         reason: SkipReason,
     },
     /// The standard cannot be applied to it (for example a per-core target
     /// on an instance type of unknown size).
     Error {
-        label: String,
+        subject: Scaled,
         message: String,
     },
 }
@@ -351,9 +349,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The instance profile of the policy set after the endpoint's tag
-/// overrides: tags set the capacities and the first target-tracking
-/// policy's target value and cooldowns.
+/// A kind's profile of the policy set after the endpoint's tag overrides:
+/// tags set the capacities and the first target-tracking policy's target
+/// value and cooldowns.
 fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Profile, TagError> {
     let mut profile = base.clone();
     let tags = &snapshot.tags;
@@ -420,13 +418,13 @@ fn effective_profile(snapshot: &EndpointSnapshot, base: &Profile) -> Result<Prof
 
 /// The desired scaling of what a snapshot names, or why there is none.
 fn intent(
-    label: String,
+    subject: Scaled,
     unit: Result<Unit<'_>, SkipReason>,
     profiles: &[(Kind, Profile)],
 ) -> VariantIntent {
     let unit = match unit {
         Ok(unit) => unit,
-        Err(reason) => return VariantIntent::Skip { label, reason },
+        Err(reason) => return VariantIntent::Skip { subject, reason },
     };
     let (_, profile) = profiles
         .iter()
@@ -434,7 +432,7 @@ fn intent(
         .expect("every kind on the endpoint has its profile");
     match scaling(unit, profile) {
         Ok(d) => VariantIntent::Manage(d),
-        Err(message) => VariantIntent::Error { label, message },
+        Err(message) => VariantIntent::Error { subject, message },
     }
 }
 
@@ -469,7 +467,7 @@ fn scaling(unit: Unit<'_>, profile: &Profile) -> Result<DesiredScaling, String> 
         .scheduled_actions
         .iter()
         .map(|s| DesiredSchedule {
-            name: format!("{OWNED_PREFIX}{}", s.name),
+            name: owned_name(&s.name),
             schedule: s.schedule.clone(),
             timezone: s.timezone.clone(),
             min_capacity: s.min_capacity,
@@ -512,14 +510,14 @@ pub fn desired_for(
     for kind in Kind::on_endpoint(snapshot) {
         profiles.push((kind, effective_profile(snapshot, kind.profile(set))?));
     }
-    let variants = snapshot
-        .variants
-        .iter()
-        .map(|v| intent(v.name.clone(), variant_unit(snapshot, v), &profiles));
-    let components = snapshot.components.iter().map(|c| {
-        let label = Scaled::component(&c.name).label();
-        intent(label, component_unit(c), &profiles)
+    let variants = snapshot.variants.iter().map(|v| {
+        let subject = Scaled::variant(&snapshot.name, &v.name);
+        intent(subject, variant_unit(snapshot, v), &profiles)
     });
+    let components = snapshot
+        .components
+        .iter()
+        .map(|c| intent(Scaled::component(&c.name), component_unit(c), &profiles));
     let intents = variants.chain(components).collect();
     Ok(EndpointIntent::Variants(intents))
 }
@@ -806,8 +804,8 @@ mod tests {
             panic!()
         };
         match &vs[0] {
-            VariantIntent::Error { label, message } => {
-                assert_eq!(label, "a");
+            VariantIntent::Error { subject, message } => {
+                assert_eq!(subject.label(), "a");
                 assert!(
                     message.contains(
                         "/a/backlog-from-zero\" is 278 characters; CloudWatch allows 255"
@@ -1102,9 +1100,9 @@ mod component_tests {
         let all = intents(&Settings::default());
         assert_eq!(all.len(), 3);
         match &all[0] {
-            VariantIntent::Skip { label, reason } => {
+            VariantIntent::Skip { subject, reason } => {
                 assert_eq!(
-                    (label.as_str(), reason.code()),
+                    (subject.label().as_str(), reason.code()),
                     ("AllTraffic", "hosts_inference_components")
                 )
             }
@@ -1125,9 +1123,9 @@ mod component_tests {
             }
         );
         match &all[2] {
-            VariantIntent::Skip { label, reason } => {
+            VariantIntent::Skip { subject, reason } => {
                 assert_eq!(
-                    (label.as_str(), reason.code()),
+                    (subject.label().as_str(), reason.code()),
                     ("inference-component/embed", "not_in_service")
                 )
             }

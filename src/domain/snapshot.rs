@@ -1,5 +1,6 @@
 //! What is actually there: an endpoint as SageMaker describes it, and the
-//! scaling Application Auto Scaling holds for its variants.
+//! scaling Application Auto Scaling and CloudWatch hold for its variants and
+//! inference components.
 
 use std::collections::BTreeMap;
 
@@ -138,7 +139,8 @@ pub struct ScheduledAction {
     pub max_capacity: Option<i32>,
 }
 
-/// Everything Application Auto Scaling holds for one variant.
+/// Everything Application Auto Scaling and CloudWatch hold for one variant
+/// or inference component.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VariantScaling {
     pub target: Option<ScalableTarget>,

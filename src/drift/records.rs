@@ -76,7 +76,7 @@ pub fn log_variants(entries: &[DriftEntry]) {
             };
             tracing::info!(
                 endpoint,
-                variant = v.label.as_str(),
+                variant = v.subject.label(),
                 action = "drift-check",
                 outcome = last.status.as_str(),
                 found = v.status.as_str(),
@@ -123,7 +123,7 @@ pub fn write_jsonl(report: &DriftReport, mut out: impl std::io::Write) -> std::i
             line(json!({
                 "kind": "variant",
                 "endpoint": found.endpoint,
-                "variant": v.label,
+                "variant": v.subject.label(),
                 "found": v.status,
                 "outcome": last.status,
                 "reason": last.reason,

@@ -240,19 +240,19 @@ impl DriftReport {
 /// Each variant's status in a report. An outcome of the whole endpoint (a
 /// skip, an error) stands for each of its `units` variants; `None` when
 /// they are unknown (the endpoint could not be read).
-fn statuses(report: &EndpointReport, units: Option<u64>) -> Option<Vec<(&str, VariantStatus)>> {
+fn statuses(report: &EndpointReport, units: Option<u64>) -> Option<Vec<(String, VariantStatus)>> {
     let whole = match report.outcome {
         Outcome::Skipped if report.reason.is_some() => Some(VariantStatus::Skipped),
         Outcome::Error if report.variants.is_empty() => Some(VariantStatus::Error),
         _ => None,
     };
     match whole {
-        Some(status) => units.map(|n| vec![("", status); n as usize]),
+        Some(status) => units.map(|n| vec![(String::new(), status); n as usize]),
         None => Some(
             report
                 .variants
                 .iter()
-                .map(|v| (v.label.as_str(), v.status))
+                .map(|v| (v.subject.label(), v.status))
                 .collect(),
         ),
     }
@@ -270,7 +270,7 @@ pub fn summarize(
         endpoints: found.len() as u64,
         ..DriftSummary::default()
     };
-    let mut failed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut failed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for report in found {
         let Some(variants) = statuses(report, units.get(&report.endpoint).copied()) else {
             s.endpoints_unreadable += 1;
@@ -343,7 +343,7 @@ pub fn repaired<'a>(entry: &'a DriftEntry, found: &VariantReport) -> Option<&'a 
     entry
         .remediation
         .as_ref()
-        .and_then(|done| done.variants.iter().find(|a| a.label == found.label))
+        .and_then(|done| done.variants.iter().find(|a| a.subject == found.subject))
 }
 
 /// One line on a variant that is not compliant: why it is skipped, its
@@ -407,7 +407,11 @@ pub fn table(report: &DriftReport) -> String {
                 status.push_str(" (not reached)");
             }
             if v.status != VariantStatus::Compliant {
-                rows.push((format!("{}/{}", found.endpoint, v.label), status, what));
+                rows.push((
+                    format!("{}/{}", found.endpoint, v.subject.label()),
+                    status,
+                    what,
+                ));
             }
         }
     }
@@ -449,7 +453,7 @@ mod tests {
 
     fn variant(status: VariantStatus) -> VariantReport {
         VariantReport {
-            label: format!("{status:?}"),
+            subject: crate::resource::Scaled::variant("e", format!("{status:?}")),
             status,
             reason: None,
             changes: vec![],
@@ -474,7 +478,7 @@ mod tests {
             r.variants = variants
                 .iter()
                 .map(|(name, status)| VariantReport {
-                    label: name.to_string(),
+                    subject: crate::resource::Scaled::variant(endpoint, *name),
                     ..variant(*status)
                 })
                 .collect();
@@ -600,9 +604,9 @@ mod tests {
         use crate::domain::plan::Difference;
         use serde_json::json;
         let mut found = report("fraud", Outcome::Drifted, &[VariantStatus::Drifted]);
-        found.variants[0].label = "primary".into();
+        found.variants[0].subject = crate::resource::Scaled::variant("fraud", "primary");
         let mut done = report("fraud", Outcome::Changed, &[VariantStatus::Changed]);
-        done.variants[0].label = "primary".into();
+        done.variants[0].subject = crate::resource::Scaled::variant("fraud", "primary");
         done.variants[0].changes = vec![Change {
             subject: crate::resource::Scaled::variant("fraud", "primary"),
             dimension: Default::default(),

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::resource::Scaled;
 
-/// The alarm of a step policy, on a metric of the variant (dimensions
-/// EndpointName and VariantName).
+/// The alarm of a step policy, on a metric of what is scaled, with the
+/// dimensions that metric is published with (`owner_dimensions`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmDoc {

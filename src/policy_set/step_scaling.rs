@@ -16,8 +16,7 @@ use super::{
     aws_name, error, one_of, PolicyKind, PolicySetError, MAX_COOLDOWN_SECONDS, SAGEMAKER_NAMESPACE,
 };
 use crate::difference::{same_bound, Difference, Differences};
-use crate::resource::Scaled;
-use crate::resource::OWNED_PREFIX;
+use crate::resource::{owned_name, Scaled};
 
 /// A step-scaling policy and the CloudWatch alarm that drives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,7 +220,7 @@ impl StepScalingDoc {
     /// This policy for one unit, with its alarm.
     pub(super) fn desired(&self, subject: &Scaled) -> DesiredStepPolicy {
         DesiredStepPolicy {
-            name: format!("{OWNED_PREFIX}{}", self.name),
+            name: owned_name(&self.name),
             adjustment_type: AdjustmentType::from(self.adjustment_type.as_str()),
             cooldown: self.cooldown,
             metric_aggregation_type: MetricAggregationType::from(

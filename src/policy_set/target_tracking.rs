@@ -16,8 +16,7 @@ use super::{
     MAX_COOLDOWN_SECONDS, SAGEMAKER_NAMESPACE, UTILIZATION_METRICS, UTILIZATION_NAMESPACE,
 };
 use crate::difference::{same_value, Difference, Differences};
-use crate::resource::Scaled;
-use crate::resource::OWNED_PREFIX;
+use crate::resource::{owned_name, Scaled};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,7 +123,7 @@ impl TargetTrackingDoc {
             (None, None) => unreachable!("the policy set validates one target"),
         };
         Ok(DesiredTargetTracking {
-            name: format!("{OWNED_PREFIX}{}", self.name),
+            name: owned_name(&self.name),
             metric: owner_metric(subject, &self.metric),
             target_value,
             scale_in_cooldown: self.scale_in_cooldown,

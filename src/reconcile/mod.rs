@@ -20,6 +20,7 @@ use crate::domain::plan::{plan, Action, AlarmAction, Applied, Change, ScalingAct
 use crate::domain::release::{endpoint_intent, ReleaseMark, ReleaseState, RELEASE_TAGS};
 use crate::domain::snapshot::{EndpointSnapshot, VariantScaling};
 use crate::error::ErrorType;
+use crate::resource::Scaled;
 use report::{EndpointReport, Outcome, VariantReport, VariantStatus};
 
 /// Writes the one thing this tool writes on an endpoint: the tags of its
@@ -48,8 +49,8 @@ pub trait EndpointReader: EndpointTagger + Send + Sync {
     fn component_exists(&self, name: &str) -> impl Future<Output = Result<bool, AwsError>> + Send;
 }
 
-/// Reads and writes variant scaling. Implemented over Application Auto
-/// Scaling in `aws::autoscaling`.
+/// Reads and writes what Application Auto Scaling and CloudWatch hold for
+/// what is scaled. Implemented over both in `aws::store` (`AwsScaling`).
 pub trait ScalingStore: Send + Sync {
     fn observe(
         &self,
@@ -183,16 +184,16 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
         };
         for intent in variants {
             let desired = match intent {
-                VariantIntent::Skip { label, reason } => {
+                VariantIntent::Skip { subject, reason } => {
                     report.variants.push(variant_report(
-                        &label,
+                        subject,
                         VariantStatus::Skipped,
                         Some(reason),
                     ));
                     continue;
                 }
-                VariantIntent::Error { label, message } => {
-                    let mut vr = variant_report(&label, VariantStatus::Error, None);
+                VariantIntent::Error { subject, message } => {
+                    let mut vr = variant_report(subject, VariantStatus::Error, None);
                     vr.error = Some(message);
                     vr.error_type = Some(ErrorType::PolicyNotApplicable);
                     report.variants.push(vr);
@@ -203,7 +204,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             let empty = VariantScaling::default();
             let have = actual.get(&desired.resource_id()).unwrap_or(&empty);
             let label = desired.label();
-            let mut vr = variant_report(&label, VariantStatus::Compliant, None);
+            let mut vr = variant_report(desired.subject.clone(), VariantStatus::Compliant, None);
             vr.max_raised_to_running = desired.max_raised_to_running;
             match plan(&desired, have) {
                 VariantPlan::Skip(reason) => {
@@ -328,12 +329,12 @@ pub(crate) fn failed(
 }
 
 fn variant_report(
-    label: &str,
+    subject: Scaled,
     status: VariantStatus,
     reason: Option<crate::domain::desired::SkipReason>,
 ) -> VariantReport {
     VariantReport {
-        label: label.to_string(),
+        subject,
         status,
         reason,
         changes: Vec::new(),

@@ -7,6 +7,7 @@ use crate::domain::desired::SkipReason;
 use crate::domain::plan::{Change, Difference};
 use crate::domain::release::ReleaseMark;
 use crate::error::ErrorType;
+use crate::resource::Scaled;
 
 /// Differences on one line, for people and log queries:
 /// `scalable_target max_capacity: 9 -> 4; policy x target_value: 50.0 -> 70.0`.
@@ -43,13 +44,17 @@ impl VariantStatus {
     }
 }
 
+fn as_label<S: serde::Serializer>(subject: &Scaled, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&subject.label())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantReport {
-    /// What is scaled, as reports name it (`Scaled::label`): the variant's
-    /// name, or `inference-component/NAME`. Serialized as `variant`, the
-    /// key reports and log queries have always used.
-    #[serde(rename = "variant")]
-    pub label: String,
+    /// What is scaled. Serialized as `variant`, the key reports and log
+    /// queries have always used, holding its label (`Scaled::label`): the
+    /// variant's name, or `inference-component/NAME`.
+    #[serde(rename = "variant", serialize_with = "as_label")]
+    pub subject: Scaled,
     pub status: VariantStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<SkipReason>,
@@ -175,7 +180,7 @@ mod tests {
 
     fn variant(status: VariantStatus) -> VariantReport {
         VariantReport {
-            label: "v".into(),
+            subject: Scaled::variant("e", "v"),
             status,
             reason: None,
             changes: vec![],

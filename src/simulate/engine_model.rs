@@ -68,10 +68,10 @@ pub fn desired_in(
     for intent in intents {
         match intent {
             VariantIntent::Manage(desired) if desired.subject == wanted => return Ok(desired),
-            VariantIntent::Skip { label, reason } if label == variant => {
+            VariantIntent::Skip { subject, reason } if subject == wanted => {
                 return Err(unusable(reason.to_string()))
             }
-            VariantIntent::Error { label, message } if label == variant => {
+            VariantIntent::Error { subject, message } if subject == wanted => {
                 return Err(unusable(message))
             }
             _ => {}

@@ -5,10 +5,7 @@
 
 use std::fmt;
 
-use crate::policy_set::{
-    default_async_profile, default_component_profile, default_serverless_profile, PolicySet,
-    Profile, TargetTrackingDoc, MAX_COOLDOWN_SECONDS,
-};
+use crate::policy_set::{PolicySet, Profile, TargetTrackingDoc, MAX_COOLDOWN_SECONDS};
 
 /// The environment's shorthand for the default policy set (MIN_CAPACITY,
 /// TARGET_INVOCATIONS_PER_INSTANCE, ...): one target-tracking policy on
@@ -47,26 +44,20 @@ impl EnvShorthand {
     /// The default policy set these values are shorthand for: one
     /// target-tracking policy on invocations per instance.
     pub fn policy_set(&self) -> PolicySet {
-        PolicySet {
-            instance: Profile {
-                target_tracking: vec![TargetTrackingDoc {
-                    name: "invocations".to_string(),
-                    metric: "SageMakerVariantInvocationsPerInstance".to_string(),
-                    target_value: Some(self.target_invocations_per_instance),
-                    target_per_core: None,
-                    scale_in_cooldown: self.scale_in_cooldown,
-                    scale_out_cooldown: self.scale_out_cooldown,
-                    disable_scale_in: false,
-                }],
-                ..Profile::new(self.min_capacity, self.max_capacity)
-            },
-            async_inference: Profile {
-                max_capacity: self.max_capacity,
-                ..default_async_profile()
-            },
-            serverless: default_serverless_profile(),
-            inference_components: default_component_profile(),
-        }
+        let mut set = PolicySet::with_instance(Profile {
+            target_tracking: vec![TargetTrackingDoc {
+                name: "invocations".to_string(),
+                metric: "SageMakerVariantInvocationsPerInstance".to_string(),
+                target_value: Some(self.target_invocations_per_instance),
+                target_per_core: None,
+                scale_in_cooldown: self.scale_in_cooldown,
+                scale_out_cooldown: self.scale_out_cooldown,
+                disable_scale_in: false,
+            }],
+            ..Profile::new(self.min_capacity, self.max_capacity)
+        });
+        set.async_inference.max_capacity = self.max_capacity;
+        set
     }
 }
 

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_sagemaker::types::{ProductionVariantSummary, ResourceType, Tag};
+use aws_sdk_sagemaker::types::{
+    EndpointStatus, InferenceComponentStatus, ProductionVariantSummary, ResourceType, Tag,
+};
 use aws_sdk_sagemaker::Client;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -329,8 +331,8 @@ impl SageMakerEndpoints {
                 variant: out.variant_name().unwrap_or_default().to_string(),
                 status: out
                     .inference_component_status()
-                    .map_or("Unknown", |s| s.as_str())
-                    .to_string(),
+                    .cloned()
+                    .unwrap_or_else(|| InferenceComponentStatus::from("Unknown")),
                 current_copies: runtime.and_then(|r| r.current_copy_count()),
                 desired_copies: runtime.and_then(|r| r.desired_copy_count()),
                 name,
@@ -347,8 +349,11 @@ fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-fn status_of(status: Option<&aws_sdk_sagemaker::types::EndpointStatus>) -> String {
-    status.map_or("Unknown", |s| s.as_str()).to_string()
+/// A status AWS left out reads as `Unknown`, never as in service.
+fn status_of(status: Option<&EndpointStatus>) -> EndpointStatus {
+    status
+        .cloned()
+        .unwrap_or_else(|| EndpointStatus::from("Unknown"))
 }
 
 /// An endpoint as DescribeEndpoint or Search return it, before its config
@@ -356,7 +361,7 @@ fn status_of(status: Option<&aws_sdk_sagemaker::types::EndpointStatus>) -> Strin
 struct EndpointRecord {
     name: String,
     arn: String,
-    status: String,
+    status: EndpointStatus,
     last_modified: Option<DateTime<Utc>>,
     config_name: String,
     tags: BTreeMap<String, String>,

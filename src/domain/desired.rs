@@ -491,9 +491,9 @@ pub fn desired_for(
     snapshot: &EndpointSnapshot,
     settings: &Settings,
 ) -> Result<EndpointIntent, TagError> {
-    if snapshot.status != "InService" {
+    if !snapshot.is_in_service() {
         return Ok(EndpointIntent::Skip(SkipReason::NotInService {
-            status: snapshot.status.clone(),
+            status: snapshot.status.as_str().to_string(),
         }));
     }
     let enabled = match snapshot.tags.get(TAG_ENABLED) {

@@ -2,6 +2,8 @@
 //! the policy set applies, which dimension is scaled, what is scaled and how
 //! much of it runs. Everything else asks this module.
 
+use aws_sdk_sagemaker::types::InferenceComponentStatus;
+
 use super::desired::SkipReason;
 use super::snapshot::{ComponentSnapshot, EndpointSnapshot, VariantSnapshot};
 use super::Dimension;
@@ -114,9 +116,9 @@ pub fn variant_unit<'a>(
 
 /// An inference component's unit: its copies are the capacity.
 pub fn component_unit(component: &ComponentSnapshot) -> Result<Unit<'static>, SkipReason> {
-    if component.status != "InService" {
+    if component.status != InferenceComponentStatus::InService {
         return Err(SkipReason::NotInService {
-            status: component.status.clone(),
+            status: component.status.as_str().to_string(),
         });
     }
     Ok(Unit {

@@ -394,7 +394,7 @@ fn endpoint() -> impl Strategy<Value = EndpointSnapshot> {
                         .map(|(c, (status, current, desired))| ComponentSnapshot {
                             name: c,
                             variant: host.name.clone(),
-                            status: status.to_string(),
+                            status: status.into(),
                             current_copies: current,
                             desired_copies: desired,
                         })
@@ -405,7 +405,7 @@ fn endpoint() -> impl Strategy<Value = EndpointSnapshot> {
                     config_name: format!("{name}-config"),
                     config_gone: false,
                     name,
-                    status: status.to_string(),
+                    status: status.into(),
                     last_modified: None,
                     is_async,
                     tags,

@@ -176,7 +176,7 @@ pub fn release_state(
     };
     let until = parse_time(TAG_RELEASED_UNTIL, until)?;
     let released_at = parse_time(TAG_RELEASED_LAST_MODIFIED, modified)?;
-    let updated = snapshot.status == "InService"
+    let updated = snapshot.is_in_service()
         && snapshot
             .last_modified
             .is_some_and(|t| to_millis(t) > to_millis(released_at));

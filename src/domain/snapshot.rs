@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_applicationautoscaling::types::PolicyType;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_sdk_sagemaker::types::{EndpointStatus, InferenceComponentStatus};
 use chrono::{DateTime, Utc};
 
 use super::Dimension;
@@ -17,8 +18,7 @@ use crate::resource::is_owned;
 pub struct EndpointSnapshot {
     pub name: String,
     pub arn: String,
-    /// The API spelling (`InService`, `Updating`, ...).
-    pub status: String,
+    pub status: EndpointStatus,
     /// When the endpoint was last created or updated (SageMaker's clock).
     pub last_modified: Option<DateTime<Utc>>,
     pub config_name: String,
@@ -39,8 +39,7 @@ pub struct EndpointSnapshot {
 pub struct ComponentSnapshot {
     pub name: String,
     pub variant: String,
-    /// The API spelling (`InService`, `Creating`, ...).
-    pub status: String,
+    pub status: InferenceComponentStatus,
     pub current_copies: Option<i32>,
     pub desired_copies: Option<i32>,
 }
@@ -192,22 +191,38 @@ impl ObservedAlarm {
     }
 }
 
+impl EndpointSnapshot {
+    /// A real-time endpoint in service with no tags, variants or components
+    /// yet: what `simulate` desires for, and what fixtures start from.
+    pub fn in_service(name: &str) -> Self {
+        EndpointSnapshot {
+            name: name.into(),
+            arn: String::new(),
+            status: EndpointStatus::InService,
+            last_modified: None,
+            config_name: String::new(),
+            config_gone: false,
+            is_async: false,
+            tags: BTreeMap::new(),
+            variants: Vec::new(),
+            components: Vec::new(),
+        }
+    }
+
+    pub fn is_in_service(&self) -> bool {
+        self.status == EndpointStatus::InService
+    }
+}
+
 /// Builders for unit-test fixtures: an InService real-time endpoint with
 /// one-instance `ml.m5.large` variants unless told otherwise.
 #[cfg(test)]
 impl EndpointSnapshot {
     pub fn test(name: &str) -> Self {
         EndpointSnapshot {
-            name: name.into(),
             arn: format!("arn:aws:sagemaker:us-east-1:1:endpoint/{name}"),
-            status: "InService".into(),
-            last_modified: None,
             config_name: format!("{name}-config"),
-            config_gone: false,
-            is_async: false,
-            tags: BTreeMap::new(),
-            variants: Vec::new(),
-            components: Vec::new(),
+            ..EndpointSnapshot::in_service(name)
         }
     }
 

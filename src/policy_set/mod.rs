@@ -488,6 +488,16 @@ fn valid_name(name: &str) -> bool {
 }
 
 impl PolicySet {
+    /// A set with this instance profile; the other kinds get their defaults.
+    pub fn with_instance(instance: Profile) -> Self {
+        PolicySet {
+            instance,
+            async_inference: default_async_profile(),
+            serverless: default_serverless_profile(),
+            inference_components: default_component_profile(),
+        }
+    }
+
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Self, PolicySetError> {
         let de = &mut serde_json::Deserializer::from_str(text);

@@ -83,7 +83,7 @@ impl<R: EndpointReader, S: ScalingStore> Reconciler<R, S> {
             Err(e) => return Err(failed(e.to_string())),
         };
         // An update in flight could end the mark as soon as it is set.
-        if snapshot.status != "InService" {
+        if !snapshot.is_in_service() {
             return Err(refused(format!(
                 "the endpoint is {}; release it once it is InService \
                  (aws sagemaker wait endpoint-in-service --endpoint-name {endpoint})",

@@ -2,8 +2,6 @@
 //! simulation runs: every field of `DesiredScaling` the model reads is read
 //! here, so a change of the desired-state types touches this file only.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_applicationautoscaling::types::{AdjustmentType, MetricType};
 use aws_sdk_cloudwatch::types::ComparisonOperator;
 use chrono_tz::Tz;
@@ -30,15 +28,6 @@ pub fn desired_for_variant(
     params: &VariantParams,
 ) -> Result<DesiredScaling, SimulateError> {
     let snapshot = EndpointSnapshot {
-        name: endpoint.to_string(),
-        arn: String::new(),
-        status: "InService".to_string(),
-        last_modified: None,
-        config_name: String::new(),
-        is_async: false,
-        config_gone: false,
-        tags: BTreeMap::new(),
-        components: Vec::new(),
         variants: vec![VariantSnapshot {
             name: variant.to_string(),
             instance_type: params.instance_type.clone(),
@@ -47,6 +36,7 @@ pub fn desired_for_variant(
             hosts_components: false,
             serverless: None,
         }],
+        ..EndpointSnapshot::in_service(endpoint)
     };
     desired_in(&snapshot, variant, settings)
 }

@@ -62,7 +62,7 @@ pub fn as_stored(alarm: &DesiredAlarm, policy_arn: &str) -> MetricAlarm {
         .set_datapoints_to_alarm(alarm.datapoints_to_alarm)
         .threshold(alarm.threshold)
         .comparison_operator(alarm.comparison.clone())
-        .treat_missing_data(&alarm.treat_missing_data)
+        .treat_missing_data(alarm.treat_missing_data.as_str())
         .actions_enabled(true)
         .alarm_actions(policy_arn)
         .set_dimensions((!alarm.dimensions.is_empty()).then(|| {

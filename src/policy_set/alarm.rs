@@ -40,7 +40,7 @@ fn default_alarm_namespace() -> String {
     SAGEMAKER_NAMESPACE.to_string()
 }
 fn default_missing_data() -> String {
-    "missing".to_string()
+    TreatMissingData::Missing.as_str().to_string()
 }
 
 pub const STATISTICS: &[&str] = Statistic::values();
@@ -52,8 +52,45 @@ pub const COMPARISONS: [&str; 4] = [
     "LessThanThreshold",
     "LessThanOrEqualToThreshold",
 ];
-/// PutMetricAlarm's `TreatMissingData` (a string in the service model).
-pub const MISSING_DATA: [&str; 4] = ["missing", "notBreaching", "breaching", "ignore"];
+/// PutMetricAlarm's `TreatMissingData`: a string in the service model, so
+/// the tool's own enum, spelled as CloudWatch spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TreatMissingData {
+    Missing,
+    NotBreaching,
+    Breaching,
+    Ignore,
+}
+
+impl TreatMissingData {
+    pub const ALL: [TreatMissingData; 4] = [
+        TreatMissingData::Missing,
+        TreatMissingData::NotBreaching,
+        TreatMissingData::Breaching,
+        TreatMissingData::Ignore,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TreatMissingData::Missing => "missing",
+            TreatMissingData::NotBreaching => "notBreaching",
+            TreatMissingData::Breaching => "breaching",
+            TreatMissingData::Ignore => "ignore",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+pub const MISSING_DATA: [&str; 4] = [
+    TreatMissingData::Missing.as_str(),
+    TreatMissingData::NotBreaching.as_str(),
+    TreatMissingData::Breaching.as_str(),
+    TreatMissingData::Ignore.as_str(),
+];
 pub const ALARM_NAMESPACES: [&str; 2] = [SAGEMAKER_NAMESPACE, UTILIZATION_NAMESPACE];
 /// CloudWatch evaluates an alarm over at most seven days (Period x
 /// EvaluationPeriods), and over at most one day when the period is under an
@@ -148,7 +185,8 @@ impl AlarmDoc {
             datapoints_to_alarm: self.datapoints_to_alarm,
             threshold: self.threshold,
             comparison: ComparisonOperator::from(self.comparison.as_str()),
-            treat_missing_data: self.treat_missing_data.clone(),
+            treat_missing_data: TreatMissingData::parse(&self.treat_missing_data)
+                .expect("the policy set validates treat_missing_data"),
         }
     }
 
@@ -178,7 +216,7 @@ pub struct DesiredAlarm {
     pub threshold: f64,
     #[serde(serialize_with = "aws_name::serialize")]
     pub comparison: ComparisonOperator,
-    pub treat_missing_data: String,
+    pub treat_missing_data: TreatMissingData,
 }
 
 /// CloudWatch's limit on alarm names (PutMetricAlarm, `AlarmName`).

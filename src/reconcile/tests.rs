@@ -339,7 +339,7 @@ fn an_alarm_put_after_its_policy_takes_the_arn_that_put_returned() {
                 datapoints_to_alarm: None,
                 threshold: 1.0,
                 comparison: "GreaterThanOrEqualToThreshold".into(),
-                treat_missing_data: "missing".into(),
+                treat_missing_data: crate::policy_set::alarm::TreatMissingData::Missing,
             },
         }),
         because: Vec::new(),

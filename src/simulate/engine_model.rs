@@ -2,8 +2,8 @@
 //! simulation runs: every field of `DesiredScaling` the model reads is read
 //! here, so a change of the desired-state types touches this file only.
 
-use aws_sdk_applicationautoscaling::types::{AdjustmentType, MetricType};
-use aws_sdk_cloudwatch::types::ComparisonOperator;
+use aws_sdk_applicationautoscaling::types::{AdjustmentType, MetricAggregationType, MetricType};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic as AlarmStatistic};
 use chrono_tz::Tz;
 
 use super::engine_schedule::unsupported_form;
@@ -108,13 +108,8 @@ pub(super) enum Comparison {
     LessOrEqual,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum MissingData {
-    Missing,
-    NotBreaching,
-    Breaching,
-    Ignore,
-}
+/// How an alarm treats a minute without data: the policy set's own enum.
+pub(super) use crate::policy_set::alarm::TreatMissingData as MissingData;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Alarm {
@@ -290,7 +285,7 @@ fn step_scaling(
         name: p.name.clone(),
         adjustment,
         cooldown: cooldown_minutes(p.cooldown),
-        aggregation: statistic(p.metric_aggregation_type.as_str())?,
+        aggregation: aggregation(&p.metric_aggregation_type)?,
         steps: p
             .steps
             .iter()
@@ -336,13 +331,22 @@ fn signal(
     }
 }
 
-fn statistic(name: &str) -> Result<Statistic, SimulateError> {
-    Ok(match name {
-        "SampleCount" => Statistic::SampleCount,
-        "Average" => Statistic::Average,
-        "Sum" => Statistic::Sum,
-        "Minimum" => Statistic::Minimum,
-        "Maximum" => Statistic::Maximum,
+fn aggregation(aggregation: &MetricAggregationType) -> Result<Statistic, SimulateError> {
+    Ok(match aggregation {
+        MetricAggregationType::Average => Statistic::Average,
+        MetricAggregationType::Minimum => Statistic::Minimum,
+        MetricAggregationType::Maximum => Statistic::Maximum,
+        other => return Err(unsupported(format!("metric aggregation type {other}"))),
+    })
+}
+
+fn statistic(statistic: &AlarmStatistic) -> Result<Statistic, SimulateError> {
+    Ok(match statistic {
+        AlarmStatistic::SampleCount => Statistic::SampleCount,
+        AlarmStatistic::Average => Statistic::Average,
+        AlarmStatistic::Sum => Statistic::Sum,
+        AlarmStatistic::Minimum => Statistic::Minimum,
+        AlarmStatistic::Maximum => Statistic::Maximum,
         other => return Err(unsupported(format!("statistic {other}"))),
     })
 }
@@ -355,17 +359,10 @@ fn alarm(policy: &str, a: &DesiredAlarm, params: &VariantParams) -> Result<Alarm
         ComparisonOperator::LessThanOrEqualToThreshold => Comparison::LessOrEqual,
         other => return Err(unsupported(format!("alarm comparison {other}"))),
     };
-    let missing = match a.treat_missing_data.as_str() {
-        "missing" => MissingData::Missing,
-        "notBreaching" => MissingData::NotBreaching,
-        "breaching" => MissingData::Breaching,
-        "ignore" => MissingData::Ignore,
-        other => return Err(unsupported(format!("alarm missing-data treatment {other}"))),
-    };
     let evaluation_periods = usize::try_from(a.evaluation_periods.max(1)).unwrap_or(1);
     Ok(Alarm {
         signal: signal(policy, &a.namespace, &a.metric_name, params)?,
-        statistic: statistic(a.statistic.as_str())?,
+        statistic: statistic(&a.statistic)?,
         period_minutes: i64::from(a.period.max(60) / 60),
         evaluation_periods,
         datapoints: a
@@ -374,6 +371,6 @@ fn alarm(policy: &str, a: &DesiredAlarm, params: &VariantParams) -> Result<Alarm
             .unwrap_or(evaluation_periods),
         threshold: a.threshold,
         comparison,
-        missing,
+        missing: a.treat_missing_data,
     })
 }

@@ -206,7 +206,7 @@ fn alarm_differences(
     d.text(
         "treat_missing_data",
         actual.treat_missing_data.as_deref(),
-        &desired.treat_missing_data,
+        desired.treat_missing_data.as_str(),
     );
     d.field(
         "dimensions",

@@ -6,6 +6,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use super::*;
 use crate::domain::desired::{DesiredStepPolicy, DesiredTargetTracking, MetricSpec};
 use crate::domain::snapshot::ScalableTarget;
+use crate::policy_set::alarm::TreatMissingData;
 use crate::policy_set::{ObservedConfig, ObservedStepScaling, ObservedTargetTracking};
 use crate::resource::Scaled;
 
@@ -287,7 +288,7 @@ mod step_tests {
             datapoints_to_alarm: None,
             threshold: 500.0,
             comparison: ComparisonOperator::GreaterThanOrEqualToThreshold,
-            treat_missing_data: "notBreaching".into(),
+            treat_missing_data: TreatMissingData::NotBreaching,
         }
     }
 
@@ -335,7 +336,7 @@ mod step_tests {
             datapoints_to_alarm: None,
             threshold: Some(500.0),
             comparison: Some(a.comparison),
-            treat_missing_data: Some(a.treat_missing_data),
+            treat_missing_data: Some(a.treat_missing_data.as_str().to_string()),
             actions: vec![ARN.into()],
         }
     }

@@ -1,13 +1,43 @@
-//! One difference from the standard, and the collector every diff uses.
+//! One difference from the standard, what it is about, and the collector
+//! every diff uses.
+
+use std::fmt;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
+/// What a difference (or a person's item in the way) is about. Reports
+/// show it as text: `scalable_target`, `policy NAME`, `scheduled action
+/// NAME`, `alarm NAME`, `endpoint`, `account`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Subject {
+    ScalableTarget,
+    Policy(String),
+    ScheduledAction(String),
+    Alarm(String),
+    /// The endpoint as a whole (its release mark).
+    Endpoint,
+    /// The account and Region as a whole (`release --all`).
+    Account,
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::ScalableTarget => f.write_str("scalable_target"),
+            Subject::Policy(name) => write!(f, "policy {name}"),
+            Subject::ScheduledAction(name) => write!(f, "scheduled action {name}"),
+            Subject::Alarm(name) => write!(f, "alarm {name}"),
+            Subject::Endpoint => f.write_str("endpoint"),
+            Subject::Account => f.write_str("account"),
+        }
+    }
+}
+
 /// One thing that differs from the standard, named precisely.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Difference {
-    /// `scalable_target`, `policy <name>`, `alarm <name>` or
-    /// `scheduled action <name>`.
+    /// The `Subject`, as text.
     pub subject: String,
     /// What differs: `registered`, `min_capacity`, `target_value`, ...
     pub field: String,
@@ -16,9 +46,9 @@ pub struct Difference {
 }
 
 impl Difference {
-    pub fn new(subject: impl Into<String>, field: &str, actual: Value, desired: Value) -> Self {
+    pub fn new(subject: &Subject, field: &str, actual: Value, desired: Value) -> Self {
         Self {
-            subject: subject.into(),
+            subject: subject.to_string(),
             field: field.to_string(),
             actual,
             desired,
@@ -42,12 +72,12 @@ pub fn same_bound(a: Option<f64>, b: Option<f64>) -> bool {
 
 /// Collects the differences of one subject, one field at a time.
 pub struct Differences {
-    subject: String,
+    subject: Subject,
     found: Vec<Difference>,
 }
 
 impl Differences {
-    pub fn of(subject: String) -> Self {
+    pub fn of(subject: Subject) -> Self {
         Self {
             subject,
             found: Vec::new(),
@@ -64,7 +94,7 @@ impl Differences {
     ) {
         if !same {
             self.found.push(Difference::new(
-                self.subject.clone(),
+                &self.subject,
                 field,
                 json!(actual),
                 json!(desired),

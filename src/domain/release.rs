@@ -22,6 +22,7 @@ use super::desired::{desired_for, is_opted_out, EndpointIntent, SkipReason, TagE
 use super::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use super::snapshot::{EndpointSnapshot, VariantScaling};
 use crate::config::Settings;
+use crate::difference::Subject;
 use crate::resource::Scaled;
 
 pub mod all;
@@ -296,7 +297,7 @@ pub fn plan_release(
     }
     let because = || {
         vec![Difference::new(
-            "endpoint",
+            &Subject::Endpoint,
             "released",
             json!(false),
             json!(true),

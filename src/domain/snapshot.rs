@@ -10,6 +10,7 @@ use aws_sdk_sagemaker::types::{EndpointStatus, InferenceComponentStatus};
 use chrono::{DateTime, Utc};
 
 use super::Dimension;
+use crate::difference::Subject;
 use crate::policy_set::ObservedConfig;
 use crate::resource::is_owned;
 
@@ -157,12 +158,12 @@ impl VariantScaling {
             .policies
             .iter()
             .filter(|p| !is_owned(&p.name))
-            .map(|p| format!("policy {}", p.name))
+            .map(|p| Subject::Policy(p.name.clone()).to_string())
             .chain(
                 self.scheduled
                     .iter()
                     .filter(|s| !is_owned(&s.name))
-                    .map(|s| format!("scheduled action {}", s.name)),
+                    .map(|s| Subject::ScheduledAction(s.name.clone()).to_string()),
             )
             .collect();
         names.sort();

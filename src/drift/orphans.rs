@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::difference::Subject;
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
@@ -80,7 +81,7 @@ pub fn find_orphans(
         if is_owned(&p.name) {
             slot.0.push(p.name.clone());
         } else {
-            slot.2.push(format!("policy {}", p.name));
+            slot.2.push(Subject::Policy(p.name.clone()).to_string());
         }
     }
     for s in scheduled {
@@ -88,7 +89,8 @@ pub fn find_orphans(
         if is_owned(&s.name) {
             slot.1.push(s.name.clone());
         } else {
-            slot.2.push(format!("scheduled action {}", s.name));
+            slot.2
+                .push(Subject::ScheduledAction(s.name.clone()).to_string());
         }
     }
     let alarm_resources: Vec<(String, String)> = alarms
@@ -165,7 +167,7 @@ pub fn find_orphans(
 /// deleted explicitly rather than relying on deregistration to cascade.
 pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
     let gone = Difference::new(
-        "scalable_target",
+        &Subject::ScalableTarget,
         match orphan.cause {
             OrphanCause::EndpointGone => "endpoint_exists",
             OrphanCause::VariantGone => "variant_exists",

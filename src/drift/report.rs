@@ -616,7 +616,7 @@ mod tests {
             }
             .into(),
             because: vec![Difference::new(
-                "scalable_target",
+                &crate::difference::Subject::ScalableTarget,
                 "max_capacity",
                 json!(9),
                 json!(4),

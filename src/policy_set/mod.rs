@@ -20,7 +20,7 @@ use aws_smithy_types::error::operation::BuildError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::difference::Difference;
+use crate::difference::{Difference, Subject};
 use crate::resource::Scaled;
 pub use alarm::{AlarmDoc, DesiredAlarm};
 pub use step_scaling::{DesiredStepPolicy, ObservedStepScaling, StepDoc, StepScalingDoc};
@@ -283,10 +283,10 @@ fn differences_as<K: PolicyKind>(
     policy_type: &PolicyType,
     have: Option<&K::Observed>,
 ) -> Vec<Difference> {
-    let subject = format!("policy {}", want.name());
+    let subject = Subject::Policy(want.name().to_string());
     if *policy_type != K::POLICY_TYPE {
         return vec![Difference::new(
-            subject,
+            &subject,
             "policy_type",
             json!(policy_type.as_str()),
             json!(K::POLICY_TYPE.as_str()),
@@ -295,7 +295,7 @@ fn differences_as<K: PolicyKind>(
     match have {
         Some(have) => want.differences(have),
         None => vec![Difference::new(
-            subject,
+            &subject,
             "configuration",
             Value::Null,
             json!(K::LABEL),

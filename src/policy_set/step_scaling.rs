@@ -15,7 +15,7 @@ use super::alarm::{AlarmDoc, DesiredAlarm};
 use super::{
     aws_name, error, one_of, PolicyKind, PolicySetError, MAX_COOLDOWN_SECONDS, SAGEMAKER_NAMESPACE,
 };
-use crate::difference::{same_bound, Difference, Differences};
+use crate::difference::{same_bound, Difference, Differences, Subject};
 use crate::resource::{owned_name, Scaled};
 
 /// A step-scaling policy and the CloudWatch alarm that drives it.
@@ -289,7 +289,7 @@ impl PolicyKind for DesiredStepPolicy {
     }
 
     fn differences(&self, have: &ObservedStepScaling) -> Vec<Difference> {
-        let mut d = Differences::of(format!("policy {}", self.name));
+        let mut d = Differences::of(Subject::Policy(self.name.clone()));
         d.text(
             "adjustment_type",
             have.adjustment_type.as_ref().map(AdjustmentType::as_str),

@@ -15,7 +15,7 @@ use super::{
     aws_name, error, instances, owner_dimensions, Kind, PolicyKind, PolicySetError, ASYNC_METRICS,
     MAX_COOLDOWN_SECONDS, SAGEMAKER_NAMESPACE, UTILIZATION_METRICS, UTILIZATION_NAMESPACE,
 };
-use crate::difference::{same_value, Difference, Differences};
+use crate::difference::{same_value, Difference, Differences, Subject};
 use crate::resource::{owned_name, Scaled};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,7 +244,7 @@ impl PolicyKind for DesiredTargetTracking {
     }
 
     fn differences(&self, have: &ObservedTargetTracking) -> Vec<Difference> {
-        let mut d = Differences::of(format!("policy {}", self.name));
+        let mut d = Differences::of(Subject::Policy(self.name.clone()));
         d.field(
             "metric",
             have.metric.as_ref() == Some(&self.metric),

@@ -9,7 +9,7 @@ use super::desired::{DesiredAlarm, DesiredPolicy, DesiredScaling, DesiredSchedul
 use super::snapshot::{ObservedAlarm, ScalingPolicy, ScheduledAction, VariantScaling};
 use super::Dimension;
 pub use crate::difference::Difference;
-use crate::difference::{same_value, Differences};
+use crate::difference::{same_value, Differences, Subject};
 use crate::resource::is_owned;
 use crate::resource::Scaled;
 
@@ -186,7 +186,7 @@ fn alarm_differences(
     actual: &ObservedAlarm,
     policy_arn: &str,
 ) -> Vec<Difference> {
-    let mut d = Differences::of(format!("alarm {}", desired.name));
+    let mut d = Differences::of(Subject::Alarm(desired.name.clone()));
     d.text("namespace", actual.namespace.as_deref(), &desired.namespace);
     d.text(
         "metric_name",
@@ -266,7 +266,7 @@ fn same_timezone(desired: Option<&str>, actual: Option<&str>) -> bool {
 }
 
 fn schedule_differences(desired: &DesiredSchedule, actual: &ScheduledAction) -> Vec<Difference> {
-    let mut d = Differences::of(format!("scheduled action {}", desired.name));
+    let mut d = Differences::of(Subject::ScheduledAction(desired.name.clone()));
     d.field(
         "schedule",
         desired.schedule == actual.schedule,
@@ -294,18 +294,18 @@ fn schedule_differences(desired: &DesiredSchedule, actual: &ScheduledAction) -> 
     d.done()
 }
 
-fn present(subject: String) -> Vec<Difference> {
+fn present(subject: Subject) -> Vec<Difference> {
     vec![Difference::new(
-        subject,
+        &subject,
         "present",
         json!(false),
         json!(true),
     )]
 }
 
-fn not_in_set(subject: String) -> Vec<Difference> {
+fn not_in_set(subject: Subject) -> Vec<Difference> {
     vec![Difference::new(
-        subject,
+        &subject,
         "in_standard_set",
         json!(false),
         json!(true),
@@ -324,14 +324,16 @@ trait Item {
 
 /// An observed item: how differences name it and how it is deleted.
 trait Observed {
-    /// `policy`, `scheduled action`, `alarm`.
-    const NOUN: &'static str;
+    /// What an item of this kind named `name` is, in differences.
+    fn subject(name: &str) -> Subject;
     fn name(&self) -> &str;
     fn delete(&self) -> Action;
 }
 
 impl Observed for ScalingPolicy {
-    const NOUN: &'static str = "policy";
+    fn subject(name: &str) -> Subject {
+        Subject::Policy(name.to_string())
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -344,7 +346,9 @@ impl Observed for ScalingPolicy {
 }
 
 impl Observed for ScheduledAction {
-    const NOUN: &'static str = "scheduled action";
+    fn subject(name: &str) -> Subject {
+        Subject::ScheduledAction(name.to_string())
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -357,7 +361,9 @@ impl Observed for ScheduledAction {
 }
 
 impl Observed for ObservedAlarm {
-    const NOUN: &'static str = "alarm";
+    fn subject(name: &str) -> Subject {
+        Subject::Alarm(name.to_string())
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -416,7 +422,7 @@ fn match_by_name<'a, W: Item>(want: &'a [W], have: &'a [W::Observed]) -> Vec<Mat
         .map(|w| {
             let have = have.iter().find(|h| h.name() == w.name());
             let because = match have {
-                None => present(format!("{} {}", W::Observed::NOUN, w.name())),
+                None => present(W::Observed::subject(w.name())),
                 Some(h) => w.differences(h),
             };
             Matched {
@@ -464,7 +470,7 @@ impl<'a> Writes<'a> {
         listed: &[&str],
     ) {
         for h in have.into_iter().filter(|h| !listed.contains(&h.name())) {
-            self.delete(h.delete(), not_in_set(format!("{} {}", O::NOUN, h.name())));
+            self.delete(h.delete(), not_in_set(O::subject(h.name())));
         }
     }
 
@@ -522,12 +528,12 @@ impl<'a> Writes<'a> {
         for (step, want) in with_alarm() {
             let policy_changes = !step.because.is_empty();
             let because = match (have.iter().find(|a| a.name == want.name), step.have) {
-                (None, _) => present(format!("alarm {}", want.name)),
+                (None, _) => present(Subject::Alarm(want.name.clone())),
                 (Some(_), _) if policy_changes => vec![Difference::new(
-                    format!("alarm {}", want.name),
+                    &Subject::Alarm(want.name.clone()),
                     "alarm_actions",
                     json!("the policy before this change"),
-                    json!(format!("policy {}", step.want.name())),
+                    json!(Subject::Policy(step.want.name().to_string()).to_string()),
                 )],
                 (Some(a), Some(p)) => alarm_differences(want, a, &p.arn),
                 (Some(_), None) => unreachable!("no policy means the policy changes"),
@@ -550,7 +556,7 @@ impl<'a> Writes<'a> {
 
 /// How the registered target differs from the desired one.
 fn target_differences(desired: &DesiredScaling, actual: &VariantScaling) -> Vec<Difference> {
-    let mut target = Differences::of("scalable_target".to_string());
+    let mut target = Differences::of(Subject::ScalableTarget);
     match actual
         .target
         .as_ref()

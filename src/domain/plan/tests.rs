@@ -232,7 +232,7 @@ fn a_change_serializes_as_one_flat_object_in_a_fixed_order() {
         Dimension::VariantInstances,
         ScalingAction::DeregisterTarget,
         vec![Difference::new(
-            "scalable_target",
+            &crate::difference::Subject::ScalableTarget,
             "endpoint_exists",
             json!(false),
             json!(false),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::difference::Subject;
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
@@ -70,7 +71,8 @@ fn holdings(
         if is_owned(&p.name) {
             slot.owned_policies.push((p.name.clone(), p.dimension));
         } else {
-            slot.foreign.push(format!("policy {}", p.name));
+            slot.foreign
+                .push(Subject::Policy(p.name.clone()).to_string());
         }
     }
     for s in scheduled {
@@ -78,7 +80,8 @@ fn holdings(
         if is_owned(&s.name) {
             slot.owned_scheduled.push((s.name.clone(), s.dimension));
         } else {
-            slot.foreign.push(format!("scheduled action {}", s.name));
+            slot.foreign
+                .push(Subject::ScheduledAction(s.name.clone()).to_string());
         }
     }
     // Only alarms named for a variant or a component are the tool's: it
@@ -123,7 +126,7 @@ pub fn plan_release_all(
         .collect();
     let because = || {
         vec![Difference::new(
-            "account",
+            &Subject::Account,
             "released",
             json!(false),
             json!(true),

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 pub mod desired;
+pub mod holdings;
 pub mod kind;
 pub mod plan;
 pub mod release;

@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::difference::Subject;
+use crate::domain::holdings::holdings;
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::snapshot::{EndpointSnapshot, ObservedAlarm, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
-use crate::resource::is_owned;
 use crate::resource::Scaled;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,10 +49,6 @@ pub struct Orphan {
     pub foreign: Vec<String>,
 }
 
-/// Per resource id: owned policies, owned scheduled actions, foreign items,
-/// owned alarms.
-type Found = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
-
 /// Finds orphan candidates: owned policies, scheduled actions and alarms
 /// whose endpoint, variant or component is not in `endpoints`. Endpoints in
 /// `unreadable` were listed but could not be read: a failed read says
@@ -74,57 +70,13 @@ pub fn find_orphans(
             )
         })
         .collect();
-    // resource id -> (owned policies, owned scheduled actions, foreign)
-    let mut by_resource: BTreeMap<&str, Found> = BTreeMap::new();
-    for p in policies {
-        let slot = by_resource.entry(p.resource_id.as_str()).or_default();
-        if is_owned(&p.name) {
-            slot.0.push(p.name.clone());
-        } else {
-            slot.2.push(Subject::Policy(p.name.clone()).to_string());
-        }
-    }
-    for s in scheduled {
-        let slot = by_resource.entry(s.resource_id.as_str()).or_default();
-        if is_owned(&s.name) {
-            slot.1.push(s.name.clone());
-        } else {
-            slot.2
-                .push(Subject::ScheduledAction(s.name.clone()).to_string());
-        }
-    }
-    let alarm_resources: Vec<(String, String)> = alarms
-        .iter()
-        .filter_map(|a| Scaled::from_alarm_name(&a.name).map(|s| (s.resource_id(), a.name.clone())))
-        .collect();
     let components: BTreeSet<&str> = endpoints
         .iter()
         .flat_map(|e| e.components.iter().map(|c| c.name.as_str()))
         .collect();
-    for (rid, name) in &alarm_resources {
-        by_resource
-            .entry(rid.as_str())
-            .or_default()
-            .3
-            .push(name.clone());
-    }
-    let dimension_of: BTreeMap<&str, Dimension> = policies
-        .iter()
-        .map(|p| (p.resource_id.as_str(), p.dimension))
-        .chain(
-            scheduled
-                .iter()
-                .map(|s| (s.resource_id.as_str(), s.dimension)),
-        )
-        .collect();
     let mut orphans = Vec::new();
-    for (rid, (mut owned_policies, mut owned_scheduled, mut foreign, mut owned_alarms)) in
-        by_resource
-    {
-        let Some(subject) = Scaled::parse(rid) else {
-            continue;
-        };
-        let cause = match &subject {
+    for h in holdings(policies, scheduled, alarms).into_values() {
+        let cause = match &h.subject {
             Scaled::Component { component } => {
                 if components.contains(component.as_str()) {
                     continue;
@@ -142,21 +94,17 @@ pub fn find_orphans(
                 }
             }
         };
-        if owned_policies.is_empty() && owned_scheduled.is_empty() && owned_alarms.is_empty() {
+        if !h.owns_anything() {
             continue;
         }
-        owned_policies.sort();
-        owned_scheduled.sort();
-        owned_alarms.sort();
-        foreign.sort();
         orphans.push(Orphan {
-            subject,
-            dimension: dimension_of.get(rid).copied().unwrap_or_default(),
+            dimension: h.dimension.unwrap_or_default(),
+            subject: h.subject,
             cause,
-            owned_policies,
-            owned_scheduled_actions: owned_scheduled,
-            owned_alarms,
-            foreign,
+            owned_policies: h.owned_policies,
+            owned_scheduled_actions: h.owned_scheduled,
+            owned_alarms: h.owned_alarms,
+            foreign: h.foreign,
         });
     }
     orphans
@@ -391,6 +339,7 @@ mod props {
 
     use super::*;
     use crate::domain::snapshot::ComponentSnapshot;
+    use crate::resource::is_owned;
     use aws_sdk_applicationautoscaling::types::PolicyType;
 
     const ENDPOINTS: [&str; 3] = ["a", "b", "c"];

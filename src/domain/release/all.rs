@@ -10,22 +10,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::difference::Subject;
+use crate::domain::holdings::holdings;
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
-use crate::resource::is_owned;
 use crate::resource::Scaled;
-
-/// What one resource (a variant or an inference component) holds, as far
-/// as an uninstall cares.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Holding {
-    owned_policies: Vec<(String, Dimension)>,
-    owned_scheduled: Vec<(String, Dimension)>,
-    owned_alarms: Vec<String>,
-    /// `policy <name>` and `scheduled action <name>` of someone else.
-    foreign: Vec<String>,
-}
 
 /// The removal planned for one resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,61 +36,11 @@ pub fn owned_resource_ids(
     scheduled: &[ScheduledAction],
     alarms: &[ObservedAlarm],
 ) -> Vec<String> {
-    let mut ids: Vec<String> = holdings(policies, scheduled, alarms)
+    holdings(policies, scheduled, alarms)
         .into_iter()
-        .filter(|(_, h)| {
-            !(h.owned_policies.is_empty()
-                && h.owned_scheduled.is_empty()
-                && h.owned_alarms.is_empty())
-        })
+        .filter(|(_, h)| h.owns_anything())
         .map(|(rid, _)| rid)
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn holdings(
-    policies: &[ScalingPolicy],
-    scheduled: &[ScheduledAction],
-    alarms: &[ObservedAlarm],
-) -> BTreeMap<String, Holding> {
-    let mut by_resource: BTreeMap<String, Holding> = BTreeMap::new();
-    for p in policies {
-        let slot = by_resource.entry(p.resource_id.clone()).or_default();
-        if is_owned(&p.name) {
-            slot.owned_policies.push((p.name.clone(), p.dimension));
-        } else {
-            slot.foreign
-                .push(Subject::Policy(p.name.clone()).to_string());
-        }
-    }
-    for s in scheduled {
-        let slot = by_resource.entry(s.resource_id.clone()).or_default();
-        if is_owned(&s.name) {
-            slot.owned_scheduled.push((s.name.clone(), s.dimension));
-        } else {
-            slot.foreign
-                .push(Subject::ScheduledAction(s.name.clone()).to_string());
-        }
-    }
-    // Only alarms named for a variant or a component are the tool's: it
-    // never creates any other.
-    for a in alarms {
-        if let Some(scaled) = Scaled::from_alarm_name(&a.name) {
-            by_resource
-                .entry(scaled.resource_id())
-                .or_default()
-                .owned_alarms
-                .push(a.name.clone());
-        }
-    }
-    for h in by_resource.values_mut() {
-        h.owned_policies.sort();
-        h.owned_scheduled.sort();
-        h.owned_alarms.sort();
-        h.foreign.sort();
-    }
-    by_resource
+        .collect()
 }
 
 /// Plans the uninstall from the account's listings: per resource that
@@ -135,26 +74,20 @@ pub fn plan_release_all(
     let mut out = Vec::new();
     for (rid, h) in holdings(policies, scheduled, alarms) {
         let target = targets.get(rid.as_str()).copied();
-        let owns_scaling = !(h.owned_policies.is_empty() && h.owned_scheduled.is_empty());
-        if !owns_scaling && h.owned_alarms.is_empty() {
+        let owns_scaling = h.owns_scaling();
+        if !h.owns_anything() {
             continue;
         }
+        let subject = &h.subject;
         let dimension = target
             .map(|t| t.dimension)
-            .or_else(|| h.owned_policies.first().map(|p| p.1))
-            .or_else(|| h.owned_scheduled.first().map(|s| s.1))
+            .or(h.dimension)
             // Known from an alarm's name alone: the report's label only.
-            .unwrap_or(match Scaled::parse(&rid) {
-                Some(Scaled::Component { .. }) => Dimension::ComponentCopies,
-                _ => Dimension::VariantInstances,
+            .unwrap_or(match subject {
+                Scaled::Component { .. } => Dimension::ComponentCopies,
+                Scaled::Variant { .. } => Dimension::VariantInstances,
             });
-        // Every id here was read from Application Auto Scaling's sagemaker
-        // namespace or from an owned alarm's name, both of which parse.
-        let Some(subject) = Scaled::parse(&rid) else {
-            continue;
-        };
-        let change =
-            |dimension, action: Action| Change::new(&subject, dimension, action, because());
+        let change = |dimension, action: Action| Change::new(subject, dimension, action, because());
         let mut changes: Vec<Change> = h
             .owned_alarms
             .iter()
@@ -171,18 +104,18 @@ pub fn plan_release_all(
         if let Some(t) = target.filter(|_| owns_scaling && h.foreign.is_empty()) {
             changes.push(change(t.dimension, ScalingAction::DeregisterTarget.into()));
         }
-        changes.extend(h.owned_policies.iter().map(|(name, dimension)| {
+        changes.extend(h.owned_policies.iter().map(|name| {
             change(
-                *dimension,
+                dimension,
                 ScalingAction::DeletePolicy {
                     policy_name: name.clone(),
                 }
                 .into(),
             )
         }));
-        changes.extend(h.owned_scheduled.iter().map(|(name, dimension)| {
+        changes.extend(h.owned_scheduled.iter().map(|name| {
             change(
-                *dimension,
+                dimension,
                 ScalingAction::DeleteScheduledAction {
                     scheduled_action_name: name.clone(),
                 }

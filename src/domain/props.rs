@@ -403,14 +403,12 @@ fn endpoint() -> impl Strategy<Value = EndpointSnapshot> {
                 EndpointSnapshot {
                     arn: format!("arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}"),
                     config_name: format!("{name}-config"),
-                    config_gone: false,
-                    name,
                     status: status.into(),
-                    last_modified: None,
                     is_async,
                     tags,
                     variants,
                     components,
+                    ..EndpointSnapshot::in_service(&name)
                 }
             },
         )

@@ -15,18 +15,14 @@ const UNTIL: &str = "2026-11-28T17:00:00Z";
 
 fn endpoint(status: &str, last_modified: &str, tags: &[(&str, &str)]) -> EndpointSnapshot {
     EndpointSnapshot {
-        name: "fraud".into(),
         arn: "arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud".into(),
         status: status.into(),
         last_modified: Some(at(last_modified)),
         config_name: "fraud-config".into(),
-        config_gone: false,
-        is_async: false,
         tags: tags
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        components: Vec::new(),
         variants: vec![VariantSnapshot {
             name: "primary".into(),
             instance_type: Some("ml.m5.large".into()),
@@ -35,6 +31,7 @@ fn endpoint(status: &str, last_modified: &str, tags: &[(&str, &str)]) -> Endpoin
             hosts_components: false,
             serverless: None,
         }],
+        ..EndpointSnapshot::in_service("fraud")
     }
 }
 

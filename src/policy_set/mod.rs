@@ -54,12 +54,16 @@ pub const INSTANCE_PREDEFINED_METRICS: [&str; 2] = [
 /// Where the SageMaker metrics of endpoints are published.
 pub const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
 
+/// The backlog per instance of an asynchronous endpoint: what its
+/// target-tracking policy follows.
+pub const BACKLOG_PER_INSTANCE: &str = "ApproximateBacklogSizePerInstance";
+
 /// Metrics of asynchronous endpoints (namespace `AWS/SageMaker`, dimension
 /// `EndpointName` only): they publish no invocations per instance.
 pub const ASYNC_METRICS: [&str; 3] = [
-    "ApproximateBacklogSizePerInstance",
+    BACKLOG_PER_INSTANCE,
     "ApproximateBacklogSize",
-    "HasBacklogWithoutCapacity",
+    HAS_BACKLOG_WITHOUT_CAPACITY,
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,7 +125,7 @@ impl Kind {
     fn target_metrics(self) -> Vec<&'static str> {
         let mut metrics: Vec<&str> = match self {
             Kind::Instance => INSTANCE_PREDEFINED_METRICS.to_vec(),
-            Kind::Async => vec!["ApproximateBacklogSizePerInstance"],
+            Kind::Async => vec![BACKLOG_PER_INSTANCE],
             // Serverless variants have no instances to report utilization.
             Kind::Serverless => return vec![PROVISIONED_CONCURRENCY_METRIC],
             Kind::Component => return COMPONENT_METRICS.to_vec(),
@@ -196,7 +200,7 @@ pub fn default_async_profile() -> Profile {
     Profile {
         target_tracking: vec![TargetTrackingDoc {
             name: "backlog".to_string(),
-            metric: "ApproximateBacklogSizePerInstance".to_string(),
+            metric: BACKLOG_PER_INSTANCE.to_string(),
             target_value: Some(5.0),
             target_per_core: None,
             scale_in_cooldown: 300,

@@ -478,7 +478,53 @@ struct Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy_set::{default_async_profile, Profile, TargetTrackingDoc};
+    use crate::resource::Scaled;
+    use aws_sdk_applicationautoscaling::types::PolicyType;
     use std::cell::Cell;
+
+    /// Every policy type, put and described back through the same
+    /// conversions, differs from itself in nothing: what a policy is sent
+    /// as is what it is read back as.
+    #[test]
+    fn every_policy_type_reads_back_as_it_was_put() {
+        let subject = Scaled::variant("e", "a");
+        let mut profile = default_async_profile();
+        profile.target_tracking.push(TargetTrackingDoc {
+            name: "cpu".into(),
+            metric: "CPUUtilization".into(),
+            target_value: Some(50.0),
+            target_per_core: None,
+            scale_in_cooldown: 600,
+            scale_out_cooldown: 30,
+            disable_scale_in: true,
+        });
+        let policies = Profile::desired_policies(&profile, &subject, Some("ml.m5.large")).unwrap();
+        let types: Vec<_> = policies.iter().map(|p| p.policy_type()).collect();
+        assert_eq!(
+            types,
+            [
+                PolicyType::TargetTrackingScaling,
+                PolicyType::TargetTrackingScaling,
+                PolicyType::StepScaling
+            ]
+        );
+        for policy in &policies {
+            let described = as_described(
+                policy,
+                &subject.resource_id(),
+                Dimension::VariantInstances,
+                "arn:aws:autoscaling:policy/x",
+            )
+            .unwrap();
+            assert_eq!(described.policy_type, policy.policy_type());
+            assert_eq!(
+                policy.differences(&described.policy_type, described.config.as_ref()),
+                [],
+                "{policy:?} read back as {described:?}"
+            );
+        }
+    }
 
     fn not_found() -> AwsError {
         AwsError {

@@ -635,14 +635,11 @@ fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Ta
                 (s.min_capacity, s.max_capacity) = (*min, *max);
             }
         }
-        Tamper::ExtraOwnedPolicy(name) => state.policies.push(ScalingPolicy {
-            name: format!("{OWNED_PREFIX}old-{name}"),
-            resource_id: rid.into(),
-            dimension,
-            arn: policy_arn(rid, name),
-            policy_type: PolicyType::TargetTrackingScaling,
-            config: None,
-        }),
+        Tamper::ExtraOwnedPolicy(name) => state.policies.push(
+            ScalingPolicy::test(&format!("{OWNED_PREFIX}old-{name}"), rid)
+                .dimension(dimension)
+                .arn(policy_arn(rid, name)),
+        ),
         Tamper::ExtraOwnedScheduled(name) => state.scheduled.push(ScheduledAction {
             name: format!("{OWNED_PREFIX}old-{name}"),
             resource_id: rid.into(),
@@ -657,14 +654,12 @@ fn tamper_with(state: &mut VariantScaling, desired: &DesiredScaling, tamper: &Ta
             &format!("old-{name}"),
         ))),
         Tamper::ForeignAlarm(name) => state.alarms.push(observed_alarm(&format!("team-{name}"))),
-        Tamper::ForeignPolicy(name) => state.policies.push(ScalingPolicy {
-            name: format!("team-{name}"),
-            resource_id: rid.into(),
-            dimension,
-            arn: policy_arn(rid, &format!("team-{name}")),
-            policy_type: PolicyType::StepScaling,
-            config: None,
-        }),
+        Tamper::ForeignPolicy(name) => state.policies.push(
+            ScalingPolicy::test(&format!("team-{name}"), rid)
+                .step_scaling()
+                .dimension(dimension)
+                .arn(policy_arn(rid, &format!("team-{name}"))),
+        ),
         Tamper::ForeignScheduled(name) => state.scheduled.push(ScheduledAction {
             name: format!("team-{name}"),
             resource_id: rid.into(),

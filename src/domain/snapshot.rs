@@ -171,6 +171,57 @@ impl VariantScaling {
     }
 }
 
+/// Builders for fixtures: a target-tracking policy on the default dimension
+/// with no configuration read, or the default set's invocations policy as
+/// Application Auto Scaling describes it once put.
+#[cfg(test)]
+impl ScalingPolicy {
+    pub fn test(name: &str, resource_id: &str) -> Self {
+        ScalingPolicy {
+            name: name.into(),
+            resource_id: resource_id.into(),
+            dimension: Dimension::default(),
+            arn: String::new(),
+            policy_type: PolicyType::TargetTrackingScaling,
+            config: None,
+        }
+    }
+
+    /// `autoscaling-guard-invocations`: 70 invocations per instance,
+    /// cooldowns 300 s in and 60 s out.
+    pub fn invocations(resource_id: &str) -> Self {
+        use crate::policy_set::{MetricSpec, ObservedTargetTracking};
+        use aws_sdk_applicationautoscaling::types::MetricType;
+        ScalingPolicy {
+            config: Some(ObservedConfig::TargetTracking(ObservedTargetTracking {
+                target_value: 70.0,
+                metric: Some(MetricSpec::Predefined {
+                    metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
+                }),
+                scale_in_cooldown: Some(300),
+                scale_out_cooldown: Some(60),
+                disable_scale_in: false,
+            })),
+            ..ScalingPolicy::test("autoscaling-guard-invocations", resource_id)
+        }
+    }
+
+    pub fn step_scaling(mut self) -> Self {
+        self.policy_type = PolicyType::StepScaling;
+        self
+    }
+
+    pub fn dimension(mut self, dimension: Dimension) -> Self {
+        self.dimension = dimension;
+        self
+    }
+
+    pub fn arn(mut self, arn: String) -> Self {
+        self.arn = arn;
+        self
+    }
+}
+
 /// An alarm with nothing but its name, for fixtures.
 #[cfg(test)]
 impl ObservedAlarm {

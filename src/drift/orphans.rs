@@ -173,17 +173,9 @@ pub fn plan_orphan(orphan: &Orphan) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_applicationautoscaling::types::PolicyType;
 
     fn policy(rid: &str, name: &str) -> ScalingPolicy {
-        ScalingPolicy {
-            name: name.into(),
-            resource_id: rid.into(),
-            dimension: Default::default(),
-            arn: String::new(),
-            policy_type: PolicyType::TargetTrackingScaling,
-            config: None,
-        }
+        ScalingPolicy::test(name, rid)
     }
 
     fn endpoint(name: &str, variants: &[&str]) -> EndpointSnapshot {
@@ -340,7 +332,6 @@ mod props {
     use super::*;
     use crate::domain::snapshot::ComponentSnapshot;
     use crate::resource::is_owned;
-    use aws_sdk_applicationautoscaling::types::PolicyType;
 
     const ENDPOINTS: [&str; 3] = ["a", "b", "c"];
     const VARIANTS: [&str; 2] = ["v1", "v2"];
@@ -422,14 +413,7 @@ mod props {
     }
 
     fn policy(resource_id: String, name: String) -> ScalingPolicy {
-        ScalingPolicy {
-            name,
-            resource_id,
-            dimension: Default::default(),
-            arn: String::new(),
-            policy_type: PolicyType::TargetTrackingScaling,
-            config: None,
-        }
+        ScalingPolicy::test(&name, &resource_id)
     }
 
     fn scheduled(resource_id: String, name: String) -> ScheduledAction {

@@ -10,9 +10,7 @@ use super::*;
 use crate::config::Settings;
 use crate::domain::plan::{Applied, Change};
 use crate::domain::Dimension;
-use crate::policy_set::{MetricSpec, ObservedConfig, ObservedTargetTracking};
 use crate::reconcile::EndpointTagger;
-use aws_sdk_applicationautoscaling::types::{MetricType, PolicyType};
 
 fn throttled(operation: &str) -> AwsError {
     AwsError {
@@ -149,8 +147,6 @@ impl ScalingLister for FakeScaling {
     }
 }
 
-const OWNED: &str = "autoscaling-guard-invocations";
-
 fn rid(endpoint: &str, variant: &str) -> String {
     format!("endpoint/{endpoint}/variant/{variant}")
 }
@@ -163,22 +159,9 @@ fn onboarded(scaling: &mut FakeScaling, resource_id: &str, dimension: Dimension)
         min_capacity: 1,
         max_capacity: 4,
     });
-    scaling.policies.push(ScalingPolicy {
-        name: OWNED.into(),
-        resource_id: resource_id.into(),
-        dimension,
-        arn: String::new(),
-        policy_type: PolicyType::TargetTrackingScaling,
-        config: Some(ObservedConfig::TargetTracking(ObservedTargetTracking {
-            target_value: 70.0,
-            metric: Some(MetricSpec::Predefined {
-                metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
-            }),
-            scale_in_cooldown: Some(300),
-            scale_out_cooldown: Some(60),
-            disable_scale_in: false,
-        })),
-    });
+    scaling
+        .policies
+        .push(ScalingPolicy::invocations(resource_id).dimension(dimension));
 }
 
 fn reconciler(

@@ -298,14 +298,9 @@ async fn a_foreign_policy_keeps_the_variant_untouched() {
                 min_capacity: 2,
                 max_capacity: 12,
             }),
-            policies: vec![ScalingPolicy {
-                name: "team-policy".into(),
-                resource_id: "endpoint/e/variant/a".into(),
-                dimension: Default::default(),
-                arn: String::new(),
-                policy_type: PolicyType::StepScaling,
-                config: None,
-            }],
+            policies: vec![
+                ScalingPolicy::test("team-policy", "endpoint/e/variant/a").step_scaling()
+            ],
             scheduled: vec![],
             alarms: vec![],
         },
@@ -515,14 +510,7 @@ mod release_mark {
             .entry("endpoint/e/variant/b".into())
             .or_default()
             .policies
-            .push(ScalingPolicy {
-                name: "team-policy".into(),
-                resource_id: "endpoint/e/variant/b".into(),
-                dimension: Default::default(),
-                arn: String::new(),
-                policy_type: PolicyType::TargetTrackingScaling,
-                config: None,
-            });
+            .push(ScalingPolicy::test("team-policy", "endpoint/e/variant/b"));
         let writes_before = (applied(&r).len(), tag_writes(&r).len());
         let err = r
             .release("e", chrono::TimeDelta::hours(1), false)

@@ -59,22 +59,7 @@ fn target(min: i32, max: i32) -> ScalableTarget {
 }
 
 fn owned_policy() -> ScalingPolicy {
-    ScalingPolicy {
-        name: "autoscaling-guard-invocations".into(),
-        resource_id: RID.into(),
-        dimension: Default::default(),
-        arn: String::new(),
-        policy_type: PolicyType::TargetTrackingScaling,
-        config: Some(ObservedConfig::TargetTracking(ObservedTargetTracking {
-            target_value: 70.0,
-            metric: Some(MetricSpec::Predefined {
-                metric_type: MetricType::SageMakerVariantInvocationsPerInstance,
-            }),
-            scale_in_cooldown: Some(300),
-            scale_out_cooldown: Some(60),
-            disable_scale_in: false,
-        })),
-    }
+    ScalingPolicy::invocations(RID)
 }
 
 fn compliant() -> VariantScaling {

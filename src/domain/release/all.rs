@@ -139,7 +139,6 @@ pub fn plan_release_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_applicationautoscaling::types::PolicyType;
 
     const OWNED_A: &str = "endpoint/a/variant/primary";
     const MIXED: &str = "endpoint/b/variant/primary";
@@ -147,14 +146,7 @@ mod tests {
     const ALARM_ONLY: &str = "endpoint/d/variant/primary";
 
     fn policy(rid: &str, name: &str) -> ScalingPolicy {
-        ScalingPolicy {
-            name: name.into(),
-            resource_id: rid.into(),
-            dimension: Dimension::VariantInstances,
-            arn: format!("arn:{rid}:{name}"),
-            policy_type: PolicyType::TargetTrackingScaling,
-            config: None,
-        }
+        ScalingPolicy::test(name, rid).arn(format!("arn:{rid}:{name}"))
     }
 
     fn scheduled(rid: &str, name: &str) -> ScheduledAction {

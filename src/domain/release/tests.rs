@@ -4,7 +4,6 @@ use crate::domain::snapshot::{
     ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction, VariantSnapshot,
 };
 use crate::domain::Dimension;
-use aws_sdk_applicationautoscaling::types::PolicyType;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -285,14 +284,7 @@ fn release_tags_hold_the_expiry_and_the_last_modified_time() {
 const RID: &str = "endpoint/fraud/variant/primary";
 
 fn policy(name: &str) -> ScalingPolicy {
-    ScalingPolicy {
-        name: name.into(),
-        resource_id: RID.into(),
-        dimension: Dimension::VariantInstances,
-        arn: String::new(),
-        policy_type: PolicyType::TargetTrackingScaling,
-        config: None,
-    }
+    ScalingPolicy::test(name, RID)
 }
 
 fn scheduled(name: &str) -> ScheduledAction {

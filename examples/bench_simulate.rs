@@ -1,5 +1,5 @@
 //! Simulates 15 days of one-minute traffic for 100 variants (seeded
-//! diurnal traffic with spikes) on two threads, and prints the wall time
+//! diurnal traffic from `synthetic:diurnal`) on two threads, and prints the wall time
 //! and the process's peak resident memory.
 //!
 //! Usage: bench_simulate [VARIANTS [DAYS [default|full]]]
@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use autoscaling_guard::config::Settings;
 use autoscaling_guard::policy_set::PolicySet;
+use autoscaling_guard::simulate::traffic_synthetic::Synthetic;
 use autoscaling_guard::simulate::{desired_for_variant, figures, simulate, Traffic, VariantParams};
 
 const FULL_SET: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 8,
@@ -27,31 +28,14 @@ const FULL_SET: &str = r#"{"instance": {"min_capacity": 1, "max_capacity": 8,
     {"name": "morning", "schedule": "cron(0 8 ? * MON-FRI *)", "timezone": "Europe/Berlin", "min_capacity": 2},
     {"name": "evening", "schedule": "cron(0 20 ? * MON-FRI *)", "timezone": "Europe/Berlin", "min_capacity": 1}]}}"#;
 
-/// Diurnal traffic between about 20 and 420 a minute with 20 % noise and a
-/// 30-minute spike every two days, from a seed.
+/// Diurnal traffic between 20 and 420 a minute with 20 % noise, from the
+/// tool's own synthetic source: what `--traffic synthetic:diurnal` gives.
 fn traffic(seed: u64, minutes: usize) -> Traffic {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let per_minute = (0..minutes)
-        .map(|m| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            let day = (m % 1440) as f64 / 1440.0;
-            let base = 220.0 + 200.0 * (std::f64::consts::TAU * (day - 0.25)).sin();
-            let spike = if m % 2880 >= 1200 && m % 2880 < 1230 {
-                600.0
-            } else {
-                0.0
-            };
-            Some((base * (1.0 + 0.2 * noise) + spike).round())
-        })
-        .collect();
-    Traffic {
-        // Monday 2026-01-12 00:00 UTC.
-        start_minute: 29_469_600,
-        per_minute,
-    }
+    Synthetic::parse(&format!(
+        "diurnal?base=20&peak=420&minutes={minutes}&noise=0.2&seed={seed}"
+    ))
+    .expect("the benchmark's traffic is valid")
+    .generate()
 }
 
 fn peak_rss_kb() -> Option<u64> {

@@ -7,7 +7,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -117,16 +117,8 @@ fn payload_bytes(case: &Value, bases: &Value) -> Vec<u8> {
 
 /// Runs `handle --event FILE` against the local AWS, signing with `key`.
 fn handle(file: &Path, key: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autoscaling-guard"))
+    support::tool(key)
         .args(["handle", "--event", file.to_str().unwrap()])
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_ENDPOINT_URL", support::moto_url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", key)
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("run the binary")
 }

@@ -9,7 +9,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use autoscaling_guard::app::json_logs;
@@ -156,14 +156,9 @@ fn without_calls(mut counts: Value) -> Value {
 }
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autoscaling-guard"))
+    support::tool("operations-cli")
         .args(args)
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
         .env_remove("RUST_LOG")
-        .env("AWS_ENDPOINT_URL", moto_url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "operations-cli")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("POLICY_SET", POLICY_SET)
         .env("DRIFT_MODE", "report")
         .output()

@@ -418,13 +418,8 @@ async fn a_release_over_a_persons_scaling_is_refused_and_changes_nothing() {
     assert_eq!(tags(&ep).await, tags_before);
 
     // The command line says the same, with exit status 1.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoscaling-guard"))
+    let out = tool(TOOL_KEY)
         .args(["release", "--endpoint", &ep, "--for", "30m"])
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .env("AWS_ENDPOINT_URL", moto_url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", TOOL_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("POLICY_SET", POLICY_SET)
         .output()
         .unwrap();
@@ -792,13 +787,8 @@ async fn release_all_removes_exactly_what_is_owned_on_a_mixed_fleet() {
     assert_eq!(account(&all_ids).await, before, "a dry run changes nothing");
 
     // The command line, for real.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_autoscaling-guard"))
+    let out = tool(TOOL_KEY)
         .args(["release", "--all"])
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .env("AWS_ENDPOINT_URL", moto_url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", TOOL_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("POLICY_SET", POLICY_SET)
         .output()
         .unwrap();

@@ -98,6 +98,22 @@ pub fn sdk_config_with_key(key: &str) -> SdkConfig {
         .build()
 }
 
+/// The built binary as an operator runs it against the local AWS, signing
+/// with `key` and never reaching for other credentials or the Lambda
+/// runtime; callers add the command and its settings.
+pub fn tool(key: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_autoscaling-guard"));
+    cmd.env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", "test");
+    cmd
+}
+
 pub fn clients() -> Clients {
     Clients::new(&sdk_config())
 }

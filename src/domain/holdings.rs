@@ -54,19 +54,19 @@ pub fn holdings(
     alarms: &[ObservedAlarm],
 ) -> BTreeMap<String, Holding> {
     let mut by_resource: BTreeMap<String, Holding> = BTreeMap::new();
-    fn slot(
-        by_resource: &mut BTreeMap<String, Holding>,
-        subject: Option<Scaled>,
-    ) -> Option<&mut Holding> {
-        let subject = subject?;
-        Some(
-            by_resource
-                .entry(subject.resource_id())
-                .or_insert_with(|| Holding::of(subject)),
-        )
+    // Each id is parsed once, when its resource is first seen.
+    fn slot<'a>(
+        by_resource: &'a mut BTreeMap<String, Holding>,
+        resource_id: &str,
+    ) -> Option<&'a mut Holding> {
+        if !by_resource.contains_key(resource_id) {
+            let subject = Scaled::parse(resource_id)?;
+            by_resource.insert(resource_id.to_string(), Holding::of(subject));
+        }
+        by_resource.get_mut(resource_id)
     }
     for p in policies {
-        let Some(h) = slot(&mut by_resource, Scaled::parse(&p.resource_id)) else {
+        let Some(h) = slot(&mut by_resource, &p.resource_id) else {
             continue;
         };
         h.dimension.get_or_insert(p.dimension);
@@ -77,7 +77,7 @@ pub fn holdings(
         }
     }
     for s in scheduled {
-        let Some(h) = slot(&mut by_resource, Scaled::parse(&s.resource_id)) else {
+        let Some(h) = slot(&mut by_resource, &s.resource_id) else {
             continue;
         };
         h.dimension.get_or_insert(s.dimension);
@@ -91,8 +91,12 @@ pub fn holdings(
     // Only alarms named for a variant or a component are the tool's: it
     // never creates any other.
     for a in alarms {
-        if let Some(h) = slot(&mut by_resource, Scaled::from_alarm_name(&a.name)) {
-            h.owned_alarms.push(a.name.clone());
+        if let Some(subject) = Scaled::from_alarm_name(&a.name) {
+            by_resource
+                .entry(subject.resource_id())
+                .or_insert_with(|| Holding::of(subject))
+                .owned_alarms
+                .push(a.name.clone());
         }
     }
     for h in by_resource.values_mut() {

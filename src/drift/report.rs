@@ -14,6 +14,7 @@ use crate::domain::plan::Change;
 use crate::reconcile::report::{
     differences, EndpointReport, Outcome, VariantReport, VariantStatus,
 };
+use crate::resource::Scaled;
 
 pub const EMF_NAMESPACE: &str = "AutoscalingGuard";
 /// What a drift check counts. Each count has one unit:
@@ -239,20 +240,24 @@ impl DriftReport {
 
 /// Each variant's status in a report. An outcome of the whole endpoint (a
 /// skip, an error) stands for each of its `units` variants; `None` when
-/// they are unknown (the endpoint could not be read).
-fn statuses(report: &EndpointReport, units: Option<u64>) -> Option<Vec<(String, VariantStatus)>> {
+/// they are unknown (the endpoint could not be read). Such a variant has no
+/// subject of its own.
+fn statuses(
+    report: &EndpointReport,
+    units: Option<u64>,
+) -> Option<Vec<(Option<&Scaled>, VariantStatus)>> {
     let whole = match report.outcome {
         Outcome::Skipped if report.reason.is_some() => Some(VariantStatus::Skipped),
         Outcome::Error if report.variants.is_empty() => Some(VariantStatus::Error),
         _ => None,
     };
     match whole {
-        Some(status) => units.map(|n| vec![(String::new(), status); n as usize]),
+        Some(status) => units.map(|n| vec![(None, status); n as usize]),
         None => Some(
             report
                 .variants
                 .iter()
-                .map(|v| (v.subject.label(), v.status))
+                .map(|v| (Some(&v.subject), v.status))
                 .collect(),
         ),
     }
@@ -270,7 +275,7 @@ pub fn summarize(
         endpoints: found.len() as u64,
         ..DriftSummary::default()
     };
-    let mut failed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut failed: BTreeMap<&str, Vec<Option<&Scaled>>> = BTreeMap::new();
     for report in found {
         let Some(variants) = statuses(report, units.get(&report.endpoint).copied()) else {
             s.endpoints_unreadable += 1;

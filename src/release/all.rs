@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::aws::calls::counted;
 use crate::domain::plan::{Action, AlarmAction, Change, ScalingAction};
-use crate::domain::release::all::{owned_resource_ids, plan_release_all, ResourceRelease};
+use crate::domain::release::all::{owned, ResourceRelease};
 use crate::domain::Dimension;
 use crate::drift::{time_is_short, ScalingLister, SweepOptions};
 use crate::error::GuardError;
@@ -186,9 +186,13 @@ impl<R: EndpointReader, S: ScalingLister> Reconciler<R, S> {
             .await
             .map_err(listing)?;
         let alarms = self.scaling.all_alarms().await.map_err(listing)?;
-        let ids = owned_resource_ids(&policies, &scheduled, &alarms);
-        let targets = self.scaling.targets(&ids).await.map_err(listing)?;
-        let plans = plan_release_all(&policies, &scheduled, &alarms, &targets);
+        let owned = owned(&policies, &scheduled, &alarms);
+        let targets = self
+            .scaling
+            .targets(&owned.resource_ids())
+            .await
+            .map_err(listing)?;
+        let plans = owned.plan(&targets);
         let resources: Vec<ReleasedResource> = if options.dry_run {
             plans
                 .into_iter()

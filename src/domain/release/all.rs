@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::difference::Subject;
-use crate::domain::holdings::holdings;
+use crate::domain::holdings::{holdings, Holding};
 use crate::domain::plan::{Action, AlarmAction, Change, Difference, ScalingAction};
 use crate::domain::snapshot::{ObservedAlarm, ScalableTarget, ScalingPolicy, ScheduledAction};
 use crate::domain::Dimension;
@@ -29,111 +29,113 @@ pub struct ResourceRelease {
     pub changes: Vec<Change>,
 }
 
-/// The resource ids that hold anything this tool owns: the ones whose
-/// targets an uninstall must look up.
-pub fn owned_resource_ids(
+/// The resources that hold anything this tool owns, grouped once from the
+/// account's listings, by resource id.
+pub struct Owned(BTreeMap<String, Holding>);
+
+/// Groups the account's listings, keeping the resources that hold anything
+/// owned.
+pub fn owned(
     policies: &[ScalingPolicy],
     scheduled: &[ScheduledAction],
     alarms: &[ObservedAlarm],
-) -> Vec<String> {
-    holdings(policies, scheduled, alarms)
-        .into_iter()
-        .filter(|(_, h)| h.owns_anything())
-        .map(|(rid, _)| rid)
-        .collect()
+) -> Owned {
+    let mut by_resource = holdings(policies, scheduled, alarms);
+    by_resource.retain(|_, h| h.owns_anything());
+    Owned(by_resource)
 }
 
-/// Plans the uninstall from the account's listings: per resource that
-/// holds anything owned, its owned alarms, then its target when nothing
-/// foreign uses it, then its owned policies and scheduled actions.
-///
-/// The target goes before its policies so that a run cut short never leaves
-/// a bare target behind: a target with nothing on it cannot be told from a
-/// person's, so no later run would remove it. Deregistering deletes the
-/// target's policies and scheduled actions with it (Application Auto
-/// Scaling does), and deleting one that is already gone counts as done, so
-/// the deletes after it only confirm.
-pub fn plan_release_all(
-    policies: &[ScalingPolicy],
-    scheduled: &[ScheduledAction],
-    alarms: &[ObservedAlarm],
-    targets: &[ScalableTarget],
-) -> Vec<ResourceRelease> {
-    let targets: BTreeMap<&str, &ScalableTarget> = targets
-        .iter()
-        .map(|t| (t.resource_id.as_str(), t))
-        .collect();
-    let because = || {
-        vec![Difference::new(
-            &Subject::Account,
-            "released",
-            json!(false),
-            json!(true),
-        )]
-    };
-    let mut out = Vec::new();
-    for (rid, h) in holdings(policies, scheduled, alarms) {
-        let target = targets.get(rid.as_str()).copied();
-        let owns_scaling = h.owns_scaling();
-        if !h.owns_anything() {
-            continue;
-        }
-        let subject = &h.subject;
-        let dimension = target
-            .map(|t| t.dimension)
-            .or(h.dimension)
-            // Known from an alarm's name alone: the report's label only.
-            .unwrap_or(match subject {
-                Scaled::Component { .. } => Dimension::ComponentCopies,
-                Scaled::Variant { .. } => Dimension::VariantInstances,
-            });
-        let change = |dimension, action: Action| Change::new(subject, dimension, action, because());
-        let mut changes: Vec<Change> = h
-            .owned_alarms
+impl Owned {
+    /// The ids whose targets an uninstall must look up.
+    pub fn resource_ids(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+
+    /// Plans the uninstall: per resource that holds anything owned, its owned
+    /// alarms, then its target when nothing foreign uses it, then its owned
+    /// policies and scheduled actions.
+    ///
+    /// The target goes before its policies so that a run cut short never leaves
+    /// a bare target behind: a target with nothing on it cannot be told from a
+    /// person's, so no later run would remove it. Deregistering deletes the
+    /// target's policies and scheduled actions with it (Application Auto
+    /// Scaling does), and deleting one that is already gone counts as done, so
+    /// the deletes after it only confirm.
+    pub fn plan(self, targets: &[ScalableTarget]) -> Vec<ResourceRelease> {
+        let targets: BTreeMap<&str, &ScalableTarget> = targets
             .iter()
-            .map(|name| {
+            .map(|t| (t.resource_id.as_str(), t))
+            .collect();
+        let because = || {
+            vec![Difference::new(
+                &Subject::Account,
+                "released",
+                json!(false),
+                json!(true),
+            )]
+        };
+        let mut out = Vec::new();
+        for (rid, h) in self.0 {
+            let target = targets.get(rid.as_str()).copied();
+            let owns_scaling = h.owns_scaling();
+            let subject = &h.subject;
+            let dimension = target
+                .map(|t| t.dimension)
+                .or(h.dimension)
+                // Known from an alarm's name alone: the report's label only.
+                .unwrap_or(match subject {
+                    Scaled::Component { .. } => Dimension::ComponentCopies,
+                    Scaled::Variant { .. } => Dimension::VariantInstances,
+                });
+            let change =
+                |dimension, action: Action| Change::new(subject, dimension, action, because());
+            let mut changes: Vec<Change> = h
+                .owned_alarms
+                .iter()
+                .map(|name| {
+                    change(
+                        dimension,
+                        AlarmAction::DeleteAlarm {
+                            alarm_name: name.clone(),
+                        }
+                        .into(),
+                    )
+                })
+                .collect();
+            if let Some(t) = target.filter(|_| owns_scaling && h.foreign.is_empty()) {
+                changes.push(change(t.dimension, ScalingAction::DeregisterTarget.into()));
+            }
+            changes.extend(h.owned_policies.iter().map(|name| {
                 change(
                     dimension,
-                    AlarmAction::DeleteAlarm {
-                        alarm_name: name.clone(),
+                    ScalingAction::DeletePolicy {
+                        policy_name: name.clone(),
                     }
                     .into(),
                 )
-            })
-            .collect();
-        if let Some(t) = target.filter(|_| owns_scaling && h.foreign.is_empty()) {
-            changes.push(change(t.dimension, ScalingAction::DeregisterTarget.into()));
+            }));
+            changes.extend(h.owned_scheduled.iter().map(|name| {
+                change(
+                    dimension,
+                    ScalingAction::DeleteScheduledAction {
+                        scheduled_action_name: name.clone(),
+                    }
+                    .into(),
+                )
+            }));
+            out.push(ResourceRelease {
+                target_kept_for: if target.is_some() {
+                    h.foreign
+                } else {
+                    Vec::new()
+                },
+                resource_id: rid,
+                dimension,
+                changes,
+            });
         }
-        changes.extend(h.owned_policies.iter().map(|name| {
-            change(
-                dimension,
-                ScalingAction::DeletePolicy {
-                    policy_name: name.clone(),
-                }
-                .into(),
-            )
-        }));
-        changes.extend(h.owned_scheduled.iter().map(|name| {
-            change(
-                dimension,
-                ScalingAction::DeleteScheduledAction {
-                    scheduled_action_name: name.clone(),
-                }
-                .into(),
-            )
-        }));
-        out.push(ResourceRelease {
-            target_kept_for: if target.is_some() {
-                h.foreign
-            } else {
-                Vec::new()
-            },
-            resource_id: rid,
-            dimension,
-            changes,
-        });
+        out
     }
-    out
 }
 
 #[cfg(test)]
@@ -212,10 +214,10 @@ mod tests {
         ];
         let targets = [target(OWNED_A), target(MIXED), target(THEIRS)];
         assert_eq!(
-            owned_resource_ids(&policies, &actions, &alarms),
+            owned(&policies, &actions, &alarms).resource_ids(),
             [OWNED_A, MIXED, ALARM_ONLY]
         );
-        let plans = plan_release_all(&policies, &actions, &alarms, &targets);
+        let plans = owned(&policies, &actions, &alarms).plan(&targets);
         assert_eq!(
             lines(&plans),
             [
@@ -243,14 +245,14 @@ mod tests {
         // A target with nothing on it cannot be told from a person's; one
         // that has only an owned alarm named for it is no different.
         let alarms = [ObservedAlarm::test("autoscaling-guard-d/primary/burst")];
-        let plans = plan_release_all(&[], &[], &alarms, &[target(ALARM_ONLY), target(THEIRS)]);
+        let plans = owned(&[], &[], &alarms).plan(&[target(ALARM_ONLY), target(THEIRS)]);
         assert_eq!(
             lines(&plans),
             ["delete_alarm endpoint/d/variant/primary autoscaling-guard-d/primary/burst"]
         );
-        assert!(plan_release_all(&[], &[], &[], &[target(THEIRS)]).is_empty());
+        assert!(owned(&[], &[], &[]).plan(&[target(THEIRS)]).is_empty());
         let component = [ObservedAlarm::test("autoscaling-guard-ic:chat/from-zero")];
-        let plans = plan_release_all(&[], &[], &component, &[]);
+        let plans = owned(&[], &[], &component).plan(&[]);
         assert_eq!(
             (plans[0].resource_id.as_str(), plans[0].dimension),
             ("inference-component/chat", Dimension::ComponentCopies)
@@ -260,7 +262,7 @@ mod tests {
     #[test]
     fn owned_scaling_on_an_unregistered_target_is_still_removed() {
         let policies = [policy(OWNED_A, "autoscaling-guard-invocations")];
-        let plans = plan_release_all(&policies, &[], &[], &[]);
+        let plans = owned(&policies, &[], &[]).plan(&[]);
         assert_eq!(
             lines(&plans),
             ["delete_policy endpoint/a/variant/primary autoscaling-guard-invocations"]

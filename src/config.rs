@@ -123,7 +123,7 @@ fn abbreviate(raw: &str) -> String {
     }
 }
 
-fn invalid(variable: &str, value: &str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(variable: &str, value: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         variable: variable.to_string(),
         value: value.to_string(),

@@ -202,7 +202,7 @@ pub struct DriftReport {
     pub calls_by_operation: BTreeMap<String, u64>,
 }
 
-fn is_zero(n: &u64) -> bool {
+pub(crate) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 

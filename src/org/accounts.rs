@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::identity::IdentityCache;
 use aws_config::sts::AssumeRoleProvider;
-use aws_config::{Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::{self, future, ProvideCredentials};
 use aws_credential_types::Credentials;
@@ -177,7 +177,7 @@ impl Accounts {
     /// before any client is built.
     pub async fn config_for(&self, place: &Place) -> Result<SdkConfig, OrgError> {
         let hub = self.hub().await?;
-        let region = Region::new(place.region.as_str().to_string());
+        let region = place.region.sdk();
         if place.account == hub.account && (self.role_name.is_none() || self.is_hub(place).await?) {
             return Ok(self.hub.to_builder().region(region).build());
         }

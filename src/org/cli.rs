@@ -1,7 +1,5 @@
 //! The command line's account and Region options.
 
-use aws_config::Region;
-
 use super::place::{AccountId, Place, RegionName};
 use super::settings::{validate_role_name, OrgSettings};
 use super::Hub;
@@ -38,10 +36,7 @@ impl PlaceArgs {
         let mut config = crate::aws::sdk_config_from_env().await;
         // Without --account, --region moves the caller's own work.
         if let (None, Some(region)) = (&self.account, &self.region) {
-            config = config
-                .to_builder()
-                .region(Region::new(region.as_str().to_string()))
-                .build();
+            config = region.config(&config);
         }
         Ok(Hub::new(config, settings, org))
     }

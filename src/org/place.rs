@@ -61,6 +61,18 @@ impl RegionName {
     }
 }
 
+impl RegionName {
+    /// This Region in the SDK's terms.
+    pub fn sdk(&self) -> aws_config::Region {
+        aws_config::Region::new(self.0.clone())
+    }
+
+    /// `config`, acting in this Region.
+    pub fn config(&self, config: &aws_config::SdkConfig) -> aws_config::SdkConfig {
+        config.to_builder().region(self.sdk()).build()
+    }
+}
+
 impl fmt::Display for RegionName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

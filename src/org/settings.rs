@@ -2,7 +2,7 @@
 //! manages, and the role it assumes in them. All empty: a single-account
 //! deployment, exactly as without them.
 
-use crate::config::ConfigError;
+use crate::config::{invalid, ConfigError};
 
 use super::place::{AccountId, RegionName};
 
@@ -26,14 +26,6 @@ pub struct OrgSettings {
     pub regions: Vec<RegionName>,
     /// The function the fan-out invokes (this one, under Lambda).
     pub function_name: Option<String>,
-}
-
-fn invalid(variable: &str, value: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable: variable.to_string(),
-        value: value.to_string(),
-        problem: problem.into(),
-    }
 }
 
 pub fn validate_role_name(name: &str) -> Result<(), String> {

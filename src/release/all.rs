@@ -11,6 +11,7 @@ use crate::aws::calls::counted;
 use crate::domain::plan::{Action, AlarmAction, Change, ScalingAction};
 use crate::domain::release::all::{owned, ResourceRelease};
 use crate::domain::Dimension;
+use crate::drift::report::is_zero;
 use crate::drift::{time_is_short, ScalingLister, SweepOptions};
 use crate::error::GuardError;
 use crate::reconcile::{apply_in_order, EndpointReader, Reconciler};
@@ -104,10 +105,6 @@ impl ReleaseAllReport {
 /// Keeps a Lambda result well under its 6 MB limit (a change takes about
 /// 300 bytes), however many policies each target carries.
 pub const MAX_LISTED_CHANGES: usize = 10_000;
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
 
 /// The resources to list: those that failed or were not reached first, then
 /// the others, in resource id order, until `limit` changes are listed.

@@ -358,10 +358,7 @@ async fn load(source: &TrafficSource, region: Option<RegionName>) -> Result<Load
         } => {
             let mut config = crate::aws::sdk_config_from_env().await;
             if let Some(region) = region {
-                config = config
-                    .to_builder()
-                    .region(aws_config::Region::new(region.as_str().to_string()))
-                    .build();
+                config = region.config(&config);
             }
             let clients = Clients::new(&config);
             let now_minute = chrono::Utc::now().timestamp().div_euclid(60);

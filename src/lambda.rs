@@ -11,7 +11,7 @@ use crate::app;
 use crate::drift::report::emf_line;
 use crate::error::GuardError;
 use crate::handler::{Invocation, Response};
-use crate::org::hub::{emf_for_place, Hub};
+use crate::org::hub::Hub;
 use crate::org::settings::OrgSettings;
 use crate::trigger::{self, InvalidPayload, MAX_PAYLOAD_BYTES};
 
@@ -38,8 +38,9 @@ pub async fn run() -> Result<(), Error> {
         .map_err(Failed::logged)?;
         // Drift counts as metrics, from the log line alone: no API call.
         if let Response::DriftCheck(report) = &placed.response {
-            let line = emf_line(&report.summary, drift_mode, now_ms());
-            println!("{}", emf_for_place(line, placed.place.as_ref()));
+            let place = placed.place.as_ref();
+            let place = place.map(|p| (p.account.as_str(), p.region.as_str()));
+            println!("{}", emf_line(&report.summary, drift_mode, now_ms(), place));
         }
         Ok::<_, Failed>(placed)
     });

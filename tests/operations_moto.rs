@@ -106,7 +106,7 @@ fn counts_everywhere(summary: &DriftSummary, table_text: &str, json: &Value) -> 
         .map(|(name, _, n)| (name.to_string(), json!(n)))
         .collect();
     assert_eq!(json["summary"], Value::Object(by_name.clone()));
-    let emf: Value = serde_json::from_str(&emf_line(summary, DriftMode::Report, 0)).unwrap();
+    let emf: Value = serde_json::from_str(&emf_line(summary, DriftMode::Report, 0, None)).unwrap();
     let table = table_counts(table_text);
     for (name, label, n) in summary.counts() {
         assert_eq!(emf[name], n, "EMF {name}");

@@ -25,8 +25,13 @@ fn template() -> String {
 
 /// What the code writes: the EMF line of a drift check.
 fn emitted() -> (String, Vec<Metric>) {
-    let line: Value =
-        serde_json::from_str(&emf_line(&DriftSummary::default(), DriftMode::Remediate, 0)).unwrap();
+    let line: Value = serde_json::from_str(&emf_line(
+        &DriftSummary::default(),
+        DriftMode::Remediate,
+        0,
+        None,
+    ))
+    .unwrap();
     let directive = &line["_aws"]["CloudWatchMetrics"][0];
     let namespace = directive["Namespace"].as_str().unwrap().to_string();
     let sets = directive["Dimensions"].as_array().unwrap();

@@ -319,7 +319,14 @@ pub fn summarize(
 }
 
 /// One CloudWatch Embedded Metric Format line with the summary's counts.
-pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> String {
+/// `place` is the account and Region a check is about (organization mode):
+/// they are a second dimension set beside the fleet-wide `Service` one.
+pub fn emf_line(
+    summary: &DriftSummary,
+    mode: DriftMode,
+    timestamp_ms: u64,
+    place: Option<(&str, &str)>,
+) -> String {
     let metrics: Vec<Value> = EMF_METRICS
         .iter()
         .map(|name| json!({"Name": name, "Unit": "Count"}))
@@ -339,6 +346,12 @@ pub fn emf_line(summary: &DriftSummary, mode: DriftMode, timestamp_ms: u64) -> S
     });
     for (name, _, value) in summary.counts() {
         line[name] = json!(value);
+    }
+    if let Some((account, region)) = place {
+        line["_aws"]["CloudWatchMetrics"][0]["Dimensions"] =
+            json!([[dimension], [dimension, "Account", "Region"]]);
+        line["Account"] = json!(account);
+        line["Region"] = json!(region);
     }
     line.to_string()
 }
@@ -700,9 +713,13 @@ mod tests {
             drifted: 3,
             ..DriftSummary::default()
         };
-        let line: Value =
-            serde_json::from_str(&emf_line(&summary, DriftMode::Remediate, 1_700_000_000_000))
-                .unwrap();
+        let line: Value = serde_json::from_str(&emf_line(
+            &summary,
+            DriftMode::Remediate,
+            1_700_000_000_000,
+            None,
+        ))
+        .unwrap();
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "AutoscalingGuard");
         assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000_u64);
@@ -718,7 +735,7 @@ mod tests {
         }
         assert_eq!(line["drifted"], 3);
         assert_eq!(line["Service"], "autoscaling-guard");
-        assert!(!emf_line(&summary, DriftMode::Report, 0).contains('\n'));
+        assert!(!emf_line(&summary, DriftMode::Report, 0, None).contains('\n'));
     }
 
     #[test]
@@ -755,5 +772,33 @@ mod tests {
         for (name, _, value) in summary.counts() {
             assert_eq!(json[name], value, "{name}");
         }
+    }
+
+    #[test]
+    fn a_place_s_metrics_carry_account_and_region_dimensions() {
+        let there = Some(("111111111111", "eu-west-1"));
+        let emf: Value = serde_json::from_str(&emf_line(
+            &DriftSummary::default(),
+            DriftMode::Remediate,
+            1,
+            there,
+        ))
+        .unwrap();
+        assert_eq!(
+            emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Service"], ["Service", "Account", "Region"]])
+        );
+        assert_eq!(
+            (&emf["Account"], &emf["Region"]),
+            (&json!("111111111111"), &json!("eu-west-1"))
+        );
+        // The hub's own check keeps the one fleet-wide dimension.
+        let line = emf_line(&DriftSummary::default(), DriftMode::Remediate, 1, None);
+        let emf: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Service"]])
+        );
+        assert!(emf.get("Account").is_none() && emf.get("Region").is_none());
     }
 }

@@ -336,45 +336,9 @@ async fn start_drift_check(
     functions.start(function, &payload).await
 }
 
-/// Adds `Account` and `Region` dimensions to a drift check's metric line
-/// when it is about a place, beside the fleet-wide `Service` one.
-pub fn emf_for_place(line: String, place: Option<&Place>) -> String {
-    let Some(place) = place else {
-        return line;
-    };
-    let Ok(mut emf) = serde_json::from_str::<Value>(&line) else {
-        return line;
-    };
-    if let Some(Value::Array(sets)) = emf.pointer_mut("/_aws/CloudWatchMetrics/0/Dimensions") {
-        sets.push(json!(["Service", "Account", "Region"]));
-    }
-    emf["Account"] = json!(place.account);
-    emf["Region"] = json!(place.region);
-    emf.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DriftMode;
-    use crate::drift::report::{emf_line, DriftSummary};
-
-    #[test]
-    fn a_place_s_metrics_carry_account_and_region_dimensions() {
-        let line = emf_line(&DriftSummary::default(), DriftMode::Remediate, 1);
-        let there = place("111111111111", "eu-west-1");
-        let emf: Value = serde_json::from_str(&emf_for_place(line.clone(), Some(&there))).unwrap();
-        assert_eq!(
-            emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["Service"], ["Service", "Account", "Region"]])
-        );
-        assert_eq!(
-            (&emf["Account"], &emf["Region"]),
-            (&json!("111111111111"), &json!("eu-west-1"))
-        );
-        // The hub's own check keeps the one fleet-wide dimension.
-        assert_eq!(emf_for_place(line.clone(), None), line);
-    }
 
     fn place(account: &str, region: &str) -> Place {
         Place {

@@ -347,11 +347,18 @@ pub(super) fn run(model: &Model, params: &VariantParams, traffic: &Traffic) -> T
         }
         // Policies act at the end of the minute, on what it measured.
         let at = t + 1;
-        let out = scale_out(model, &tracking, &steps, cap.desired, t);
+        // What each step policy asks for, worked out once for both ways.
+        let requests: Vec<Option<i32>> = model
+            .steps
+            .iter()
+            .zip(&steps)
+            .map(|(p, s)| step_request(p, s, cap.desired, t))
+            .collect();
+        let out = scale_out(model, &tracking, &requests, cap.desired);
         let change = match out {
             Some((to, source)) if to.min(max) > cap.desired => Some((to.min(max), source)),
             Some(_) => None,
-            None => scale_in(model, &tracking, &steps, cap.desired, t)
+            None => scale_in(model, &tracking, &requests, cap.desired, t)
                 .map(|(to, source)| (to.max(min), source))
                 .filter(|(to, _)| *to < cap.desired),
         };
@@ -443,12 +450,19 @@ fn step_request(p: &StepPolicy, s: &StepState, desired: i32, t: i64) -> Option<i
     }
 }
 
+/// The step policies' requests: what `step_request` gave each, in order.
+fn from_steps(requests: &[Option<i32>]) -> impl Iterator<Item = (i32, Source)> + '_ {
+    requests
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.map(|n| (n, Source::Step(i))))
+}
+
 fn scale_out(
     model: &Model,
     tracking: &[TrackingState],
-    steps: &[StepState],
+    requests: &[Option<i32>],
     desired: i32,
-    t: i64,
 ) -> Option<(i32, Source)> {
     let from_tracking =
         model
@@ -467,15 +481,9 @@ fn scale_out(
                     .flatten()
                     .map(|n| (n, Source::Tracking(i)))
             });
-    let from_steps = model
-        .steps
-        .iter()
-        .zip(steps)
-        .enumerate()
-        .filter_map(|(i, (p, s))| step_request(p, s, desired, t).map(|n| (n, Source::Step(i))));
     // The largest capacity wins.
     from_tracking
-        .chain(from_steps)
+        .chain(from_steps(requests))
         .filter(|(n, _)| *n > desired)
         .max_by_key(|(n, _)| *n)
 }
@@ -483,7 +491,7 @@ fn scale_out(
 fn scale_in(
     model: &Model,
     tracking: &[TrackingState],
-    steps: &[StepState],
+    requests: &[Option<i32>],
     desired: i32,
     t: i64,
 ) -> Option<(i32, Source)> {
@@ -520,15 +528,8 @@ fn scale_in(
     } else {
         None
     };
-    let from_steps = model
-        .steps
-        .iter()
-        .zip(steps)
-        .enumerate()
-        .filter_map(|(i, (p, s))| step_request(p, s, desired, t).map(|n| (n, Source::Step(i))))
-        .filter(|(n, _)| *n < desired);
     from_tracking
         .into_iter()
-        .chain(from_steps)
+        .chain(from_steps(requests).filter(|(n, _)| *n < desired))
         .max_by_key(|(n, _)| *n)
 }

@@ -10,6 +10,8 @@ use aws_smithy_types::DateTime;
 
 use super::paging::collect_pages;
 use super::AwsError;
+use crate::policy_set::{owner_dimensions, SAGEMAKER_NAMESPACE};
+use crate::resource::Scaled;
 
 /// Datapoints asked for per page: one day of minutes. AWS would send up to
 /// 100,800 in one answer; a smaller page means a throttled or failed page
@@ -22,6 +24,8 @@ pub const MAX_DAYS: u32 = 15;
 /// The query's id in the request and the answer (lower-case first letter,
 /// as the model requires).
 const QUERY_ID: &str = "invocations";
+/// The per-variant metric a traffic history reads (its Sum a minute).
+const INVOCATIONS: &str = "Invocations";
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -53,20 +57,16 @@ impl Metrics {
                 MetricStat::builder()
                     .metric(
                         Metric::builder()
-                            .namespace("AWS/SageMaker")
-                            .metric_name("Invocations")
-                            .dimensions(
-                                Dimension::builder()
-                                    .name("EndpointName")
-                                    .value(endpoint)
-                                    .build(),
-                            )
-                            .dimensions(
-                                Dimension::builder()
-                                    .name("VariantName")
-                                    .value(variant)
-                                    .build(),
-                            )
+                            .namespace(SAGEMAKER_NAMESPACE)
+                            .metric_name(INVOCATIONS)
+                            .set_dimensions(Some(
+                                owner_dimensions(&Scaled::variant(endpoint, variant), INVOCATIONS)
+                                    .into_iter()
+                                    .map(|(name, value)| {
+                                        Dimension::builder().name(name).value(value).build()
+                                    })
+                                    .collect(),
+                            ))
                             .build(),
                     )
                     .period(60)

@@ -130,12 +130,8 @@ pub(super) enum Adjustment {
     Exact,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Step {
-    pub lower: Option<f64>,
-    pub upper: Option<f64>,
-    pub adjustment: i32,
-}
+/// One step of a step policy: the policy set's own.
+pub(super) use crate::policy_set::step_scaling::DesiredStep as Step;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct StepPolicy {
@@ -286,15 +282,7 @@ fn step_scaling(
         adjustment,
         cooldown: cooldown_minutes(p.cooldown),
         aggregation: aggregation(&p.metric_aggregation_type)?,
-        steps: p
-            .steps
-            .iter()
-            .map(|s| Step {
-                lower: s.lower,
-                upper: s.upper,
-                adjustment: s.adjustment,
-            })
-            .collect(),
+        steps: p.steps.clone(),
         alarm: alarm(&p.name, &p.alarm, params)?,
     })
 }

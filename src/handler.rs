@@ -81,8 +81,17 @@ pub async fn handle<R: EndpointLister, S: ScalingLister>(
     payload: Value,
     invocation: Invocation,
 ) -> Result<Response, GuardError> {
-    let force_dry_run = invocation.force_dry_run;
     let trigger = trigger::parse(&payload).map_err(|e| GuardError::InvalidEvent(e.to_string()))?;
+    run(reconciler, trigger, invocation).await
+}
+
+/// Acts on a payload already parsed.
+pub async fn run<R: EndpointLister, S: ScalingLister>(
+    reconciler: &Reconciler<R, S>,
+    trigger: Trigger,
+    invocation: Invocation,
+) -> Result<Response, GuardError> {
+    let force_dry_run = invocation.force_dry_run;
     match trigger {
         Trigger::DriftCheck { dry_run } => {
             let options = SweepOptions {

@@ -258,7 +258,7 @@ impl Hub {
             .reconciler(acts_in)
             .await
             .map_err(GuardError::AccountNotReached)?;
-        let response = handler::handle(&reconciler, payload, invocation).await?;
+        let response = handler::run(&reconciler, trigger, invocation).await?;
         Ok(Placed { response, place })
     }
 
